@@ -1,0 +1,50 @@
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Routing.Matching;
+
+/// <summary>Agent surplus: which of several eligible agents gets the session.</summary>
+public static class AgentSelector
+{
+    /// <summary>
+    /// The preferred agent if it is among the candidates; otherwise by strategy: <c>longest-idle</c> (earliest
+    /// <see cref="AgentSupply.IdleSince"/>), or <c>most-skilled</c> (highest sum of levels on the required skills,
+    /// then longest idle). Ties go to the lowest agent id, so the choice is deterministic.
+    /// </summary>
+    public static AgentSupply? Pick(IEnumerable<AgentSupply> eligible, SessionDemand session, AgentSelection strategy)
+    {
+        AgentSupply? best = null;
+        foreach (var agent in eligible)
+        {
+            if (agent.AgentId == session.PreferredAgentId)
+            {
+                return agent;
+            }
+
+            if (best is null || Better(agent, best, session, strategy))
+            {
+                best = agent;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The sum of the agent's levels on the session's required skills.</summary>
+    public static int SkillScore(AgentSupply agent, SessionDemand session) =>
+        session.RequiredSkills.Keys.Sum(skill => agent.Skills.GetValueOrDefault(skill));
+
+    public static bool Better(AgentSupply candidate, AgentSupply incumbent, SessionDemand session, AgentSelection strategy)
+    {
+        if (strategy == AgentSelection.MostSkilled)
+        {
+            var c = SkillScore(candidate, session).CompareTo(SkillScore(incumbent, session));
+            if (c != 0)
+            {
+                return c > 0;
+            }
+        }
+
+        var idle = candidate.IdleSince.CompareTo(incumbent.IdleSince);
+        return idle != 0 ? idle < 0 : string.CompareOrdinal(candidate.AgentId, incumbent.AgentId) < 0;
+    }
+}
