@@ -14,13 +14,19 @@ public sealed class WaitingList
     /// work of one decision when the head of the queue needs skills this agent lacks.</summary>
     public const int ScanLimit = 4096;
 
-    private static readonly IComparer<SessionDemand> ServiceOrder =
-        Comparer<SessionDemand>.Create((a, b) => a.Key.CompareTo(b.Key));
+    // Every comparer ends on the session id: a sorted set drops an element that compares equal to one it holds,
+    // so two sessions with the same arrival and sequence must still be told apart.
+    private static readonly IComparer<SessionDemand> ServiceOrder = Comparer<SessionDemand>.Create((a, b) =>
+    {
+        var c = a.Key.CompareTo(b.Key);
+        return c != 0 ? c : string.CompareOrdinal(a.SessionId, b.SessionId);
+    });
 
     private static readonly IComparer<SessionDemand> ArrivalOrder = Comparer<SessionDemand>.Create((a, b) =>
     {
         var c = a.Arrival.UtcTicks.CompareTo(b.Arrival.UtcTicks);
-        return c != 0 ? c : a.Sequence.CompareTo(b.Sequence);
+        c = c != 0 ? c : a.Sequence.CompareTo(b.Sequence);
+        return c != 0 ? c : string.CompareOrdinal(a.SessionId, b.SessionId);
     });
 
     private readonly Dictionary<string, SessionDemand> _byId = new(StringComparer.Ordinal);
@@ -29,7 +35,8 @@ public sealed class WaitingList
     private readonly SortedSet<SessionDemand> _preferred = new(Comparer<SessionDemand>.Create((a, b) =>
     {
         var c = a.PreferredUntil.UtcTicks.CompareTo(b.PreferredUntil.UtcTicks);
-        return c != 0 ? c : a.Sequence.CompareTo(b.Sequence);
+        c = c != 0 ? c : a.Sequence.CompareTo(b.Sequence);
+        return c != 0 ? c : string.CompareOrdinal(a.SessionId, b.SessionId);
     }));
 
     public int Count => _byId.Count;

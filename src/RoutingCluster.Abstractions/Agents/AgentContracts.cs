@@ -1,0 +1,91 @@
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Routing.Matching;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Abstractions.Agents;
+
+/// <summary>An agent's profile as an admin sets it (<c>PUT /v1/agents/{id}</c>).</summary>
+[GenerateSerializer, Immutable, Alias("rc.agent-profile")]
+public sealed record AgentProfile
+{
+    [Id(0)] public string? Name { get; init; }
+
+    [Id(1)] public IReadOnlyDictionary<string, int> Skills { get; init; } = new Dictionary<string, int>();
+
+    [Id(2)] public IReadOnlyList<string> Queues { get; init; } = [];
+
+    /// <summary>Null: the default capacities. Otherwise the complete set: a channel left out is not worked.</summary>
+    [Id(3)] public IReadOnlyDictionary<Channel, int>? Capacity { get; init; }
+}
+
+public enum HeldState
+{
+    Offered,
+    Connected,
+    WrapUp,
+}
+
+[GenerateSerializer, Immutable, Alias("rc.agent-session-view")]
+public sealed record AgentSessionView(
+    [property: Id(0)] string SessionId,
+    [property: Id(1)] Channel Channel,
+    [property: Id(2)] HeldState State,
+    [property: Id(3)] string QueueId,
+    [property: Id(4)] DateTimeOffset Since,
+    [property: Id(5)] DateTimeOffset? WrapUpUntil);
+
+[GenerateSerializer, Immutable, Alias("rc.agent-offer-view")]
+public sealed record AgentOfferView(
+    [property: Id(0)] string SessionId,
+    [property: Id(1)] DateTimeOffset ExpiresAt,
+    [property: Id(2)] Channel Channel,
+    [property: Id(3)] string QueueId,
+    [property: Id(4)] DateTimeOffset OfferedAt);
+
+/// <summary><c>GET /v1/agents/{id}</c>: state, sessions held, pending offers.</summary>
+[GenerateSerializer, Immutable, Alias("rc.agent-view")]
+public sealed record AgentView
+{
+    [Id(0)] public required string Id { get; init; }
+
+    [Id(1)] public string? Name { get; init; }
+
+    [Id(2)] public required AgentState State { get; init; }
+
+    [Id(3)] public string? Reason { get; init; }
+
+    [Id(4)] public IReadOnlyList<AgentSessionView> Sessions { get; init; } = [];
+
+    [Id(5)] public IReadOnlyList<AgentOfferView> Offers { get; init; } = [];
+
+    [Id(6)] public IReadOnlyDictionary<string, int> Skills { get; init; } = new Dictionary<string, int>();
+
+    [Id(7)] public IReadOnlyList<string> Queues { get; init; } = [];
+
+    [Id(8)] public IReadOnlyDictionary<Channel, int> Capacity { get; init; } = new Dictionary<Channel, int>();
+
+    [Id(9)] public required DateTimeOffset StateSince { get; init; }
+}
+
+/// <summary>A queue asks an agent to take one of its sessions (agent surplus).</summary>
+[GenerateSerializer, Immutable, Alias("rc.offer-request")]
+public sealed record OfferRequest
+{
+    [Id(0)] public required SessionDemand Session { get; init; }
+
+    [Id(1)] public required QueuePolicy Policy { get; init; }
+
+    [Id(2)] public required int CandidateCount { get; init; }
+
+    [Id(3)] public required string Decision { get; init; }
+}
+
+public enum OfferAttemptStatus
+{
+    Offered,
+    AgentUnavailable,
+    SessionGone,
+}
+
+[GenerateSerializer, Immutable, Alias("rc.offer-attempt-result")]
+public sealed record OfferAttemptResult([property: Id(0)] OfferAttemptStatus Status, [property: Id(1)] AgentSupply? Agent);

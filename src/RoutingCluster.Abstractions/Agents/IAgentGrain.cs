@@ -1,0 +1,53 @@
+using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Abstractions.Agents;
+
+/// <summary>
+/// One agent: the single authority on its capacity. Every reservation (offer) is made here, atomically, so
+/// two queues can never over-fill an agent. It waits on its sessions and queues; nothing it calls waits on it.
+/// </summary>
+[Alias("rc.agent")]
+public interface IAgentGrain : IGrainWithStringKey
+{
+    [Alias("put-profile")]
+    Task<AgentView> PutProfileAsync(AgentProfile profile);
+
+    [Alias("set-state")]
+    Task<Outcome> SetStateAsync(AgentState state, string? reason);
+
+    [Alias("get")]
+    Task<AgentView?> GetAsync();
+
+    [Alias("accept")]
+    Task<Outcome> AcceptAsync(string sessionId);
+
+    [Alias("reject")]
+    Task<Outcome> RejectAsync(string sessionId);
+
+    [Alias("end")]
+    Task<Outcome> EndAsync(string sessionId);
+
+    [Alias("wrap-up-done")]
+    Task<Outcome> WrapUpDoneAsync(string sessionId);
+
+    /// <summary>A queue's offer attempt: reserve capacity for the session and offer it, or say why not.</summary>
+    [Alias("try-offer")]
+    Task<OfferAttemptResult> TryOfferAsync(OfferRequest request);
+
+    /// <summary>The customer left while the offer was pending.</summary>
+    [Alias("offer-withdrawn")]
+    Task OfferWithdrawnAsync(string sessionId);
+
+    /// <summary>The session this agent held was transferred away: the agent's part goes to wrap-up.</summary>
+    [Alias("session-transferred")]
+    Task SessionTransferredAsync(string sessionId);
+
+    /// <summary>Publish the current snapshot to every queue served (a queue that was reactivated asks for it).</summary>
+    [Alias("republish")]
+    Task RepublishAsync();
+
+    /// <summary>Offer expiries and wrap-up ends that are due.</summary>
+    [Alias("wake")]
+    Task WakeAsync();
+}

@@ -1,0 +1,49 @@
+using RoutingCluster.Routing.Matching;
+
+namespace RoutingCluster.Abstractions.Queues;
+
+/// <summary>
+/// One queue: its configuration, its waiting sessions in service order, and a view of its agents' capacity.
+/// A queue never waits on another grain inside a call (offer attempts run beside its turns), so sessions
+/// and agents may always call it without risk of a deadlock.
+/// </summary>
+[Alias("rc.queue")]
+public interface IQueueGrain : IGrainWithStringKey
+{
+    [Alias("put")]
+    Task<QueueConfig> PutAsync(QueueConfig config);
+
+    [Alias("get")]
+    Task<QueueConfig?> GetAsync();
+
+    [Alias("live")]
+    Task<QueueLive> GetLiveAsync();
+
+    [Alias("enqueue")]
+    Task<EnqueueResult> EnqueueAsync(EnqueueRequest request);
+
+    /// <summary>The session left (abandoned): forget it.</summary>
+    [Alias("remove")]
+    Task RemoveAsync(string sessionId);
+
+    /// <summary>An agent's latest snapshot (it publishes one whenever its availability changes).</summary>
+    [Alias("update-agent")]
+    Task UpdateAgentAsync(AgentSupply agent);
+
+    /// <summary>Session surplus, step 1: the best waiting session this agent may take, without claiming it.</summary>
+    [Alias("peek-best")]
+    Task<PeekResult?> PeekBestAsync(AgentSupply agent);
+
+    /// <summary>Session surplus, step 2: take that session out of the queue for this agent, if still waiting.
+    /// With <paramref name="sessionId"/> null, claims the best session for the agent in one step.</summary>
+    [Alias("claim")]
+    Task<ClaimedSession?> ClaimAsync(AgentSupply agent, string? sessionId);
+
+    /// <summary>A claimed session could not be offered after all: put it back at its place.</summary>
+    [Alias("give-back")]
+    Task GiveBackAsync(SessionDemand session);
+
+    /// <summary>Relaxation steps, preferred-agent windows and max waits that are due.</summary>
+    [Alias("wake")]
+    Task WakeAsync();
+}

@@ -1,0 +1,83 @@
+using RoutingCluster.Routing.Matching;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Abstractions.Queues;
+
+/// <summary>A queue's configuration (<c>PUT/GET /v1/queues/{id}</c>): its name and routing policy.</summary>
+[GenerateSerializer, Immutable, Alias("rc.queue-config")]
+public sealed record QueueConfig
+{
+    [Id(0)] public required string Id { get; init; }
+
+    [Id(1)] public string? Name { get; init; }
+
+    [Id(2)] public required QueuePolicy Policy { get; init; }
+}
+
+/// <summary>A session asks its queue to hold it.</summary>
+[GenerateSerializer, Immutable, Alias("rc.enqueue-request")]
+public sealed record EnqueueRequest
+{
+    [Id(0)] public required string SessionId { get; init; }
+
+    [Id(1)] public required Channel Channel { get; init; }
+
+    [Id(2)] public required DateTimeOffset Arrival { get; init; }
+
+    [Id(3)] public int? CustomerAge { get; init; }
+
+    [Id(4)] public IReadOnlyList<Segment> DeclaredSegments { get; init; } = [];
+
+    [Id(5)] public IReadOnlyDictionary<string, int> Skills { get; init; } = new Dictionary<string, int>();
+
+    [Id(6)] public string? PreferredAgentId { get; init; }
+
+    [Id(7)] public DateTimeOffset PreferredUntil { get; init; }
+
+    [Id(8)] public IReadOnlyList<string> RejectedBy { get; init; } = [];
+
+    /// <summary>A session coming back after a reject or missed offer is always taken, even when the queue is full.</summary>
+    [Id(9)] public bool IsReturn { get; init; }
+
+    /// <summary>The place the queue gave the session when it first arrived, kept when it comes back, so that
+    /// among sessions that arrived in the same instant it keeps its turn.</summary>
+    [Id(10)] public long? Sequence { get; init; }
+}
+
+public enum EnqueueStatus
+{
+    Accepted,
+    QueueNotFound,
+    QueueFull,
+}
+
+[GenerateSerializer, Immutable, Alias("rc.enqueue-result")]
+public sealed record EnqueueResult(
+    [property: Id(0)] EnqueueStatus Status,
+    [property: Id(1)] IReadOnlyList<Segment> Segments,
+    [property: Id(2)] HeadStart HeadStart,
+    [property: Id(3)] string? OverflowQueueId = null,
+    [property: Id(4)] long Sequence = 0);
+
+/// <summary>The best session a queue has for an agent, before the agent claims it. <see cref="OfferInFlight"/>:
+/// the queue is already offering this agent one of its sessions (that offer reaches the agent next, so the
+/// agent should wait for it rather than take a session behind it).</summary>
+[GenerateSerializer, Immutable, Alias("rc.peek-result")]
+public sealed record PeekResult([property: Id(0)] string SessionId, [property: Id(1)] SessionDemand? Session, [property: Id(2)] bool OfferInFlight = false);
+
+/// <summary>A session handed to an agent that claimed it, with what the agent needs to offer it.</summary>
+[GenerateSerializer, Immutable, Alias("rc.claimed-session")]
+public sealed record ClaimedSession(
+    [property: Id(0)] SessionDemand Session,
+    [property: Id(1)] QueuePolicy Policy,
+    [property: Id(2)] int RelaxationStep);
+
+/// <summary>What a queue holds right now.</summary>
+[GenerateSerializer, Immutable, Alias("rc.queue-live")]
+public sealed record QueueLive(
+    [property: Id(0)] string QueueId,
+    [property: Id(1)] int Waiting,
+    [property: Id(2)] int Offering,
+    [property: Id(3)] DateTimeOffset? OldestArrival,
+    [property: Id(4)] int AgentsKnown,
+    [property: Id(5)] int AgentsFree);

@@ -1,0 +1,50 @@
+using RoutingCluster.Abstractions.Common;
+
+namespace RoutingCluster.Abstractions.Sessions;
+
+/// <summary>
+/// One customer session: the single authority on its lifecycle. Whatever offers or connects it, the session
+/// decides, so it can never be offered to two agents or end twice.
+/// Calls into it come from the API, its queue's offer attempts and its agent; it calls queues (which never
+/// wait on other grains) and never waits on an agent.
+/// </summary>
+[Alias("rc.session")]
+public interface ISessionGrain : IGrainWithStringKey
+{
+    [Alias("create")]
+    Task<CreateSessionResult> CreateAsync(NewSession request);
+
+    [Alias("get")]
+    Task<SessionView?> GetAsync();
+
+    [Alias("abandon")]
+    Task<Outcome> AbandonAsync();
+
+    /// <summary>Moves a connected session to another queue, or to an agent (as preferred agent in the target queue).</summary>
+    [Alias("transfer")]
+    Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds);
+
+    /// <summary>queued → offered, if still queued. False when it is not (abandoned, already offered).</summary>
+    [Alias("offer")]
+    Task<bool> OfferAsync(OfferCommand offer);
+
+    /// <summary>offered → connected, if offered to this agent and the offer has not expired.</summary>
+    [Alias("connect")]
+    Task<Outcome> ConnectAsync(string agentId);
+
+    /// <summary>offered → queued at its original place, after a reject or a missed offer.</summary>
+    [Alias("requeue")]
+    Task RequeueAsync(string agentId, RequeueReason reason);
+
+    /// <summary>connected → wrap-up.</summary>
+    [Alias("end")]
+    Task<Outcome> EndAsync(string agentId);
+
+    /// <summary>wrap-up → completed.</summary>
+    [Alias("complete")]
+    Task CompleteAsync(string agentId);
+
+    /// <summary>Max wait reached in <paramref name="fromQueueId"/>: move to the overflow queue, or end as overflowed.</summary>
+    [Alias("overflow")]
+    Task OverflowAsync(string fromQueueId, string? overflowQueueId);
+}

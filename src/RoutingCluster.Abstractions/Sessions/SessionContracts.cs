@@ -1,0 +1,147 @@
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Abstractions.Sessions;
+
+/// <summary>The customer behind a session, as the gateway describes it.</summary>
+[GenerateSerializer, Immutable, Alias("rc.customer")]
+public sealed record Customer(
+    [property: Id(0)] string Id,
+    [property: Id(1)] int? Age,
+    [property: Id(2)] IReadOnlyList<Segment> Segments);
+
+/// <summary>A validated request to create a session (the API refuses bad input before it gets here).</summary>
+[GenerateSerializer, Immutable, Alias("rc.new-session")]
+public sealed record NewSession
+{
+    [Id(0)] public required string QueueId { get; init; }
+
+    [Id(1)] public required Channel Channel { get; init; }
+
+    [Id(2)] public required Customer Customer { get; init; }
+
+    [Id(3)] public IReadOnlyDictionary<string, int> Skills { get; init; } = new Dictionary<string, int>();
+
+    [Id(4)] public string? PreferredAgentId { get; init; }
+
+    [Id(5)] public double PreferredAgentWaitSeconds { get; init; }
+
+    [Id(6)] public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A digest of the request, so a retry with the same idempotency key but another body is refused.</summary>
+    [Id(7)] public string Fingerprint { get; init; } = string.Empty;
+}
+
+public enum CreateStatus
+{
+    Created,
+    AlreadyExists,
+    QueueNotFound,
+    Refused,
+    KeyReused,
+}
+
+[GenerateSerializer, Immutable, Alias("rc.create-session-result")]
+public sealed record CreateSessionResult([property: Id(0)] CreateStatus Status, [property: Id(1)] SessionView? Session, [property: Id(2)] string? Detail = null);
+
+/// <summary>Why a session was offered to its agent: what support reads to answer "why did this customer wait".</summary>
+[GenerateSerializer, Immutable, Alias("rc.explanation")]
+public sealed record Explanation
+{
+    /// <summary><c>agent-surplus</c> (the queue chose among free agents) or <c>session-surplus</c> (a freed agent chose among waiting sessions).</summary>
+    [Id(0)] public required string Decision { get; init; }
+
+    [Id(1)] public required int CandidateCount { get; init; }
+
+    [Id(2)] public required AgentSelection Strategy { get; init; }
+
+    [Id(3)] public required string AgentId { get; init; }
+
+    [Id(4)] public IReadOnlyDictionary<string, int> AgentSkills { get; init; } = new Dictionary<string, int>();
+
+    [Id(5)] public required double AgentIdleSeconds { get; init; }
+
+    /// <summary>Index of the relaxation step in force (0-based), or null when the original levels matched.</summary>
+    [Id(6)] public int? RelaxationStep { get; init; }
+
+    [Id(7)] public IReadOnlyDictionary<string, int> MinimumLevels { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Seconds waited + head start at the decision.</summary>
+    [Id(8)] public required double Score { get; init; }
+
+    [Id(9)] public required double WaitedSeconds { get; init; }
+
+    /// <summary>The head start that applied: a number of seconds, or "strict".</summary>
+    [Id(10)] public required string HeadStart { get; init; }
+
+    [Id(11)] public required DateTimeOffset DecidedAt { get; init; }
+
+    [Id(12)] public bool PreferredAgent { get; init; }
+
+    [Id(13)] public bool PreviouslyRejected { get; init; }
+}
+
+/// <summary>One step of a session's life, kept for support and for the KPI records.</summary>
+[GenerateSerializer, Immutable, Alias("rc.session-event")]
+public sealed record SessionEvent(
+    [property: Id(0)] SessionState State,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] string QueueId,
+    [property: Id(3)] string? AgentId,
+    [property: Id(4)] string? Note = null);
+
+/// <summary>The state of a session as gateways and support see it (<c>GET /v1/sessions/{id}</c>).</summary>
+[GenerateSerializer, Immutable, Alias("rc.session-view")]
+public sealed record SessionView
+{
+    [Id(0)] public required string Id { get; init; }
+
+    [Id(1)] public required SessionState State { get; init; }
+
+    [Id(2)] public required string QueueId { get; init; }
+
+    [Id(3)] public required Channel Channel { get; init; }
+
+    [Id(4)] public string? AgentId { get; init; }
+
+    [Id(5)] public IReadOnlyList<Segment> Segments { get; init; } = [];
+
+    [Id(6)] public required DateTimeOffset CreatedAt { get; init; }
+
+    [Id(7)] public DateTimeOffset? OfferedAt { get; init; }
+
+    [Id(8)] public DateTimeOffset? AnsweredAt { get; init; }
+
+    [Id(9)] public DateTimeOffset? EndedAt { get; init; }
+
+    [Id(10)] public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>When the session last started waiting in its current queue (its place in the queue).</summary>
+    [Id(11)] public DateTimeOffset? QueuedAt { get; init; }
+
+    [Id(12)] public DateTimeOffset? OfferExpiresAt { get; init; }
+
+    [Id(13)] public Explanation? Explanation { get; init; }
+
+    [Id(14)] public IReadOnlyDictionary<string, int> Skills { get; init; } = new Dictionary<string, int>();
+
+    [Id(15)] public string? PreferredAgentId { get; init; }
+
+    [Id(16)] public IReadOnlyList<string> RejectedBy { get; init; } = [];
+
+    [Id(17)] public IReadOnlyList<SessionEvent> History { get; init; } = [];
+
+    [Id(18)] public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>The offer a queue or agent made: which agent, until when, and why.</summary>
+[GenerateSerializer, Immutable, Alias("rc.offer-command")]
+public sealed record OfferCommand(
+    [property: Id(0)] string AgentId,
+    [property: Id(1)] DateTimeOffset ExpiresAt,
+    [property: Id(2)] Explanation Explanation);
+
+public enum RequeueReason
+{
+    Rejected,
+    Missed,
+}

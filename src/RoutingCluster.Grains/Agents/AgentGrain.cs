@@ -1,0 +1,446 @@
+using Microsoft.Extensions.Logging;
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Routing.Matching;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.Routing.Ordering;
+
+namespace RoutingCluster.Grains.Agents;
+
+/// <summary>
+/// The authority on one agent's capacity. A reservation (an offer) is made only here, in one turn, so no
+/// number of queues offering at once can over-fill the agent. When the agent frees up it looks for the
+/// best waiting session across all its queues itself (session surplus), asking each queue, with no global
+/// grain on the path. It waits on sessions and queues; neither ever waits on an agent.
+/// </summary>
+public sealed class AgentGrain(
+    [PersistentState("agent", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<AgentRecord> state,
+    RoutingClock clock,
+    WorkTracker tracker,
+    ILogger<AgentGrain> logger) : Grain, IAgentGrain
+{
+    /// <summary>How many sessions one free-up may pull in a row (a chat agent with several free slots).</summary>
+    private const int MaxPullsPerFreeUp = 16;
+
+    private Alarm? _alarm;
+
+    private AgentRecord S => state.State;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var self = this.AsReference<IAgentGrain>();
+        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id));
+
+        // Offer expiries and wrap-ups that were pending when the grain was last active still fire.
+        ArmAlarm();
+        return Task.CompletedTask;
+    }
+
+    public async Task<AgentView> PutProfileAsync(AgentProfile profile)
+    {
+        var now = clock.Now;
+        var leaving = S.Queues.Except(profile.Queues).ToList();
+        if (!S.Exists)
+        {
+            S.Exists = true;
+            S.State = AgentState.LoggedOut;
+            S.StateSince = now;
+            S.IdleSince = now;
+        }
+
+        S.Name = profile.Name;
+        S.Skills = new Dictionary<string, int>(profile.Skills);
+        S.Queues = [.. profile.Queues.Distinct()];
+        S.Capacity = new Dictionary<Channel, int>(profile.Capacity ?? ChannelRules.DefaultCapacity);
+        await Changed();
+        await PullIfFree(leaving);
+        return View();
+    }
+
+    public async Task<Outcome> SetStateAsync(AgentState to, string? reason)
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Agent '{Id}' does not exist.");
+        }
+
+        if (to == AgentState.LoggedOut && S.Sessions.Count > 0)
+        {
+            return Outcome.Conflict($"Agent '{Id}' holds {S.Sessions.Count} session(s) or offer(s): finish them before logging out.");
+        }
+
+        var now = clock.Now;
+        if (to == AgentState.Ready && S.State != AgentState.Ready && S.Sessions.Count == 0)
+        {
+            S.IdleSince = now;
+        }
+
+        S.State = to;
+        S.Reason = to == AgentState.NotReady ? reason ?? "unspecified" : null;
+        S.StateSince = now;
+        logger.AgentStateChanged(Id, to, S.Reason);
+        await Changed();
+        await PullIfFree();
+        return Outcome.Ok;
+    }
+
+    public Task<AgentView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
+
+    public async Task<Outcome> AcceptAsync(string sessionId)
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Agent '{Id}' does not exist.");
+        }
+
+        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Offered)
+        {
+            return Outcome.Conflict($"Agent '{Id}' has no pending offer of session '{sessionId}'.");
+        }
+
+        if (clock.Now >= held.ExpiresAt)
+        {
+            await MissOffers([held]);
+            return Outcome.Conflict($"The offer of session '{sessionId}' expired at {held.ExpiresAt:O}.");
+        }
+
+        var connected = await Session(sessionId).ConnectAsync(Id);
+        if (!connected.IsOk)
+        {
+            // The session moved on (abandoned, or its offer ended there): free the reservation.
+            S.Sessions.Remove(sessionId);
+            await Changed();
+            await PullIfFree();
+            return connected;
+        }
+
+        held.State = HeldState.Connected;
+        held.Since = clock.Now;
+        await Changed();
+        return Outcome.Ok;
+    }
+
+    public async Task<Outcome> RejectAsync(string sessionId)
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Agent '{Id}' does not exist.");
+        }
+
+        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Offered)
+        {
+            return Outcome.Conflict($"Agent '{Id}' has no pending offer of session '{sessionId}'.");
+        }
+
+        S.Sessions.Remove(sessionId);
+        await Changed();
+        await Session(sessionId).RequeueAsync(Id, RequeueReason.Rejected);
+        await PullIfFree();
+        return Outcome.Ok;
+    }
+
+    public async Task<Outcome> EndAsync(string sessionId)
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Agent '{Id}' does not exist.");
+        }
+
+        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Connected)
+        {
+            return Outcome.Conflict($"Agent '{Id}' is not connected to session '{sessionId}'.");
+        }
+
+        var ended = await Session(sessionId).EndAsync(Id);
+        if (!ended.IsOk)
+        {
+            return ended;
+        }
+
+        await StartWrapUp(held);
+        return Outcome.Ok;
+    }
+
+    public async Task<Outcome> WrapUpDoneAsync(string sessionId)
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Agent '{Id}' does not exist.");
+        }
+
+        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.WrapUp)
+        {
+            return Outcome.Conflict($"Agent '{Id}' is not in wrap-up of session '{sessionId}'.");
+        }
+
+        await FinishWrapUps([held]);
+        return Outcome.Ok;
+    }
+
+    public async Task<OfferAttemptResult> TryOfferAsync(OfferRequest request)
+    {
+        var session = request.Session;
+        var now = clock.Now;
+        var supply = Supply();
+        if (!S.Exists || S.Sessions.ContainsKey(session.SessionId)
+            || !Eligibility.IsEligible(supply, session, request.Policy, now, out var step))
+        {
+            return new OfferAttemptResult(OfferAttemptStatus.AgentUnavailable, S.Exists ? supply : Gone());
+        }
+
+        var explanation = OfferExplanation.For(supply, session, request.Policy, step, request.CandidateCount, request.Decision, now);
+        return await Offer(session, request.Policy, explanation)
+            ? new OfferAttemptResult(OfferAttemptStatus.Offered, Supply())
+            : new OfferAttemptResult(OfferAttemptStatus.SessionGone, Supply());
+    }
+
+    public async Task OfferWithdrawnAsync(string sessionId)
+    {
+        if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Offered)
+        {
+            S.Sessions.Remove(sessionId);
+            await Changed();
+            await PullIfFree();
+        }
+    }
+
+    public async Task SessionTransferredAsync(string sessionId)
+    {
+        if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Connected)
+        {
+            await StartWrapUp(held);
+        }
+    }
+
+    public Task RepublishAsync() => S.Exists ? Publish() : Task.CompletedTask;
+
+    public async Task WakeAsync()
+    {
+        _alarm?.Clear();
+        var now = clock.Now;
+        var missed = S.Sessions.Values.Where(h => h.State == HeldState.Offered && h.ExpiresAt <= now).ToList();
+        if (missed.Count > 0)
+        {
+            await MissOffers(missed);
+        }
+
+        var done = S.Sessions.Values.Where(h => h.State == HeldState.WrapUp && h.WrapUpUntil <= now).ToList();
+        if (done.Count > 0)
+        {
+            await FinishWrapUps(done);
+        }
+
+        ArmAlarm();
+    }
+
+    /// <summary>Reserves capacity for the session and offers it. The reservation is written before the
+    /// session hears of it, so after a crash the agent cannot be offered more than its capacity.</summary>
+    private async Task<bool> Offer(SessionDemand session, QueuePolicy policy, Explanation explanation)
+    {
+        var now = clock.Now;
+        var held = new HeldSession
+        {
+            SessionId = session.SessionId,
+            Channel = session.Channel,
+            QueueId = session.QueueId,
+            State = HeldState.Offered,
+            Since = now,
+            OfferedAt = now,
+            ExpiresAt = now + TimeSpan.FromSeconds(policy.OfferTimeoutSeconds),
+            WrapUpSeconds = policy.WrapUpSeconds,
+        };
+        S.Sessions[session.SessionId] = held;
+        await Changed();
+        if (await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation)))
+        {
+            ArmAlarm();
+            return true;
+        }
+
+        S.Sessions.Remove(session.SessionId);
+        await Changed();
+        return false;
+    }
+
+    private async Task MissOffers(List<HeldSession> missed)
+    {
+        foreach (var held in missed)
+        {
+            S.Sessions.Remove(held.SessionId);
+            logger.OfferMissed(Id, held.SessionId);
+        }
+
+        S.State = AgentState.NotReady;
+        S.Reason = "missed-offer";
+        S.StateSince = clock.Now;
+        await Changed();
+        foreach (var held in missed)
+        {
+            await Session(held.SessionId).RequeueAsync(Id, RequeueReason.Missed);
+        }
+
+        await Publish();
+    }
+
+    private async Task StartWrapUp(HeldSession held)
+    {
+        var now = clock.Now;
+        held.State = HeldState.WrapUp;
+        held.Since = now;
+        held.WrapUpUntil = now + TimeSpan.FromSeconds(held.WrapUpSeconds);
+        if (held.WrapUpSeconds <= 0)
+        {
+            await FinishWrapUps([held]);
+            return;
+        }
+
+        await Changed();
+        ArmAlarm();
+    }
+
+    private async Task FinishWrapUps(List<HeldSession> done)
+    {
+        foreach (var held in done)
+        {
+            S.Sessions.Remove(held.SessionId);
+        }
+
+        S.IdleSince = clock.Now;
+        await Changed();
+        foreach (var held in done)
+        {
+            await Session(held.SessionId).CompleteAsync(Id);
+        }
+
+        ArmAlarm();
+        await PullIfFree();
+    }
+
+    /// <summary>
+    /// Session surplus: while the agent has room, take the highest-scoring waiting session across all the
+    /// queues it serves. Each queue names its best candidate for this agent; the agent claims the best one.
+    /// </summary>
+    private async Task PullIfFree(IReadOnlyCollection<string>? leaving = null)
+    {
+        for (var pulls = 0; pulls < MaxPullsPerFreeUp; pulls++)
+        {
+            var supply = Supply();
+            if (!supply.HasFreeCapacity || S.Queues.Count == 0)
+            {
+                break;
+            }
+
+            ClaimedSession? claimed;
+            if (S.Queues.Count == 1)
+            {
+                claimed = await Queue(S.Queues[0]).ClaimAsync(supply, null);
+            }
+            else
+            {
+                var peeks = await Task.WhenAll(S.Queues.Select(q => Queue(q).PeekBestAsync(supply)));
+                if (peeks.Any(p => p?.OfferInFlight == true))
+                {
+                    break; // a queue's offer is on its way to this agent: it comes first
+                }
+
+                var best = peeks.Where(p => p?.Session is not null).MinBy(p => p!.Session!.Key, Comparer<WaitKey>.Default);
+                if (best is null)
+                {
+                    break;
+                }
+
+                claimed = await Queue(best.Session!.QueueId).ClaimAsync(supply, best.SessionId);
+                if (claimed is null)
+                {
+                    continue; // taken by someone else meanwhile: look again
+                }
+            }
+
+            if (claimed is null)
+            {
+                break;
+            }
+
+            var explanation = OfferExplanation.For(supply, claimed.Session, claimed.Policy, claimed.RelaxationStep, 1, "session-surplus", clock.Now);
+            await Offer(claimed.Session, claimed.Policy, explanation);
+        }
+
+        await Publish(leaving);
+    }
+
+    /// <summary>Tells every queue served (and any just left) the agent's current availability.</summary>
+    private Task Publish(IReadOnlyCollection<string>? leaving = null)
+    {
+        var supply = Supply();
+        var targets = leaving is null ? S.Queues : S.Queues.Concat(leaving);
+        return Task.WhenAll(targets.Select(q => Queue(q).UpdateAgentAsync(supply)));
+    }
+
+    /// <summary>Every change of the agent is written before it is acknowledged: capacity, offers and held
+    /// sessions must survive a crash, or the agent could be offered more than it can take.</summary>
+    private Task Changed()
+    {
+        S.Version++;
+        return state.WriteStateAsync();
+    }
+
+    private void ArmAlarm()
+    {
+        DateTimeOffset? next = null;
+        foreach (var held in S.Sessions.Values)
+        {
+            DateTimeOffset? due = held.State switch
+            {
+                HeldState.Offered => held.ExpiresAt,
+                HeldState.WrapUp => held.WrapUpUntil,
+                _ => null,
+            };
+            if (due is { } d && (next is null || d < next))
+            {
+                next = d;
+            }
+        }
+
+        _alarm?.Set(next);
+    }
+
+    private AgentSupply Supply() => new()
+    {
+        AgentId = Id,
+        State = S.State,
+        Skills = S.Skills,
+        Queues = S.Queues,
+        Capacity = S.Capacity,
+        Active = S.Sessions.Values.GroupBy(h => h.Channel).ToDictionary(g => g.Key, g => g.Count()),
+        IdleSince = S.IdleSince,
+        Version = S.Version,
+    };
+
+    /// <summary>An agent that does not exist serves no queue: a queue that hears this forgets it.</summary>
+    private AgentSupply Gone() => new() { AgentId = Id, Queues = [] };
+
+    private ISessionGrain Session(string id) => GrainFactory.GetGrain<ISessionGrain>(id);
+
+    private IQueueGrain Queue(string id) => GrainFactory.GetGrain<IQueueGrain>(id);
+
+    private AgentView View() => new()
+    {
+        Id = Id,
+        Name = S.Name,
+        State = S.State,
+        Reason = S.Reason,
+        StateSince = S.StateSince,
+        Skills = S.Skills,
+        Queues = S.Queues,
+        Capacity = S.Capacity,
+        Sessions = [.. S.Sessions.Values.Where(h => h.State != HeldState.Offered)
+            .Select(h => new AgentSessionView(h.SessionId, h.Channel, h.State, h.QueueId, h.Since, h.WrapUpUntil))],
+        Offers = [.. S.Sessions.Values.Where(h => h.State == HeldState.Offered)
+            .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt))],
+    };
+}

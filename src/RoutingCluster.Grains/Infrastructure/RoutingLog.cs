@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Logging;
+
+namespace RoutingCluster.Grains.Infrastructure;
+
+/// <summary>Source-generated log messages of the routing grains. No customer identifiers: only session,
+/// agent and queue ids, which the cluster generates or the operator chooses.</summary>
+public static partial class RoutingLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "Session {SessionId} queued in {QueueId} ({Channel})")]
+    public static partial void SessionQueued(this ILogger logger, string sessionId, string queueId, RoutingCluster.Routing.Model.Channel channel);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Session {SessionId} offered to agent {AgentId} ({Decision}, score {Score:F1})")]
+    public static partial void SessionOffered(this ILogger logger, string sessionId, string agentId, string decision, double score);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "Session {SessionId} is now {State}")]
+    public static partial void SessionTransition(this ILogger logger, string sessionId, RoutingCluster.Routing.Model.SessionState state);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Session {SessionId} refused: queue {QueueId} is full")]
+    public static partial void SessionRefused(this ILogger logger, string sessionId, string queueId);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Agent {AgentId} missed the offer of session {SessionId}: set not-ready")]
+    public static partial void OfferMissed(this ILogger logger, string agentId, string sessionId);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "Agent {AgentId} is now {State} ({Reason})")]
+    public static partial void AgentStateChanged(this ILogger logger, string agentId, RoutingCluster.Routing.Model.AgentState state, string? reason);
+
+    [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "Offer attempt of session {SessionId} to agent {AgentId} failed; it stays queued")]
+    public static partial void OfferAttemptFailed(this ILogger logger, Exception exception, string sessionId, string agentId);
+
+    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "Background routing work of {GrainId} failed")]
+    public static partial void BackgroundWorkFailed(this ILogger logger, Exception exception, string grainId);
+
+    [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "Session {SessionId} overflowed from {QueueId} to {OverflowQueueId}")]
+    public static partial void SessionOverflowed(this ILogger logger, string sessionId, string queueId, string? overflowQueueId);
+}

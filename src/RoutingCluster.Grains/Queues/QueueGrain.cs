@@ -1,0 +1,344 @@
+using Microsoft.Extensions.Logging;
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Routing.Matching;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.Routing.Ordering;
+using RoutingCluster.Routing.Queueing;
+
+namespace RoutingCluster.Grains.Queues;
+
+/// <summary>
+/// One queue: waiting sessions in service order and the latest availability of its agents. Its turns never
+/// wait on another grain: an offer attempt (agent surplus: a new session, several free agents) runs beside
+/// the turns and its result comes back as a continuation. So sessions and agents may always call a queue.
+/// </summary>
+[CollectionAgeLimit(AlwaysActive = true)]
+public sealed class QueueGrain(
+    [PersistentState("queue", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<QueueRecord> state,
+    RoutingClock clock,
+    WorkTracker tracker,
+    ILogger<QueueGrain> logger) : Grain, IQueueGrain
+{
+    private readonly WaitingList _waiting = new();
+    private readonly AgentRoster _roster = new();
+
+    /// <summary>Sessions taken out of the waiting list for an offer attempt in flight, by agent.</summary>
+    private readonly Dictionary<string, string> _offering = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _agentsBusy = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _cancelled = new(StringComparer.Ordinal);
+    private Alarm? _alarm;
+    private long _sequence;
+    private DateTimeOffset? _retryAt;
+
+    private QueueRecord S => state.State;
+
+    private QueuePolicy Policy => S.Policy;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var self = this.AsReference<IQueueGrain>();
+        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id));
+
+        // The roster of agents is persisted; their availability is not. Ask each agent to publish it again
+        // (without waiting here: an agent may itself be waiting on this activation).
+        foreach (var agentId in S.Agents)
+        {
+            var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
+            tracker.Track(agent.RepublishAsync, ex => logger.BackgroundWorkFailed(ex, Id));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<QueueConfig> PutAsync(QueueConfig config)
+    {
+        S.Exists = true;
+        S.Name = config.Name;
+        S.Policy = config.Policy;
+        await state.WriteStateAsync();
+        ArmAlarm();
+        return Config();
+    }
+
+    public Task<QueueConfig?> GetAsync() => Task.FromResult(S.Exists ? Config() : null);
+
+    public Task<QueueLive> GetLiveAsync() => Task.FromResult(new QueueLive(
+        Id, _waiting.Count, _offering.Count, _waiting.Oldest?.Arrival, _roster.Count, _roster.FreeCount));
+
+    public Task<EnqueueResult> EnqueueAsync(EnqueueRequest request)
+    {
+        if (!S.Exists)
+        {
+            return Task.FromResult(new EnqueueResult(EnqueueStatus.QueueNotFound, [], HeadStart.None));
+        }
+
+        var segments = PriorityPolicy.DeriveSegments(request.DeclaredSegments, request.CustomerAge, Policy.ElderlyAge);
+        var headStart = PriorityPolicy.HeadStartFor(segments, Policy.HeadStarts);
+        if (!request.IsReturn && !_waiting.Contains(request.SessionId) && _waiting.Count + _offering.Count >= Policy.MaxWaiting)
+        {
+            return Task.FromResult(new EnqueueResult(EnqueueStatus.QueueFull, segments, headStart, Policy.OverflowQueueId));
+        }
+
+        var demand = new SessionDemand
+        {
+            SessionId = request.SessionId,
+            QueueId = Id,
+            Channel = request.Channel,
+            Arrival = request.Arrival,
+            HeadStart = headStart,
+            RequiredSkills = request.Skills,
+            PreferredAgentId = request.PreferredAgentId,
+            PreferredUntil = request.PreferredUntil,
+            RejectedBy = request.RejectedBy.ToHashSet(StringComparer.Ordinal),
+            Sequence = request.Sequence ?? ++_sequence,
+        };
+        _cancelled.Remove(request.SessionId);
+        _waiting.Add(demand);
+        MatchSession(demand);
+        ArmAlarm();
+        return Task.FromResult(new EnqueueResult(EnqueueStatus.Accepted, segments, headStart, Sequence: demand.Sequence));
+    }
+
+    public Task RemoveAsync(string sessionId)
+    {
+        if (_waiting.Remove(sessionId) is null && _offering.ContainsKey(sessionId))
+        {
+            _cancelled.Add(sessionId);
+        }
+
+        ArmAlarm();
+        return Task.CompletedTask;
+    }
+
+    public async Task UpdateAgentAsync(AgentSupply agent)
+    {
+        if (!agent.Queues.Contains(Id))
+        {
+            _roster.Remove(agent.AgentId);
+            if (S.Agents.Remove(agent.AgentId))
+            {
+                // Membership is persisted (rarely changes) so a reactivated queue knows whom to ask.
+                await state.WriteStateAsync();
+            }
+
+            return;
+        }
+
+        _roster.Update(agent);
+        if (S.Agents.Add(agent.AgentId))
+        {
+            await state.WriteStateAsync();
+        }
+
+        if (_roster.TryGet(agent.AgentId, out var latest))
+        {
+            MatchAgent(latest);
+        }
+    }
+
+    public Task<PeekResult?> PeekBestAsync(AgentSupply agent)
+    {
+        _roster.Update(agent);
+        if (_agentsBusy.Contains(agent.AgentId))
+        {
+            return Task.FromResult<PeekResult?>(new PeekResult(string.Empty, null, OfferInFlight: true));
+        }
+
+        var best = BestFor(agent);
+        return Task.FromResult(best is { } c ? new PeekResult(c.Session.SessionId, c.Session) : null);
+    }
+
+    public Task<ClaimedSession?> ClaimAsync(AgentSupply agent, string? sessionId)
+    {
+        _roster.Update(agent);
+        ClaimedSession? claimed = null;
+        if (_agentsBusy.Contains(agent.AgentId))
+        {
+            // An offer attempt to this agent is in flight, for a session ahead of anything it could claim
+            // now; when that attempt completes this queue offers the agent more if it still has room.
+            return Task.FromResult(claimed);
+        }
+
+        if (sessionId is null)
+        {
+            if (BestFor(agent) is { } best)
+            {
+                _waiting.Remove(best.Session.SessionId);
+                claimed = new ClaimedSession(best.Session, Policy, best.RelaxationStep);
+            }
+        }
+        else if (_waiting.Remove(sessionId) is { } demand)
+        {
+            var step = SkillRelaxation.StepAt(Policy.Relaxation, (clock.Now - demand.Arrival).TotalSeconds);
+            claimed = new ClaimedSession(demand, Policy, step);
+        }
+
+        ArmAlarm();
+        return Task.FromResult(claimed);
+    }
+
+    public Task GiveBackAsync(SessionDemand session)
+    {
+        _waiting.Add(session);
+        MatchSession(session);
+        ArmAlarm();
+        return Task.CompletedTask;
+    }
+
+    public Task WakeAsync()
+    {
+        _alarm?.Clear();
+        var now = clock.Now;
+        _retryAt = null;
+
+        // Max wait: the longest-waiting sessions leave first, to the overflow queue or out.
+        var cutoff = now - TimeSpan.FromSeconds(Policy.MaxWaitSeconds);
+        foreach (var demand in _waiting.ArrivedAtOrBefore(cutoff).ToList())
+        {
+            _waiting.Remove(demand.SessionId);
+            var session = GrainFactory.GetGrain<ISessionGrain>(demand.SessionId);
+            var overflow = Policy.OverflowQueueId;
+            tracker.Track(() => session.OverflowAsync(Id, overflow), ex => logger.BackgroundWorkFailed(ex, Id));
+        }
+
+        // A relaxation step or the end of a preferred-agent window may have made a free agent eligible.
+        foreach (var agent in _roster.Free.ToList())
+        {
+            MatchAgent(agent);
+        }
+
+        ArmAlarm();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Agent surplus: a session that just arrived (or came back) goes to the best free agent, if any.</summary>
+    private void MatchSession(SessionDemand demand)
+    {
+        if (!_waiting.Contains(demand.SessionId) || _roster.FreeCount == 0)
+        {
+            return;
+        }
+
+        var now = clock.Now;
+        if (_roster.PickFor(demand, Policy, now, _agentsBusy) is not { } choice)
+        {
+            return;
+        }
+
+        // An ordering check: the agent may be eligible for a session ahead of this one. Then that one goes.
+        if (BestFor(choice.Agent) is { } ahead && ahead.Session.SessionId != demand.SessionId)
+        {
+            StartAttempt(ahead.Session, choice.Agent, 1, "session-surplus");
+            return;
+        }
+
+        StartAttempt(demand, choice.Agent, choice.CandidateCount, "agent-surplus");
+    }
+
+    /// <summary>An agent with room: offer it the best waiting session it may take.</summary>
+    private void MatchAgent(AgentSupply agent)
+    {
+        if (_agentsBusy.Contains(agent.AgentId) || !agent.HasFreeCapacity || _waiting.Count == 0)
+        {
+            return;
+        }
+
+        if (BestFor(agent) is { } best)
+        {
+            StartAttempt(best.Session, agent, 1, "session-surplus");
+        }
+    }
+
+    private Candidate? BestFor(AgentSupply agent) =>
+        _waiting.BestFor(agent, Policy, clock.Now, d => _roster.AnyoneElseEligible(d, agent.AgentId, Policy, clock.Now));
+
+    /// <summary>Takes the session out of the waiting list and asks the agent to reserve capacity and offer it.
+    /// The attempt runs beside this grain's turns; its result is handled in a continuation on this grain.</summary>
+    private void StartAttempt(SessionDemand demand, AgentSupply agent, int candidates, string decision)
+    {
+        _waiting.Remove(demand.SessionId);
+        _offering[demand.SessionId] = agent.AgentId;
+        _agentsBusy.Add(agent.AgentId);
+        var request = new OfferRequest { Session = demand, Policy = Policy, CandidateCount = candidates, Decision = decision };
+        var grain = GrainFactory.GetGrain<IAgentGrain>(agent.AgentId);
+        tracker.Track(async () =>
+        {
+            OfferAttemptResult? result = null;
+            try
+            {
+                result = await grain.TryOfferAsync(request);
+            }
+            catch (Exception ex)
+            {
+                logger.OfferAttemptFailed(ex, demand.SessionId, agent.AgentId);
+            }
+
+            OnAttemptDone(demand, agent.AgentId, result);
+        }, ex => logger.BackgroundWorkFailed(ex, Id));
+    }
+
+    private void OnAttemptDone(SessionDemand demand, string agentId, OfferAttemptResult? result)
+    {
+        _offering.Remove(demand.SessionId);
+        _agentsBusy.Remove(agentId);
+        var cancelled = _cancelled.Remove(demand.SessionId);
+        if (result?.Agent is { } snapshot)
+        {
+            if (!snapshot.Queues.Contains(Id))
+            {
+                _roster.Remove(agentId);
+            }
+            else
+            {
+                _roster.Update(snapshot);
+            }
+        }
+
+        if (result is null)
+        {
+            // The agent did not answer (its silo may be down): keep the session and try again shortly,
+            // without counting on that agent until it publishes again.
+            _roster.Remove(agentId);
+            _retryAt = clock.Now + TimeSpan.FromSeconds(1);
+        }
+
+        if (result?.Status != OfferAttemptStatus.Offered && result?.Status != OfferAttemptStatus.SessionGone && !cancelled)
+        {
+            _waiting.Add(demand);
+            MatchSession(demand);
+        }
+
+        if (_roster.TryGet(agentId, out var latest))
+        {
+            MatchAgent(latest);
+        }
+
+        ArmAlarm();
+    }
+
+    private void ArmAlarm()
+    {
+        var now = clock.Now;
+        DateTimeOffset? next = _retryAt;
+        if (_waiting.Oldest is { } oldest)
+        {
+            next = Earliest(next, oldest.Arrival + TimeSpan.FromSeconds(Policy.MaxWaitSeconds));
+            if (_roster.FreeCount > 0)
+            {
+                next = Earliest(next, _waiting.NextEligibilityChange(Policy, now));
+            }
+        }
+
+        _alarm?.Set(next);
+    }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
+
+    private QueueConfig Config() => new() { Id = Id, Name = S.Name, Policy = S.Policy };
+}

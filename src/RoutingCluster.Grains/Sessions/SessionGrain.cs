@@ -1,0 +1,354 @@
+using Microsoft.Extensions.Logging;
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Grains.Sessions;
+
+/// <summary>
+/// The authority on one session's lifecycle. Every transition is checked against the current state and
+/// written before it is acknowledged, so a session is offered to at most one agent and ends exactly once.
+/// It waits on queues (which never wait on anyone) and notifies agents without waiting on them: agents wait
+/// on sessions, so the call graph has no cycle.
+/// </summary>
+public sealed class SessionGrain(
+    [PersistentState("session", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<SessionRecord> state,
+    RoutingClock clock,
+    WorkTracker tracker,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+{
+    private SessionRecord S => state.State;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public async Task<CreateSessionResult> CreateAsync(NewSession request)
+    {
+        if (S.Exists)
+        {
+            return S.Fingerprint == request.Fingerprint
+                ? new CreateSessionResult(CreateStatus.AlreadyExists, View())
+                : new CreateSessionResult(CreateStatus.KeyReused, null, "The idempotency key was used before with a different request.");
+        }
+
+        var now = clock.Now;
+        var enqueue = new EnqueueRequest
+        {
+            SessionId = Id,
+            Channel = request.Channel,
+            Arrival = now,
+            CustomerAge = request.Customer.Age,
+            DeclaredSegments = request.Customer.Segments,
+            Skills = request.Skills,
+            PreferredAgentId = request.PreferredAgentId,
+            PreferredUntil = now + TimeSpan.FromSeconds(request.PreferredAgentWaitSeconds),
+        };
+        var queueId = request.QueueId;
+        var result = await GrainFactory.GetGrain<IQueueGrain>(queueId).EnqueueAsync(enqueue);
+        if (result.Status == EnqueueStatus.QueueNotFound)
+        {
+            return new CreateSessionResult(CreateStatus.QueueNotFound, null, $"Queue '{queueId}' does not exist.");
+        }
+
+        var history = new List<SessionEvent>();
+        if (result.Status == EnqueueStatus.QueueFull && result.OverflowQueueId is { } overflow)
+        {
+            // A full queue with an overflow queue sends the new session there instead of refusing it.
+            var moved = await GrainFactory.GetGrain<IQueueGrain>(overflow).EnqueueAsync(enqueue);
+            if (moved.Status == EnqueueStatus.Accepted)
+            {
+                queueId = overflow;
+            }
+
+            result = moved;
+        }
+
+        Fill(request, queueId, now, result);
+        if (result.Status != EnqueueStatus.Accepted)
+        {
+            // Refused sessions are recorded too: the gateway gets an error, and the refusal can be counted.
+            S.State = SessionState.Refused;
+            S.CompletedAt = now;
+            history.Add(new SessionEvent(SessionState.Refused, now, queueId, null, "queue full"));
+            S.History = history;
+            await state.WriteStateAsync();
+            logger.SessionRefused(Id, queueId);
+            return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
+        }
+
+        history.Add(new SessionEvent(SessionState.Queued, now, queueId, null, queueId == request.QueueId ? null : $"queue {request.QueueId} full; overflowed here"));
+        S.History = history;
+
+        // Written before the gateway hears "created": an acknowledged session survives a crash. The queue
+        // already holds it; an offer that reaches this grain before the write completes waits for this turn.
+        await state.WriteStateAsync();
+        logger.SessionQueued(Id, queueId, request.Channel);
+        return new CreateSessionResult(CreateStatus.Created, View());
+    }
+
+    public Task<SessionView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
+
+    public async Task<Outcome> AbandonAsync()
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Session '{Id}' does not exist.");
+        }
+
+        var was = S.State;
+        var agent = S.AgentId;
+        if (was is not (SessionState.Queued or SessionState.Offered))
+        {
+            return Outcome.Conflict($"Session '{Id}' is {Wire(was)}: only a queued or offered session can be abandoned.");
+        }
+
+        S.EndedAt = clock.Now;
+        await Transition(SessionState.Abandoned, S.AgentId);
+        if (was == SessionState.Queued)
+        {
+            await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).RemoveAsync(Id);
+        }
+        else if (agent is not null)
+        {
+            Notify(agent, a => a.OfferWithdrawnAsync(Id));
+        }
+
+        return Outcome.Ok;
+    }
+
+    public async Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds)
+    {
+        if (!S.Exists)
+        {
+            return Outcome.NotFound($"Session '{Id}' does not exist.");
+        }
+
+        if (S.State != SessionState.Connected)
+        {
+            return Outcome.Conflict($"Session '{Id}' is {Wire(S.State)}: only a connected session can be transferred.");
+        }
+
+        var now = clock.Now;
+        var request = new EnqueueRequest
+        {
+            SessionId = Id,
+            Channel = S.Channel,
+            Arrival = now,
+            CustomerAge = S.Customer?.Age,
+            DeclaredSegments = S.Customer?.Segments ?? [],
+            Skills = S.Skills,
+            PreferredAgentId = targetAgentId,
+            PreferredUntil = now + TimeSpan.FromSeconds(agentWaitSeconds),
+            IsReturn = false,
+        };
+        var result = await GrainFactory.GetGrain<IQueueGrain>(targetQueueId).EnqueueAsync(request);
+        if (result.Status == EnqueueStatus.QueueNotFound)
+        {
+            return Outcome.NotFound($"Queue '{targetQueueId}' does not exist.");
+        }
+
+        if (result.Status == EnqueueStatus.QueueFull)
+        {
+            return Outcome.Conflict($"Queue '{targetQueueId}' is full.");
+        }
+
+        var previousAgent = S.AgentId!;
+        S.QueueId = targetQueueId;
+        S.Segments = [.. result.Segments];
+        S.PreferredAgentId = targetAgentId;
+        S.PreferredUntil = request.PreferredUntil;
+        S.QueuedAt = now;
+        S.QueueSequence = result.Sequence;
+        S.RejectedBy.Clear();
+        S.OfferedAt = S.OfferExpiresAt = null;
+        S.Explanation = null;
+        await Transition(SessionState.Queued, null, $"transferred by {previousAgent}");
+        Notify(previousAgent, a => a.SessionTransferredAsync(Id));
+        return Outcome.Ok;
+    }
+
+    public async Task<bool> OfferAsync(OfferCommand offer)
+    {
+        if (!S.Exists || S.State != SessionState.Queued)
+        {
+            return false;
+        }
+
+        S.OfferedAt = clock.Now;
+        S.OfferExpiresAt = offer.ExpiresAt;
+        S.Explanation = offer.Explanation;
+        await Transition(SessionState.Offered, offer.AgentId);
+        logger.SessionOffered(Id, offer.AgentId, offer.Explanation.Decision, offer.Explanation.Score);
+        return true;
+    }
+
+    public async Task<Outcome> ConnectAsync(string agentId)
+    {
+        if (S.State != SessionState.Offered || S.AgentId != agentId)
+        {
+            return Outcome.Conflict($"Session '{Id}' is not offered to agent '{agentId}'.");
+        }
+
+        var now = clock.Now;
+        if (now > S.OfferExpiresAt)
+        {
+            return Outcome.Conflict($"The offer of session '{Id}' expired at {S.OfferExpiresAt:O}.");
+        }
+
+        S.AnsweredAt = now;
+        await Transition(SessionState.Connected, agentId);
+        return Outcome.Ok;
+    }
+
+    public async Task RequeueAsync(string agentId, RequeueReason reason)
+    {
+        if (S.State != SessionState.Offered || S.AgentId != agentId)
+        {
+            return;
+        }
+
+        // Back at its original place: the queue orders it by the same arrival time as before.
+        S.RejectedBy.Add(agentId);
+        S.OfferedAt = S.OfferExpiresAt = null;
+        S.Explanation = null;
+        await Transition(SessionState.Queued, null, reason == RequeueReason.Rejected ? $"rejected by {agentId}" : $"missed by {agentId}");
+        await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).EnqueueAsync(Demand(isReturn: true));
+    }
+
+    public async Task<Outcome> EndAsync(string agentId)
+    {
+        if (S.State != SessionState.Connected || S.AgentId != agentId)
+        {
+            return Outcome.Conflict($"Session '{Id}' is not connected to agent '{agentId}'.");
+        }
+
+        S.EndedAt = clock.Now;
+        await Transition(SessionState.WrapUp, agentId);
+        return Outcome.Ok;
+    }
+
+    public async Task CompleteAsync(string agentId)
+    {
+        if (S.State != SessionState.WrapUp || S.AgentId != agentId)
+        {
+            return;
+        }
+
+        S.CompletedAt = clock.Now;
+        await Transition(SessionState.Completed, agentId);
+    }
+
+    public async Task OverflowAsync(string fromQueueId, string? overflowQueueId)
+    {
+        if (S.State != SessionState.Queued || S.QueueId != fromQueueId)
+        {
+            return;
+        }
+
+        var now = clock.Now;
+        logger.SessionOverflowed(Id, fromQueueId, overflowQueueId);
+        if (overflowQueueId is not null)
+        {
+            // It lives on in the overflow queue; its wait there (and so its max wait) starts now.
+            var request = Demand(isReturn: false) with { Arrival = now };
+            var moved = await GrainFactory.GetGrain<IQueueGrain>(overflowQueueId).EnqueueAsync(request);
+            if (moved.Status == EnqueueStatus.Accepted)
+            {
+                S.QueueId = overflowQueueId;
+                S.QueuedAt = now;
+                S.QueueSequence = moved.Sequence;
+                S.Segments = [.. moved.Segments];
+                S.RejectedBy.Clear();
+                await Transition(SessionState.Queued, null, $"overflow from {fromQueueId}");
+                return;
+            }
+        }
+
+        S.EndedAt = now;
+        await Transition(SessionState.Overflowed, null, "max wait reached");
+    }
+
+    private void Fill(NewSession request, string queueId, DateTimeOffset now, EnqueueResult result)
+    {
+        S.Exists = true;
+        S.Fingerprint = request.Fingerprint;
+        S.QueueId = queueId;
+        S.Channel = request.Channel;
+        S.Customer = request.Customer;
+        S.Segments = [.. result.Segments];
+        S.Skills = new Dictionary<string, int>(request.Skills);
+        S.PreferredAgentId = request.PreferredAgentId;
+        S.PreferredUntil = now + TimeSpan.FromSeconds(request.PreferredAgentWaitSeconds);
+        S.Attributes = new Dictionary<string, string>(request.Attributes);
+        S.State = SessionState.Queued;
+        S.CreatedAt = now;
+        S.QueuedAt = now;
+        S.QueueSequence = result.Sequence;
+    }
+
+    private async Task Transition(SessionState to, string? agentId, string? note = null)
+    {
+        S.State = to;
+        S.AgentId = agentId;
+        S.History.Add(new SessionEvent(to, clock.Now, S.QueueId, agentId, note));
+
+        // Every session transition is written before it is acknowledged: each one changes who may act on the
+        // session next (offered → only that agent may connect it; terminal → nobody), so losing one in a
+        // crash could offer it twice or end it twice.
+        await state.WriteStateAsync();
+        logger.SessionTransition(Id, to);
+    }
+
+    private EnqueueRequest Demand(bool isReturn) => new()
+    {
+        SessionId = Id,
+        Channel = S.Channel,
+        Arrival = S.QueuedAt,
+        CustomerAge = S.Customer?.Age,
+        DeclaredSegments = S.Customer?.Segments ?? [],
+        Skills = S.Skills,
+        PreferredAgentId = S.PreferredAgentId,
+        PreferredUntil = S.PreferredUntil,
+        RejectedBy = [.. S.RejectedBy],
+        IsReturn = isReturn,
+        Sequence = isReturn ? S.QueueSequence : null,
+    };
+
+    /// <summary>Tells an agent something without waiting for it: agents wait on sessions, never the reverse.</summary>
+    private void Notify(string agentId, Func<IAgentGrain, Task> call)
+    {
+        var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
+        tracker.Track(() => call(agent), ex => logger.BackgroundWorkFailed(ex, Id));
+    }
+
+    private SessionView View() => new()
+    {
+        Id = Id,
+        State = S.State,
+        QueueId = S.QueueId,
+        Channel = S.Channel,
+        AgentId = S.AgentId,
+        Segments = S.Segments,
+        CreatedAt = S.CreatedAt,
+        OfferedAt = S.OfferedAt,
+        AnsweredAt = S.AnsweredAt,
+        EndedAt = S.EndedAt,
+        CompletedAt = S.CompletedAt,
+        QueuedAt = S.State == SessionState.Queued ? S.QueuedAt : null,
+        OfferExpiresAt = S.State == SessionState.Offered ? S.OfferExpiresAt : null,
+        Explanation = S.Explanation,
+        Skills = S.Skills,
+        PreferredAgentId = S.PreferredAgentId,
+        RejectedBy = [.. S.RejectedBy],
+        History = [.. S.History],
+        Attributes = S.Attributes,
+    };
+
+    private static string Wire(SessionState s) => s switch
+    {
+        SessionState.WrapUp => "wrap-up",
+        _ => s.ToString().ToLowerInvariant(),
+    };
+}

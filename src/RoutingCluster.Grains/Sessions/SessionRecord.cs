@@ -1,0 +1,56 @@
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Grains.Sessions;
+
+/// <summary>The persisted state of a session grain. Data only: decisions live in the policy and the grain.</summary>
+[GenerateSerializer, Alias("rc.session-record")]
+public sealed class SessionRecord
+{
+    [Id(0)] public bool Exists { get; set; }
+
+    [Id(1)] public string Fingerprint { get; set; } = string.Empty;
+
+    [Id(2)] public string QueueId { get; set; } = string.Empty;
+
+    [Id(3)] public Channel Channel { get; set; }
+
+    [Id(4)] public Customer? Customer { get; set; }
+
+    [Id(5)] public List<Segment> Segments { get; set; } = [];
+
+    [Id(6)] public Dictionary<string, int> Skills { get; set; } = [];
+
+    [Id(7)] public string? PreferredAgentId { get; set; }
+
+    [Id(8)] public DateTimeOffset PreferredUntil { get; set; }
+
+    [Id(9)] public Dictionary<string, string> Attributes { get; set; } = [];
+
+    [Id(10)] public SessionState State { get; set; }
+
+    [Id(11)] public string? AgentId { get; set; }
+
+    [Id(12)] public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(13)] public DateTimeOffset QueuedAt { get; set; }
+
+    [Id(14)] public DateTimeOffset? OfferedAt { get; set; }
+
+    [Id(15)] public DateTimeOffset? OfferExpiresAt { get; set; }
+
+    [Id(16)] public DateTimeOffset? AnsweredAt { get; set; }
+
+    [Id(17)] public DateTimeOffset? EndedAt { get; set; }
+
+    [Id(18)] public DateTimeOffset? CompletedAt { get; set; }
+
+    [Id(19)] public HashSet<string> RejectedBy { get; set; } = [];
+
+    [Id(20)] public Explanation? Explanation { get; set; }
+
+    [Id(21)] public List<SessionEvent> History { get; set; } = [];
+
+    /// <summary>The tie-break place the queue gave the session when it started waiting there.</summary>
+    [Id(22)] public long QueueSequence { get; set; }
+}
