@@ -30,8 +30,16 @@ public static class AgentSelector
     }
 
     /// <summary>The sum of the agent's levels on the session's required skills.</summary>
-    public static int SkillScore(AgentSupply agent, SessionDemand session) =>
-        session.RequiredSkills.Keys.Sum(skill => agent.Skills.GetValueOrDefault(skill));
+    public static int SkillScore(AgentSupply agent, SessionDemand session)
+    {
+        var score = 0;
+        foreach (var (skill, _) in session.RequiredSkills)
+        {
+            score += agent.Skills.GetValueOrDefault(skill);
+        }
+
+        return score;
+    }
 
     public static bool Better(AgentSupply candidate, AgentSupply incumbent, SessionDemand session, AgentSelection strategy)
     {

@@ -5,6 +5,8 @@ namespace RoutingCluster.Routing.Matching;
 /// <summary>An agent as the policy sees it: a snapshot that the agent's own grain publishes whenever it changes.</summary>
 public sealed record AgentSupply
 {
+    private readonly IReadOnlyDictionary<Channel, int> _active = new Dictionary<Channel, int>();
+
     public required string AgentId { get; init; }
 
     public AgentState State { get; init; } = AgentState.LoggedOut;
@@ -16,7 +18,16 @@ public sealed record AgentSupply
     public IReadOnlyDictionary<Channel, int> Capacity { get; init; } = ChannelRules.DefaultCapacity;
 
     /// <summary>Sessions held or offered, per channel (offers count: a reservation uses capacity).</summary>
-    public IReadOnlyDictionary<Channel, int> Active { get; init; } = new Dictionary<Channel, int>();
+    public IReadOnlyDictionary<Channel, int> Active
+    {
+        get => _active;
+        init
+        {
+            _active = value;
+            ActiveTotal = value.Values.Sum();
+            HoldsExclusive = value.Any(kv => kv.Value > 0 && ChannelRules.IsExclusive(kv.Key));
+        }
+    }
 
     /// <summary>Since when the agent has been free: the last time it became ready or finished a session.</summary>
     public DateTimeOffset IdleSince { get; init; }
@@ -24,11 +35,13 @@ public sealed record AgentSupply
     /// <summary>Grows with every change, so a receiver can drop a snapshot older than one it has.</summary>
     public long Version { get; init; }
 
-    public int ActiveTotal => Active.Values.Sum();
+    /// <summary>Sessions held or offered on all channels (computed when <see cref="Active"/> is set).</summary>
+    public int ActiveTotal { get; private init; }
 
     public int ActiveOn(Channel channel) => Active.GetValueOrDefault(channel);
 
-    public bool HoldsExclusive => Active.Any(kv => kv.Value > 0 && ChannelRules.IsExclusive(kv.Key));
+    /// <summary>A voice or video session is held or offered (computed when <see cref="Active"/> is set).</summary>
+    public bool HoldsExclusive { get; private init; }
 
     /// <summary>Ready, and able to take one more session on <paramref name="channel"/> right now.</summary>
     public bool CanTake(Channel channel)

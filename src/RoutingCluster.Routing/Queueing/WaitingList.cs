@@ -162,10 +162,10 @@ public sealed class WaitingList
                 continue;
             }
 
-            var view = _byArrival.GetViewBetween(lower, _byArrival.Max!);
-            if (view.Count > 0)
+            // Min of a view walks down the tree (O(log n)); Count would count the whole range.
+            if (_byArrival.GetViewBetween(lower, _byArrival.Max!).Min is { } first)
             {
-                var at = view.Min!.Arrival + after;
+                var at = first.Arrival + after;
                 if (at > now && (next is null || at < next))
                 {
                     next = at;
