@@ -27,8 +27,11 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+            silo.AddMemoryGrainStorage("PubSubStore");
+            silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
             silo.Services.AddRoutingGrains(time);
         });
+        builder.ConfigureClient(client => client.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

@@ -137,6 +137,7 @@ public struct SessionDemandSurrogate
     [Id(7)] public DateTimeOffset PreferredUntil;
     [Id(8)] public HashSet<string> RejectedBy;
     [Id(9)] public long Sequence;
+    [Id(10)] public List<Segment> Segments;
 }
 
 [RegisterConverter]
@@ -154,6 +155,7 @@ public sealed class SessionDemandConverter : IConverter<SessionDemand, SessionDe
         PreferredUntil = s.PreferredUntil,
         RejectedBy = s.RejectedBy,
         Sequence = s.Sequence,
+        Segments = s.Segments ?? [],
     };
 
     public SessionDemandSurrogate ConvertToSurrogate(in SessionDemand v) => new()
@@ -168,5 +170,6 @@ public sealed class SessionDemandConverter : IConverter<SessionDemand, SessionDe
         PreferredUntil = v.PreferredUntil,
         RejectedBy = [.. v.RejectedBy],
         Sequence = v.Sequence,
+        Segments = [.. v.Segments],
     };
 }

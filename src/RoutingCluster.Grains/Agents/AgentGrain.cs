@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
@@ -27,7 +28,11 @@ public sealed class AgentGrain(
 
     private Alarm? _alarm;
 
+    private EventStream<AgentUpdate>? _events;
+
     private AgentRecord S => state.State;
+
+    private EventStream<AgentUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.AgentNamespace, Id);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -59,6 +64,7 @@ public sealed class AgentGrain(
         S.Capacity = new Dictionary<Channel, int>(profile.Capacity ?? ChannelRules.DefaultCapacity);
         await Changed();
         await PullIfFree(leaving);
+        await PublishAsync(AgentEventType.Changed);
         return View();
     }
 
@@ -85,6 +91,7 @@ public sealed class AgentGrain(
         S.StateSince = now;
         logger.AgentStateChanged(Id, to, S.Reason);
         await Changed();
+        await PublishAsync(AgentEventType.Changed);
         await PullIfFree();
         return Outcome.Ok;
     }
@@ -122,6 +129,7 @@ public sealed class AgentGrain(
         held.State = HeldState.Connected;
         held.Since = clock.Now;
         await Changed();
+        await PublishAsync(AgentEventType.Changed, sessionId);
         return Outcome.Ok;
     }
 
@@ -140,6 +148,7 @@ public sealed class AgentGrain(
         S.Sessions.Remove(sessionId);
         await Changed();
         await Session(sessionId).RequeueAsync(Id, RequeueReason.Rejected);
+        await PublishAsync(AgentEventType.Changed, sessionId);
         await PullIfFree();
         return Outcome.Ok;
     }
@@ -205,6 +214,7 @@ public sealed class AgentGrain(
         {
             S.Sessions.Remove(sessionId);
             await Changed();
+            await PublishAsync(AgentEventType.OfferWithdrawn, sessionId);
             await PullIfFree();
         }
     }
@@ -259,6 +269,16 @@ public sealed class AgentGrain(
         if (await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation)))
         {
             ArmAlarm();
+            await PublishAsync(AgentEventType.Offer, session.SessionId, new OfferNotice
+            {
+                SessionId = session.SessionId,
+                Channel = session.Channel,
+                QueueId = session.QueueId,
+                Segments = session.Segments,
+                WaitedSeconds = explanation.WaitedSeconds,
+                OfferedAt = held.OfferedAt,
+                ExpiresAt = held.ExpiresAt,
+            });
             return true;
         }
 
@@ -282,6 +302,7 @@ public sealed class AgentGrain(
         foreach (var held in missed)
         {
             await Session(held.SessionId).RequeueAsync(Id, RequeueReason.Missed);
+            await PublishAsync(AgentEventType.OfferExpired, held.SessionId);
         }
 
         await Publish();
@@ -301,6 +322,7 @@ public sealed class AgentGrain(
 
         await Changed();
         ArmAlarm();
+        await PublishAsync(AgentEventType.Changed, held.SessionId);
     }
 
     private async Task FinishWrapUps(List<HeldSession> done)
@@ -318,6 +340,7 @@ public sealed class AgentGrain(
         }
 
         ArmAlarm();
+        await PublishAsync(AgentEventType.Changed, done[0].SessionId);
         await PullIfFree();
     }
 
@@ -408,6 +431,10 @@ public sealed class AgentGrain(
 
         _alarm?.Set(next);
     }
+
+    /// <summary>Tells the agent's desktop (wherever it is connected) what just happened.</summary>
+    private Task PublishAsync(AgentEventType type, string? sessionId = null, OfferNotice? offer = null) =>
+        Events.PublishAsync(new AgentUpdate { AgentId = Id, Type = type, Agent = View(), Offer = offer, SessionId = sessionId, At = clock.Now });
 
     private AgentSupply Supply() => new()
     {

@@ -91,6 +91,7 @@ public sealed class QueueGrain(
             Channel = request.Channel,
             Arrival = request.Arrival,
             HeadStart = headStart,
+            Segments = segments,
             RequiredSkills = request.Skills,
             PreferredAgentId = request.PreferredAgentId,
             PreferredUntil = request.PreferredUntil,

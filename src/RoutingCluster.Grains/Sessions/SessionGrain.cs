@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
@@ -20,7 +21,11 @@ public sealed class SessionGrain(
     WorkTracker tracker,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
+    private EventStream<SessionUpdate>? _events;
+
     private SessionRecord S => state.State;
+
+    private EventStream<SessionUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.SessionNamespace, Id);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -75,6 +80,7 @@ public sealed class SessionGrain(
             S.History = history;
             await state.WriteStateAsync();
             logger.SessionRefused(Id, queueId);
+            await PublishAsync(SessionEventType.Refused);
             return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
         }
 
@@ -85,6 +91,7 @@ public sealed class SessionGrain(
         // already holds it; an offer that reaches this grain before the write completes waits for this turn.
         await state.WriteStateAsync();
         logger.SessionQueued(Id, queueId, request.Channel);
+        await PublishAsync(SessionEventType.Queued);
         return new CreateSessionResult(CreateStatus.Created, View());
     }
 
@@ -164,7 +171,7 @@ public sealed class SessionGrain(
         S.RejectedBy.Clear();
         S.OfferedAt = S.OfferExpiresAt = null;
         S.Explanation = null;
-        await Transition(SessionState.Queued, null, $"transferred by {previousAgent}");
+        await Transition(SessionState.Queued, null, $"transferred by {previousAgent}", SessionEventType.Transferred);
         Notify(previousAgent, a => a.SessionTransferredAsync(Id));
         return Outcome.Ok;
     }
@@ -261,7 +268,7 @@ public sealed class SessionGrain(
                 S.QueueSequence = moved.Sequence;
                 S.Segments = [.. moved.Segments];
                 S.RejectedBy.Clear();
-                await Transition(SessionState.Queued, null, $"overflow from {fromQueueId}");
+                await Transition(SessionState.Queued, null, $"overflow from {fromQueueId}", SessionEventType.Overflowed);
                 return;
             }
         }
@@ -288,7 +295,7 @@ public sealed class SessionGrain(
         S.QueueSequence = result.Sequence;
     }
 
-    private async Task Transition(SessionState to, string? agentId, string? note = null)
+    private async Task Transition(SessionState to, string? agentId, string? note = null, SessionEventType? type = null)
     {
         S.State = to;
         S.AgentId = agentId;
@@ -299,7 +306,31 @@ public sealed class SessionGrain(
         // crash could offer it twice or end it twice.
         await state.WriteStateAsync();
         logger.SessionTransition(Id, to);
+        await PublishAsync(type ?? EventTypeOf(to));
     }
+
+    /// <summary>Tells whoever follows the session (its gateway) what just happened.</summary>
+    private Task PublishAsync(SessionEventType type) => Events.PublishAsync(new SessionUpdate
+    {
+        SessionId = Id,
+        Type = type,
+        State = S.State,
+        QueueId = S.QueueId,
+        AgentId = S.AgentId,
+        At = clock.Now,
+    });
+
+    private static SessionEventType EventTypeOf(SessionState state) => state switch
+    {
+        SessionState.Queued => SessionEventType.Queued,
+        SessionState.Offered => SessionEventType.Offered,
+        SessionState.Connected => SessionEventType.Connected,
+        SessionState.WrapUp => SessionEventType.Ended,
+        SessionState.Completed => SessionEventType.Completed,
+        SessionState.Abandoned => SessionEventType.Abandoned,
+        SessionState.Overflowed => SessionEventType.Overflowed,
+        _ => SessionEventType.Refused,
+    };
 
     private EnqueueRequest Demand(bool isReturn) => new()
     {

@@ -33,6 +33,16 @@ public static class AgentSelector
     public static int SkillScore(AgentSupply agent, SessionDemand session)
     {
         var score = 0;
+        if (session.RequiredSkills is Dictionary<string, int> skills)
+        {
+            foreach (var (skill, _) in skills)
+            {
+                score += agent.Skills.GetValueOrDefault(skill);
+            }
+
+            return score;
+        }
+
         foreach (var (skill, _) in session.RequiredSkills)
         {
             score += agent.Skills.GetValueOrDefault(skill);

@@ -26,16 +26,35 @@ public static class Eligibility
 
     public static bool MeetsSkills(AgentSupply agent, SessionDemand session, QueuePolicy policy, int relaxationStep)
     {
+        // Hot path (one call per candidate agent): enumerate a concrete dictionary without boxing.
+        if (session.RequiredSkills is Dictionary<string, int> skills)
+        {
+            foreach (var (skill, required) in skills)
+            {
+                if (!Meets(agent, skill, required, policy, relaxationStep))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
         foreach (var (skill, required) in session.RequiredSkills)
         {
-            var minimum = SkillRelaxation.MinimumLevel(required, policy.Relaxation, relaxationStep);
-            if (minimum > 0 && agent.Skills.GetValueOrDefault(skill) < minimum)
+            if (!Meets(agent, skill, required, policy, relaxationStep))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private static bool Meets(AgentSupply agent, string skill, int required, QueuePolicy policy, int relaxationStep)
+    {
+        var minimum = SkillRelaxation.MinimumLevel(required, policy.Relaxation, relaxationStep);
+        return minimum <= 0 || agent.Skills.GetValueOrDefault(skill) >= minimum;
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ public sealed record SessionDemand
 
     public HeadStart HeadStart { get; init; } = HeadStart.None;
 
+    /// <summary>The customer's segments (shown to the agent with the offer; the head start is derived from them).</summary>
+    public IReadOnlyList<Segment> Segments { get; init; } = [];
+
     public IReadOnlyDictionary<string, int> RequiredSkills { get; init; } = new Dictionary<string, int>();
 
     public string? PreferredAgentId { get; init; }

@@ -1,0 +1,106 @@
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Abstractions.Events;
+
+/// <summary>
+/// The Orleans streams the routing grains publish to: one stream per session (what its gateway follows) and
+/// one per agent (what its desktop shows). Both are keyed by the entity id.
+/// </summary>
+public static class RoutingStreams
+{
+    /// <summary>The stream provider name the silo host registers.</summary>
+    public const string Provider = "routing-events";
+
+    public const string SessionNamespace = "session";
+
+    public const string AgentNamespace = "agent";
+}
+
+/// <summary>Kinds of session events, as gateways receive them (kebab-case on the wire).</summary>
+public enum SessionEventType
+{
+    Queued,
+    Position,
+    Offered,
+    Connected,
+    Ended,
+    Completed,
+    Abandoned,
+    Overflowed,
+    Transferred,
+    Refused,
+}
+
+/// <summary>Something happened to a session: what a gateway needs to tell its customer.</summary>
+[GenerateSerializer, Immutable, Alias("rc.session-update")]
+public sealed record SessionUpdate
+{
+    [Id(0)] public required string SessionId { get; init; }
+
+    [Id(1)] public required SessionEventType Type { get; init; }
+
+    [Id(2)] public required SessionState State { get; init; }
+
+    [Id(3)] public required string QueueId { get; init; }
+
+    [Id(4)] public string? AgentId { get; init; }
+
+    [Id(5)] public required DateTimeOffset At { get; init; }
+
+    /// <summary>1-based place among the sessions waiting in the queue on the same channel (position events).</summary>
+    [Id(6)] public int? Position { get; init; }
+
+    [Id(7)] public double? EstimatedWaitSeconds { get; init; }
+}
+
+/// <summary>An offer as the agent desktop shows it.</summary>
+[GenerateSerializer, Immutable, Alias("rc.offer-notice")]
+public sealed record OfferNotice
+{
+    [Id(0)] public required string SessionId { get; init; }
+
+    [Id(1)] public required Channel Channel { get; init; }
+
+    [Id(2)] public required string QueueId { get; init; }
+
+    [Id(3)] public IReadOnlyList<Segment> Segments { get; init; } = [];
+
+    [Id(4)] public required double WaitedSeconds { get; init; }
+
+    [Id(5)] public required DateTimeOffset OfferedAt { get; init; }
+
+    [Id(6)] public required DateTimeOffset ExpiresAt { get; init; }
+}
+
+public enum AgentEventType
+{
+    /// <summary>A new offer: <see cref="AgentUpdate.Offer"/> says what.</summary>
+    Offer,
+
+    /// <summary>The customer left before the agent answered.</summary>
+    OfferWithdrawn,
+
+    /// <summary>The agent did not answer in time (and is now not-ready).</summary>
+    OfferExpired,
+
+    /// <summary>State, sessions held or profile changed: <see cref="AgentUpdate.Agent"/> is the new view.</summary>
+    Changed,
+}
+
+/// <summary>Something happened to an agent: what its desktop must show at once.</summary>
+[GenerateSerializer, Immutable, Alias("rc.agent-update")]
+public sealed record AgentUpdate
+{
+    [Id(0)] public required string AgentId { get; init; }
+
+    [Id(1)] public required AgentEventType Type { get; init; }
+
+    [Id(2)] public required AgentView Agent { get; init; }
+
+    [Id(3)] public OfferNotice? Offer { get; init; }
+
+    [Id(4)] public string? SessionId { get; init; }
+
+    [Id(5)] public required DateTimeOffset At { get; init; }
+}

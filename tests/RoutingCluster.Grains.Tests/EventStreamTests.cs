@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using Orleans.Streams;
+using RoutingCluster.Abstractions.Events;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class EventStreamTests(RoutingClusterFixture fx)
+{
+    [Fact]
+    public async Task SessionAndAgentStreams_CarryTheLifecycleAndTheOffer()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue], ready: false);
+        var sessionId = s.Id("s1");
+
+        var provider = fx.Cluster.Client.GetStreamProvider(RoutingStreams.Provider);
+        var sessionEvents = new Recorder<SessionUpdate>();
+        var agentEvents = new Recorder<AgentUpdate>();
+        var sessionSub = await provider.GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, sessionId)).SubscribeAsync(sessionEvents.OnNext);
+        var agentSub = await provider.GetStream<AgentUpdate>(StreamId.Create(RoutingStreams.AgentNamespace, agent)).SubscribeAsync(agentEvents.OnNext);
+
+        await s.SessionAsync("s1", queue, age: 80);
+        await s.Do(() => fx.Agent(agent).SetStateAsync(AgentState.Ready, null));
+        var offer = await agentEvents.WaitFor(u => u.Type == AgentEventType.Offer);
+        Assert.Equal(sessionId, offer.Offer!.SessionId);
+        Assert.Contains(Segment.Elderly, offer.Offer.Segments);
+        Assert.Equal(Channel.Voice, offer.Offer.Channel);
+
+        await s.Do(() => fx.Agent(agent).AcceptAsync(sessionId));
+        await sessionEvents.WaitFor(u => u.Type == SessionEventType.Connected);
+        Assert.Equal(
+            [SessionEventType.Queued, SessionEventType.Offered, SessionEventType.Connected],
+            sessionEvents.Items.Select(u => u.Type).ToArray());
+
+        await sessionSub.UnsubscribeAsync();
+        await agentSub.UnsubscribeAsync();
+    }
+
+    private sealed class Recorder<T>
+    {
+        private readonly ConcurrentQueue<T> _items = new();
+        private readonly SemaphoreSlim _signal = new(0);
+
+        public IReadOnlyList<T> Items => [.. _items];
+
+        public Task OnNext(T item, StreamSequenceToken? token)
+        {
+            _items.Enqueue(item);
+            _signal.Release();
+            return Task.CompletedTask;
+        }
+
+        public async Task<T> WaitFor(Func<T, bool> predicate)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (true)
+            {
+                if (_items.FirstOrDefault(predicate) is { } found)
+                {
+                    return found;
+                }
+
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !await _signal.WaitAsync(left))
+                {
+                    throw new TimeoutException($"No matching {typeof(T).Name}; saw {_items.Count}.");
+                }
+            }
+        }
+    }
+}
