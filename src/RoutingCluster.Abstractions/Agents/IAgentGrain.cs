@@ -1,4 +1,5 @@
 using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Abstractions.Agents;
@@ -47,7 +48,17 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("republish")]
     Task RepublishAsync();
 
-    /// <summary>Offer expiries and wrap-up ends that are due.</summary>
+    /// <summary>A desktop of this agent connected (or is still connected: desktops call this again
+    /// periodically). Updates are pushed to <paramref name="relay"/> from now on.</summary>
+    [Alias("desktop-connected")]
+    Task<AgentView?> DesktopConnectedAsync(string connectionId, IAgentDesktopObserver relay);
+
+    /// <summary>A desktop's connection dropped. When no desktop is left for the grace period, the agent is set
+    /// not-ready (reason <c>disconnected</c>); pending offers stay until they are answered or expire.</summary>
+    [Alias("desktop-disconnected")]
+    Task DesktopDisconnectedAsync(string connectionId);
+
+    /// <summary>Offer expiries, wrap-up ends and desktop grace periods that are due.</summary>
     [Alias("wake")]
     Task WakeAsync();
 }

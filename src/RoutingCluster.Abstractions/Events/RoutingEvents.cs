@@ -104,3 +104,14 @@ public sealed record AgentUpdate
 
     [Id(5)] public required DateTimeOffset At { get; init; }
 }
+
+/// <summary>
+/// A silo's relay to the agent desktops connected to it. The agent grain calls it directly (wherever either
+/// lives), so an offer reaches the desktop without polling.
+/// </summary>
+[Alias("rc.agent-desktop-observer")]
+public interface IAgentDesktopObserver : IGrainObserver
+{
+    [Alias("on-agent-update")]
+    Task OnAgentUpdateAsync(AgentUpdate update);
+}

@@ -21,12 +21,17 @@ public sealed class AgentGrain(
     [PersistentState("agent", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<AgentRecord> state,
     RoutingClock clock,
     WorkTracker tracker,
+    Microsoft.Extensions.Options.IOptions<AgentOptions> options,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
     /// <summary>How many sessions one free-up may pull in a row (a chat agent with several free slots).</summary>
     private const int MaxPullsPerFreeUp = 16;
 
+    /// <summary>The relays of the silos where this agent's desktops are connected, by connection. Not persisted:
+    /// desktops renew their connection periodically, and a reactivated grain learns them again.</summary>
+    private readonly Dictionary<string, IAgentDesktopObserver> _desktops = new(StringComparer.Ordinal);
     private Alarm? _alarm;
+    private DateTimeOffset? _graceUntil;
 
     private EventStream<AgentUpdate>? _events;
 
@@ -229,10 +234,46 @@ public sealed class AgentGrain(
 
     public Task RepublishAsync() => S.Exists ? Publish() : Task.CompletedTask;
 
+    public Task<AgentView?> DesktopConnectedAsync(string connectionId, IAgentDesktopObserver relay)
+    {
+        _desktops[connectionId] = relay;
+        _graceUntil = null;
+        DelayDeactivation(options.Value.DesktopKeepAlive);
+        ArmAlarm();
+        return Task.FromResult(S.Exists ? View() : null);
+    }
+
+    public Task DesktopDisconnectedAsync(string connectionId)
+    {
+        if (_desktops.Remove(connectionId) && _desktops.Count == 0)
+        {
+            _graceUntil = clock.Now + options.Value.DesktopGracePeriod;
+            ArmAlarm();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task WakeAsync()
     {
         _alarm?.Clear();
         var now = clock.Now;
+        if (_graceUntil <= now && _desktops.Count == 0)
+        {
+            _graceUntil = null;
+            if (S.State == AgentState.Ready)
+            {
+                // Nobody is at the desktop any more: stop offering new sessions to this agent.
+                S.State = AgentState.NotReady;
+                S.Reason = "disconnected";
+                S.StateSince = now;
+                logger.AgentStateChanged(Id, S.State, S.Reason);
+                await Changed();
+                await Publish();
+                await PublishAsync(AgentEventType.Changed);
+            }
+        }
+
         var missed = S.Sessions.Values.Where(h => h.State == HeldState.Offered && h.ExpiresAt <= now).ToList();
         if (missed.Count > 0)
         {
@@ -414,7 +455,7 @@ public sealed class AgentGrain(
 
     private void ArmAlarm()
     {
-        DateTimeOffset? next = null;
+        var next = _graceUntil;
         foreach (var held in S.Sessions.Values)
         {
             DateTimeOffset? due = held.State switch
@@ -433,8 +474,21 @@ public sealed class AgentGrain(
     }
 
     /// <summary>Tells the agent's desktop (wherever it is connected) what just happened.</summary>
-    private Task PublishAsync(AgentEventType type, string? sessionId = null, OfferNotice? offer = null) =>
-        Events.PublishAsync(new AgentUpdate { AgentId = Id, Type = type, Agent = View(), Offer = offer, SessionId = sessionId, At = clock.Now });
+    private Task PublishAsync(AgentEventType type, string? sessionId = null, OfferNotice? offer = null)
+    {
+        var update = new AgentUpdate { AgentId = Id, Type = type, Agent = View(), Offer = offer, SessionId = sessionId, At = clock.Now };
+        foreach (var (connection, relay) in _desktops)
+        {
+            // Pushed beside this turn: a relay on a silo that died must not hold up the agent.
+            tracker.Track(() => relay.OnAgentUpdateAsync(update), ex =>
+            {
+                logger.BackgroundWorkFailed(ex, Id);
+                _desktops.Remove(connection);
+            });
+        }
+
+        return Events.PublishAsync(update);
+    }
 
     private AgentSupply Supply() => new()
     {
