@@ -51,7 +51,8 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException("The cluster did not settle within 30 s.");
+                var running = Cluster.Silos.SelectMany(s => s.ServiceProvider.GetRequiredService<WorkTracker>().Running);
+                throw new TimeoutException("The cluster did not settle within 30 s. Running: " + string.Join("; ", running));
             }
 
             var trackers = Cluster.Silos.Select(s => s.ServiceProvider.GetRequiredService<WorkTracker>()).ToList();
@@ -63,7 +64,8 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
             else
             {
                 quietRounds = 0;
-                await Task.WhenAll(trackers.Select(t => t.WhenIdleAsync())).WaitAsync(TimeSpan.FromSeconds(30));
+                var left = deadline - DateTime.UtcNow;
+                await Task.WhenAny(Task.WhenAll(trackers.Select(t => t.WhenIdleAsync())), Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero));
             }
         }
     }

@@ -44,7 +44,7 @@ public sealed class AgentGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var self = this.AsReference<IAgentGrain>();
-        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id));
+        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
 
         // Offer expiries and wrap-ups that were pending when the grain was last active still fire.
         ArmAlarm();

@@ -5,7 +5,7 @@ namespace RoutingCluster.Grains.Infrastructure;
 /// calls the grain through its own reference, so the work runs as an ordinary turn of that grain (and
 /// reactivates it if it was collected). Setting a new instant replaces the old one.
 /// </summary>
-public sealed class Alarm(RoutingClock clock, WorkTracker tracker, Func<Task> wake, Action<Exception> onError) : IDisposable
+public sealed class Alarm(RoutingClock clock, WorkTracker tracker, Func<Task> wake, Action<Exception> onError, string label) : IDisposable
 {
     private ITimer? _timer;
 
@@ -38,7 +38,7 @@ public sealed class Alarm(RoutingClock clock, WorkTracker tracker, Func<Task> wa
     private void Ring()
     {
         // Work is counted from the moment the alarm rings, before the call reaches the grain.
-        tracker.Track(wake, onError);
+        tracker.Track(wake, onError, label);
     }
 
     /// <summary>Called first thing when the grain wakes, so the next <see cref="Set"/> always arms a timer.</summary>

@@ -6,16 +6,23 @@ namespace RoutingCluster.Grains.Infrastructure;
 /// </summary>
 public sealed class WorkTracker
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, string> _labels = new();
+    private long _nextId;
     private int _inFlight;
     private TaskCompletionSource _idle = NewIdle(completed: true);
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>What is running now (for diagnostics: a drain that does not finish, a test that does not settle).</summary>
+    public IReadOnlyCollection<string> Running => [.. _labels.Values];
+
     /// <summary>Runs <paramref name="work"/> in the background, counted until it ends. Faults are observed by <paramref name="onError"/>.</summary>
-    public void Track(Func<Task> work, Action<Exception>? onError = null)
+    public void Track(Func<Task> work, Action<Exception>? onError = null, string? label = null)
     {
         Enter();
-        _ = RunAsync(work, onError);
+        var id = Interlocked.Increment(ref _nextId);
+        _labels[id] = label ?? work.Method.Name;
+        _ = RunAsync(id, work, onError);
     }
 
     /// <summary>Completes when no tracked work is running.</summary>
@@ -27,7 +34,7 @@ public sealed class WorkTracker
         }
     }
 
-    private async Task RunAsync(Func<Task> work, Action<Exception>? onError)
+    private async Task RunAsync(long id, Func<Task> work, Action<Exception>? onError)
     {
         try
         {
@@ -39,6 +46,7 @@ public sealed class WorkTracker
         }
         finally
         {
+            _labels.TryRemove(id, out _);
             Exit();
         }
     }

@@ -42,7 +42,7 @@ public sealed class QueueGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var self = this.AsReference<IQueueGrain>();
-        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id));
+        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
 
         // The roster of agents is persisted; their availability is not. Ask each agent to publish it again
         // (without waiting here: an agent may itself be waiting on this activation).
@@ -65,7 +65,11 @@ public sealed class QueueGrain(
         return Config();
     }
 
-    public Task<QueueConfig?> GetAsync() => Task.FromResult(S.Exists ? Config() : null);
+    public Task<QueueConfig?> GetAsync()
+    {
+        ForgetIfUnknown();
+        return Task.FromResult(S.Exists ? Config() : null);
+    }
 
     public Task<QueueLive> GetLiveAsync() => Task.FromResult(new QueueLive(
         Id, _waiting.Count, _offering.Count, _waiting.Oldest?.Arrival, _roster.Count, _roster.FreeCount));
@@ -74,6 +78,7 @@ public sealed class QueueGrain(
     {
         if (!S.Exists)
         {
+            ForgetIfUnknown();
             return Task.FromResult(new EnqueueResult(EnqueueStatus.QueueNotFound, [], HeadStart.None));
         }
 
@@ -204,7 +209,7 @@ public sealed class QueueGrain(
             _waiting.Remove(demand.SessionId);
             var session = GrainFactory.GetGrain<ISessionGrain>(demand.SessionId);
             var overflow = Policy.OverflowQueueId;
-            tracker.Track(() => session.OverflowAsync(Id, overflow), ex => logger.BackgroundWorkFailed(ex, Id));
+            tracker.Track(() => session.OverflowAsync(Id, overflow), ex => logger.BackgroundWorkFailed(ex, Id), $"overflow {demand.SessionId}");
         }
 
         // A relaxation step or the end of a preferred-agent window may have made a free agent eligible.
@@ -280,7 +285,7 @@ public sealed class QueueGrain(
             }
 
             OnAttemptDone(demand, agent.AgentId, result);
-        }, ex => logger.BackgroundWorkFailed(ex, Id));
+        }, ex => logger.BackgroundWorkFailed(ex, Id), $"offer {demand.SessionId} to {agent.AgentId} from {Id}");
     }
 
     private void OnAttemptDone(SessionDemand demand, string agentId, OfferAttemptResult? result)
@@ -336,6 +341,16 @@ public sealed class QueueGrain(
         }
 
         _alarm?.Set(next);
+    }
+
+    /// <summary>Queues stay active while they exist (their waiting list lives in memory); a lookup of an id that
+    /// names no queue (and that no agent serves) must not pin an activation.</summary>
+    private void ForgetIfUnknown()
+    {
+        if (!S.Exists && S.Agents.Count == 0)
+        {
+            DeactivateOnIdle();
+        }
     }
 
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>

@@ -351,7 +351,7 @@ public sealed class SessionGrain(
     private void Notify(string agentId, Func<IAgentGrain, Task> call)
     {
         var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
-        tracker.Track(() => call(agent), ex => logger.BackgroundWorkFailed(ex, Id));
+        tracker.Track(() => call(agent), ex => logger.BackgroundWorkFailed(ex, Id), $"notify {agentId} from {Id}");
     }
 
     private SessionView View() => new()

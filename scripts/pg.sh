@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for tests and local runs.
+#
+#   scripts/pg.sh start DIR   installs PostgreSQL from the Debian packages when it is missing, creates a
+#                             cluster in DIR, starts it on a free 127.0.0.1 port (unix socket inside DIR),
+#                             creates the database `routing`, and prints on stdout:
+#                               PGPORT=<port>
+#                               Host=127.0.0.1;Port=<port>;Username=postgres;Database=routing   (last line)
+#   scripts/pg.sh stop DIR    stops that server and removes DIR.
+#
+# Everything else (apt, initdb, server log excerpts) goes to stderr, so callers can read stdout as-is.
+# Run as root (CI), the server runs as the unprivileged `postgres` user and DIR is chown'ed to it; run as
+# another user, the server runs as that user. The cluster trusts local connections (-A trust) and runs
+# with fsync off: it is for throwaway data only.
+set -euo pipefail
+
+readonly MARKER=".routing-pg"   # written into DIR at start; stop refuses to remove a DIR without it
+readonly DATABASE="routing"
+
+die() { echo "pg.sh: $*" >&2; exit 1; }
+log() { echo "pg.sh: $*" >&2; }
+
+usage() { die "usage: $0 start DIR | stop DIR"; }
+
+bin_dir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  [[ -n "$dir" && -x "$dir/initdb" ]] && echo "$dir"
+}
+
+ensure_installed() {
+  if bin_dir >/dev/null; then return; fi
+  [[ $(id -u) -eq 0 ]] || die "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and installing it needs root"
+  log "installing PostgreSQL from the Debian packages"
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get update && apt-get install -y postgresql; } >&2 || die "apt-get install postgresql failed"
+  bin_dir >/dev/null || die "PostgreSQL installed but no /usr/lib/postgresql/*/bin/initdb was found"
+}
+
+# Runs a command as the user that owns the server: `postgres` when we are root, ourselves otherwise.
+as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then
+    if command -v runuser >/dev/null; then runuser -u postgres -- "$@"
+    else su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+    fi
+  else
+    "$@"
+  fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pick_port() {
+  local port attempt
+  for attempt in $(seq 1 50); do
+    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    if ! port_in_use "$port"; then echo "$port"; return; fi
+  done
+  die "no free loopback port found"
+}
+
+start() {
+  local dir=$1 bin data port attempt started=0
+  ensure_installed
+  bin=$(bin_dir)
+
+  if [[ $(id -u) -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres >&2
+  fi
+
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  [[ -z "$(ls -A "$dir")" ]] || die "$dir is not empty"
+  touch "$dir/$MARKER"
+  data="$dir/data"
+  if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$dir"; fi
+  as_owner test -w "$dir" || die "$dir is not writable by the server's user (are its parent directories traversable?)"
+
+  as_owner "$bin/initdb" -D "$data" -A trust -U postgres -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+
+  # A port is only known to be free when the server has bound it: retry on a bind failure.
+  for attempt in 1 2 3 4 5; do
+    port=$(pick_port)
+    if as_owner "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
+         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+         start >&2; then
+      started=1; break
+    fi
+    log "start on port $port failed (attempt $attempt):"; tail -n 5 "$dir/postgres.log" >&2 || true
+  done
+  [[ $started -eq 1 ]] || die "the server did not start; see $dir/postgres.log"
+
+  for attempt in $(seq 1 100); do
+    if as_owner "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres; then break; fi
+    [[ $attempt -lt 100 ]] || die "the server on port $port did not become ready"
+    sleep 0.1
+  done
+
+  as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt \
+    -c "CREATE DATABASE $DATABASE" >&2 || die "CREATE DATABASE $DATABASE failed"
+
+  echo "$port" >"$dir/port"
+  echo "PGPORT=$port"
+  echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=$DATABASE"
+}
+
+stop() {
+  local dir=$1 bin
+  [[ -d "$dir" ]] || { log "$dir does not exist: nothing to stop"; return; }
+  dir=$(cd "$dir" && pwd)
+  [[ -f "$dir/$MARKER" ]] || die "$dir was not created by '$0 start': refusing to remove it"
+  if [[ -f "$dir/data/postmaster.pid" ]] && bin=$(bin_dir); then
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >&2 || log "pg_ctl stop failed; removing $dir anyway"
+  fi
+  rm -rf "$dir"
+}
+
+[[ $# -eq 2 ]] || usage
+case "$1" in
+  start) start "$2" ;;
+  stop) stop "$2" ;;
+  *) usage ;;
+esac

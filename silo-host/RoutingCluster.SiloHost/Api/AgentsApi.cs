@@ -1,0 +1,74 @@
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.SiloHost.Api.Contracts;
+using RoutingCluster.SiloHost.Api.Validation;
+
+namespace RoutingCluster.SiloHost.Api;
+
+/// <summary><c>/v1/agents</c>: profiles (admin), states and offers (agents). Every action answers the agent as
+/// it is afterwards (200 with the agent view), so a desktop sees at once the next offer it was given.</summary>
+public static class AgentsApi
+{
+    public static RouteGroupBuilder MapAgentsApi(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<InputValidationFilter>();
+        group.MapPut("/{id}", PutAgent).WithName(nameof(PutAgent));
+        group.MapGet("/{id}", GetAgent).WithName(nameof(GetAgent));
+        group.MapPost("/{id}/state", SetAgentState).WithName(nameof(SetAgentState));
+        group.MapPost("/{id}/offers/{sessionId}/accept", AcceptOffer).WithName(nameof(AcceptOffer));
+        group.MapPost("/{id}/offers/{sessionId}/reject", RejectOffer).WithName(nameof(RejectOffer));
+        group.MapPost("/{id}/sessions/{sessionId}/end", EndSession).WithName(nameof(EndSession));
+        group.MapPost("/{id}/sessions/{sessionId}/wrap-up-done", FinishWrapUp).WithName(nameof(FinishWrapUp));
+        return group;
+    }
+
+    public static async Task<Ok<AgentResponse>> PutAgent(string id, JsonBody<PutAgentRequest> body, IGrainFactory grains) =>
+        TypedResults.Ok(AgentResponse.From(await grains.GetGrain<IAgentGrain>(id).PutProfileAsync(body.Value.ToProfile())));
+
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> GetAgent(string id, IGrainFactory grains) =>
+        await grains.GetGrain<IAgentGrain>(id).GetAsync() is { } view
+            ? TypedResults.Ok(AgentResponse.From(view))
+            : Problems.NotFound($"Agent '{id}' does not exist.");
+
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> SetAgentState(
+        string id, JsonBody<SetAgentStateRequest> body, IGrainFactory grains)
+    {
+        var agent = grains.GetGrain<IAgentGrain>(id);
+        var outcome = await agent.SetStateAsync(body.Value.State!.Value, body.Value.Reason);
+        return await Answer(agent, outcome);
+    }
+
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> AcceptOffer(string id, string sessionId, IGrainFactory grains) =>
+        Act(grains, id, sessionId, a => a.AcceptAsync(sessionId));
+
+    /// <summary>The session goes back to its queue at its original place; this agent gets it again only when no
+    /// one else is eligible.</summary>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> RejectOffer(string id, string sessionId, IGrainFactory grains) =>
+        Act(grains, id, sessionId, a => a.RejectAsync(sessionId));
+
+    /// <summary>Talk ends; the session goes to wrap-up for the queue's wrap-up time.</summary>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> EndSession(string id, string sessionId, IGrainFactory grains) =>
+        Act(grains, id, sessionId, a => a.EndAsync(sessionId));
+
+    /// <summary>Wrap-up ends early; the session completes and the agent may be offered the next one.</summary>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> FinishWrapUp(string id, string sessionId, IGrainFactory grains) =>
+        Act(grains, id, sessionId, a => a.WrapUpDoneAsync(sessionId));
+
+    /// <summary>An agent's action on one session. A refusal for a session that does not exist at all is a 404.</summary>
+    private static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Act(
+        IGrainFactory grains, string id, string sessionId, Func<IAgentGrain, Task<Outcome>> action)
+    {
+        var agent = grains.GetGrain<IAgentGrain>(id);
+        var outcome = await action(agent);
+        if (outcome.Code == OutcomeCode.Conflict && await grains.GetGrain<ISessionGrain>(sessionId).GetAsync() is null)
+        {
+            return Problems.NotFound($"Session '{sessionId}' does not exist.");
+        }
+
+        return await Answer(agent, outcome);
+    }
+
+    private static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Answer(IAgentGrain agent, Outcome outcome) =>
+        outcome.IsOk && await agent.GetAsync() is { } view ? TypedResults.Ok(AgentResponse.From(view)) : Problems.From(outcome);
+}

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Api.Json;
+using RoutingCluster.SiloHost.Api.Validation;
+
+namespace RoutingCluster.SiloHost.Api.Contracts;
+
+/// <summary>
+/// <c>PUT /v1/queues/{id}</c>: the queue's configuration. Every field is optional, with the contract's defaults
+/// (those of <see cref="QueuePolicy"/>); the configuration is replaced as a whole. A head start given for some
+/// segments keeps the default for the others.
+/// </summary>
+public sealed class QueueRequest : IRequestBody
+{
+    public string? Name { get; init; }
+
+    public double? ServiceLevelSeconds { get; init; }
+
+    public double? OfferTimeoutSeconds { get; init; }
+
+    public double? WrapUpSeconds { get; init; }
+
+    public int? ElderlyAge { get; init; }
+
+    public Dictionary<Segment, HeadStart>? HeadStart { get; init; }
+
+    public AgentSelection? AgentSelection { get; init; }
+
+    public List<RelaxationStepRequest?>? Relaxation { get; init; }
+
+    public int? MaxWaiting { get; init; }
+
+    public double? MaxWaitSeconds { get; init; }
+
+    public string? OverflowQueueId { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+    public void Validate(FieldErrors errors)
+    {
+        errors.Unknown(string.Empty, Unknown);
+        errors.Text("name", Name, Limits.MaxNameLength);
+        errors.Seconds("serviceLevelSeconds", ServiceLevelSeconds, min: double.Epsilon);
+        errors.Seconds("offerTimeoutSeconds", OfferTimeoutSeconds, min: double.Epsilon);
+        errors.Seconds("wrapUpSeconds", WrapUpSeconds);
+        errors.Range("elderlyAge", ElderlyAge, 0, Limits.MaxAge);
+        foreach (var (segment, headStart) in HeadStart ?? [])
+        {
+            if (!headStart.IsStrict)
+            {
+                errors.Seconds($"headStart.{WireNames<Segment>.Of(segment)}", headStart.Seconds);
+            }
+        }
+
+        if (Relaxation is { } steps)
+        {
+            if (steps.Count > Limits.MaxRelaxationSteps)
+            {
+                errors.Add("relaxation", $"At most {Limits.MaxRelaxationSteps} steps.");
+            }
+
+            for (var i = 0; i < steps.Count; i++)
+            {
+                if (steps[i] is not { } step)
+                {
+                    errors.Add($"relaxation[{i}]", "Required.");
+                    continue;
+                }
+
+                errors.Unknown($"relaxation[{i}]", step.Unknown);
+                errors.Required($"relaxation[{i}].afterSeconds", step.AfterSeconds);
+                errors.Seconds($"relaxation[{i}].afterSeconds", step.AfterSeconds);
+                errors.Required($"relaxation[{i}].lowerBy", step.LowerBy);
+                errors.Range($"relaxation[{i}].lowerBy", step.LowerBy, 1, Limits.MaxSkillLevel - Limits.MinSkillLevel + 1);
+            }
+        }
+
+        errors.Range("maxWaiting", MaxWaiting, 1, Limits.MaxWaitingLimit);
+        errors.Seconds("maxWaitSeconds", MaxWaitSeconds, min: double.Epsilon);
+        errors.Id("overflowQueueId", OverflowQueueId);
+    }
+
+    public QueueConfig ToConfig(string id)
+    {
+        var defaults = QueuePolicy.Default;
+        var headStarts = new Dictionary<Segment, HeadStart>(defaults.HeadStarts);
+        foreach (var (segment, headStart) in HeadStart ?? [])
+        {
+            headStarts[segment] = headStart;
+        }
+
+        return new QueueConfig
+        {
+            Id = id,
+            Name = Name,
+            Policy = new QueuePolicy
+            {
+                ServiceLevelSeconds = ServiceLevelSeconds ?? defaults.ServiceLevelSeconds,
+                OfferTimeoutSeconds = OfferTimeoutSeconds ?? defaults.OfferTimeoutSeconds,
+                WrapUpSeconds = WrapUpSeconds ?? defaults.WrapUpSeconds,
+                ElderlyAge = ElderlyAge ?? defaults.ElderlyAge,
+                HeadStarts = headStarts,
+                AgentSelection = AgentSelection ?? defaults.AgentSelection,
+                Relaxation = [.. (Relaxation ?? []).Select(s => new RelaxationStep(s!.AfterSeconds!.Value, s.LowerBy!.Value)).OrderBy(s => s.AfterSeconds)],
+                MaxWaiting = MaxWaiting ?? defaults.MaxWaiting,
+                MaxWaitSeconds = MaxWaitSeconds ?? defaults.MaxWaitSeconds,
+                OverflowQueueId = OverflowQueueId,
+            },
+        };
+    }
+}
+
+public sealed class RelaxationStepRequest
+{
+    public double? AfterSeconds { get; init; }
+
+    public int? LowerBy { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
+
+/// <summary><c>GET /v1/queues/{id}</c>: the shape of the PUT body, every field filled in, plus the id.</summary>
+public sealed record QueueResponse(
+    string Id,
+    string? Name,
+    double ServiceLevelSeconds,
+    double OfferTimeoutSeconds,
+    double WrapUpSeconds,
+    int ElderlyAge,
+    IReadOnlyDictionary<Segment, HeadStart> HeadStart,
+    AgentSelection AgentSelection,
+    IReadOnlyList<RelaxationStepResponse> Relaxation,
+    int MaxWaiting,
+    double MaxWaitSeconds,
+    string? OverflowQueueId)
+{
+    public static QueueResponse From(QueueConfig config)
+    {
+        var p = config.Policy;
+        return new(
+            config.Id,
+            config.Name,
+            p.ServiceLevelSeconds,
+            p.OfferTimeoutSeconds,
+            p.WrapUpSeconds,
+            p.ElderlyAge,
+            Enum.GetValues<Segment>().Where(p.HeadStarts.ContainsKey).ToDictionary(s => s, s => p.HeadStarts[s]),
+            p.AgentSelection,
+            [.. p.Relaxation.Select(s => new RelaxationStepResponse(s.AfterSeconds, s.LowerBy))],
+            p.MaxWaiting,
+            p.MaxWaitSeconds,
+            p.OverflowQueueId);
+    }
+}
+
+public sealed record RelaxationStepResponse(double AfterSeconds, int LowerBy);

@@ -1,0 +1,84 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Orleans.Streams;
+using RoutingCluster.Abstractions.Events;
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.SiloHost.Api;
+
+/// <summary>
+/// <c>GET /v1/sessions/{id}/events</c>: server-sent events for the gateway that owns a session, fed from the
+/// session's Orleans stream. The first event is the session's current state; the stream ends after the
+/// session's terminal event (or when the gateway disconnects).
+/// </summary>
+public static class SessionEventsApi
+{
+    /// <summary>Comment lines sent when nothing happened for this long, so proxies keep the connection open.</summary>
+    private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(15);
+
+    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, HttpContext http, CancellationToken cancellationToken)
+    {
+        var session = await cluster.GetGrain<ISessionGrain>(id).GetAsync();
+        if (session is null)
+        {
+            return Problems.NotFound($"Session '{id}' does not exist.");
+        }
+
+        var updates = System.Threading.Channels.Channel.CreateBounded<SessionUpdate>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
+        var stream = cluster.GetStreamProvider(RoutingStreams.Provider)
+            .GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, id));
+        var subscription = await stream.SubscribeAsync((update, _) => updates.Writer.WriteAsync(update, cancellationToken).AsTask());
+        http.Response.RegisterForDisposeAsync(new Unsubscriber(subscription));
+
+        // Read again after subscribing, so nothing that happened in between is missed.
+        var current = await cluster.GetGrain<ISessionGrain>(id).GetAsync() ?? session;
+        return TypedResults.ServerSentEvents(Events(current, updates.Reader, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> Events(
+        SessionView current, ChannelReader<SessionUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return new SseItem<object>(current, "state") { EventId = "0" };
+        if (current.State.IsTerminal())
+        {
+            yield break;
+        }
+
+        var sequence = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(KeepAliveEvery);
+            SessionUpdate? update = null;
+            try
+            {
+                update = await updates.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Nothing happened for a while: a keep-alive below.
+            }
+
+            if (update is null)
+            {
+                yield return new SseItem<object>(new { at = DateTimeOffset.UtcNow }, "keep-alive");
+                continue;
+            }
+
+            yield return new SseItem<object>(update, WireName(update.Type)) { EventId = (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            if (update.State.IsTerminal())
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static string WireName(SessionEventType type) => type.ToString().ToLowerInvariant();
+
+    private sealed class Unsubscriber(StreamSubscriptionHandle<SessionUpdate> subscription) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await subscription.UnsubscribeAsync();
+    }
+}

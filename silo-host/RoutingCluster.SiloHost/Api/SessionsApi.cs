@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Mvc;
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.SiloHost.Api.Contracts;
+using RoutingCluster.SiloHost.Api.Validation;
+
+namespace RoutingCluster.SiloHost.Api;
+
+/// <summary><c>/v1/sessions</c>: what gateways (and support) do with customer sessions.</summary>
+public static class SessionsApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>How long an agent named as a transfer's target gets the session before anyone else eligible.</summary>
+    public static readonly TimeSpan TransferAgentWait = TimeSpan.FromSeconds(30);
+
+    public static RouteGroupBuilder MapSessionsApi(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<InputValidationFilter>();
+        group.MapPost(string.Empty, CreateSession).WithName(nameof(CreateSession));
+        group.MapGet("/{id}", GetSession).WithName(nameof(GetSession));
+        group.MapPost("/{id}/abandon", AbandonSession).WithName(nameof(AbandonSession));
+        group.MapPost("/{id}/transfer", TransferSession).WithName(nameof(TransferSession));
+        group.MapGet("/{id}/events", SessionEventsApi.FollowSession).WithName("FollowSessionEvents");
+        return group;
+    }
+
+    /// <summary>
+    /// Creates a session. With an <c>Idempotency-Key</c> the session id is derived from the key, so a retry
+    /// reaches the same session grain: the same request answers 200 with that session, another request 409.
+    /// </summary>
+    public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> CreateSession(
+        JsonBody<CreateSessionRequest> body,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        IGrainFactory grains)
+    {
+        if (idempotencyKey is not null && (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > Limits.MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl)))
+        {
+            return Problems.Invalid(IdempotencyKeyHeader, $"Must be 1 to {Limits.MaxIdempotencyKeyLength} printable characters.");
+        }
+
+        var request = body.Value;
+        var id = idempotencyKey is null ? NewSessionId() : SessionIdForKey(idempotencyKey);
+        var result = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request.ToNewSession());
+        return result.Status switch
+        {
+            CreateStatus.Created => TypedResults.Created($"/v1/sessions/{id}", SessionResponse.From(result.Session!)),
+            CreateStatus.AlreadyExists => TypedResults.Ok(SessionResponse.From(result.Session!)),
+            CreateStatus.QueueNotFound => Problems.Invalid("queueId", result.Detail ?? $"Queue '{request.QueueId}' does not exist."),
+            CreateStatus.KeyReused => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                type: Problems.IdempotencyKeyReusedType,
+                title: "Idempotency key already used for another request",
+                detail: result.Detail),
+            _ => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                type: Problems.QueueFullType,
+                title: "Queue full",
+                detail: $"{result.Detail} The session was refused: retry later or route it elsewhere.",
+                extensions: new Dictionary<string, object?> { ["sessionId"] = id, ["queueId"] = result.Session?.QueueId }),
+        };
+    }
+
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetSession(string id, IGrainFactory grains) =>
+        await grains.GetGrain<ISessionGrain>(id).GetAsync() is { } view
+            ? TypedResults.Ok(SessionResponse.From(view))
+            : Problems.NotFound($"Session '{id}' does not exist.");
+
+    /// <summary>The customer left while queued or offered. Answers the session as it is now.</summary>
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> AbandonSession(string id, IGrainFactory grains)
+    {
+        var session = grains.GetGrain<ISessionGrain>(id);
+        var outcome = await session.AbandonAsync();
+        return outcome.IsOk ? TypedResults.Ok(SessionResponse.From((await session.GetAsync())!)) : Problems.From(outcome);
+    }
+
+    /// <summary>
+    /// Moves a connected session to another queue or agent. The target queue is <c>queueId</c>, or the
+    /// session's current queue; a target agent must exist and serve that queue, and gets the session first for
+    /// <see cref="TransferAgentWait"/>.
+    /// </summary>
+    public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TransferSession(
+        string id, JsonBody<TransferRequest> body, IGrainFactory grains)
+    {
+        var request = body.Value;
+        var session = grains.GetGrain<ISessionGrain>(id);
+        if (await session.GetAsync() is not { } current)
+        {
+            return Problems.NotFound($"Session '{id}' does not exist.");
+        }
+
+        var targetQueue = request.QueueId ?? current.QueueId;
+        if (request.QueueId is not null && await grains.GetGrain<IQueueGrain>(request.QueueId).GetAsync() is null)
+        {
+            return Problems.Invalid("queueId", $"Queue '{request.QueueId}' does not exist.");
+        }
+
+        if (request.AgentId is { } agentId)
+        {
+            var agent = await grains.GetGrain<IAgentGrain>(agentId).GetAsync();
+            if (agent is null)
+            {
+                return Problems.Invalid("agentId", $"Agent '{agentId}' does not exist.");
+            }
+
+            if (!agent.Queues.Contains(targetQueue))
+            {
+                return Problems.Invalid("agentId", $"Agent '{agentId}' does not serve queue '{targetQueue}'.");
+            }
+
+            if (agentId == current.AgentId)
+            {
+                return Problems.Invalid("agentId", $"Session '{id}' is already with agent '{agentId}'.");
+            }
+        }
+
+        var wait = request.AgentId is null ? 0 : TransferAgentWait.TotalSeconds;
+        var outcome = await session.TransferAsync(targetQueue, request.AgentId, wait);
+        return outcome.IsOk ? TypedResults.Ok(SessionResponse.From((await session.GetAsync())!)) : Problems.From(outcome);
+    }
+
+    /// <summary>A new session id: "s-" and a version-7 GUID (time-ordered, so ids sort by creation).</summary>
+    public static string NewSessionId() => "s-" + Guid.CreateVersion7().ToString("N");
+
+    /// <summary>The session id for an idempotency key: "s-" and 32 hex digits of the key's SHA-256.</summary>
+    public static string SessionIdForKey(string key) =>
+        "s-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+}

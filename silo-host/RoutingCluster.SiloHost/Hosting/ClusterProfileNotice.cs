@@ -1,0 +1,20 @@
+using RoutingCluster.Grains.Infrastructure;
+
+namespace RoutingCluster.SiloHost.Hosting;
+
+/// <summary>Says at start which profile the silo runs with, and warns loudly when nothing it holds is durable.</summary>
+internal sealed class ClusterProfileNotice(ClusterProfile profile, ILogger<ClusterProfileNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        logger.SiloProfile(profile.Clustering, profile.SiloPort, profile.GatewayPort, profile.PrimarySiloPort);
+        if (profile.Storage == ClusterProfile.Memory)
+        {
+            logger.MemoryStorage(RoutingGrainsServiceCollectionExtensions.StorageName, profile.Storage);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

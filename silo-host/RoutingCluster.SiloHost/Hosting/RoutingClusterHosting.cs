@@ -1,0 +1,57 @@
+using RoutingCluster.Abstractions.Events;
+using RoutingCluster.Grains.Agents;
+using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.SiloHost.Hubs;
+using RoutingCluster.SiloHost.Api.Json;
+using RoutingCluster.SiloHost.Api.Validation;
+using Serilog;
+
+namespace RoutingCluster.SiloHost.Hosting;
+
+public static class RoutingClusterHosting
+{
+    /// <summary>
+    /// Everything the silo host runs: Serilog console logging (levels from the <c>Serilog</c> section), the
+    /// Orleans silo with the profile's clustering and grain storage (<see cref="ClusterProfile"/>), the routing
+    /// grains, and the HTTP API's JSON conventions, problem details and body size limit.
+    /// </summary>
+    public static WebApplicationBuilder AddRoutingCluster(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.AddSerilog((services, log) => log
+            .ReadFrom.Configuration(configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(
+                outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+
+        // Read before anything else is set up: a profile that cannot run stops the host here.
+        var profile = ClusterProfile.From(configuration);
+        builder.Services.AddSingleton(profile);
+        builder.Services.AddHostedService<ClusterProfileNotice>();
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(profile.SiloPort, profile.GatewayPort, profile.PrimarySiloEndpoint);
+            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+
+            // Session and agent events (gateways follow them as server-sent events). Memory streams: events
+            // are delivered while the cluster runs; what must survive a crash is in grain state, not in events.
+            silo.AddMemoryGrainStorage("PubSubStore");
+            silo.AddMemoryStreams(RoutingStreams.Provider);
+        });
+        builder.Services.AddRoutingGrains();
+        builder.Services.Configure<AgentOptions>(configuration.GetSection("Agents"));
+
+        // Agent desktops: the SignalR hub and this silo's relay that agent grains push to.
+        builder.Services.AddSignalR().AddJsonProtocol(options => WireJson.Configure(options.PayloadSerializerOptions));
+        builder.Services.AddSingleton<AgentDesktopRelay>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AgentDesktopRelay>());
+
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(options => WireJson.Configure(options.SerializerOptions));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
+        return builder;
+    }
+}

@@ -1,0 +1,88 @@
+using Microsoft.AspNetCore.SignalR;
+using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Api.Validation;
+
+namespace RoutingCluster.SiloHost.Hubs;
+
+/// <summary>The answer to an agent action over the hub: like the HTTP API's status and problem detail.</summary>
+public sealed record HubResult(bool Ok, int Status, string? Detail)
+{
+    public static HubResult From(Outcome outcome) => outcome.Code switch
+    {
+        OutcomeCode.Ok => new(true, StatusCodes.Status200OK, null),
+        OutcomeCode.NotFound => new(false, StatusCodes.Status404NotFound, outcome.Detail),
+        _ => new(false, StatusCodes.Status409Conflict, outcome.Detail),
+    };
+}
+
+/// <summary>
+/// <c>/hubs/agent</c>: the agent desktop's connection. The desktop signs in as an agent, then performs the same
+/// actions as the HTTP API and receives, pushed live: <c>offer</c>, <c>offerWithdrawn</c>, <c>offerExpired</c>
+/// and <c>agentChanged</c>. A dropped connection leaves the agent as it is for a grace period (then not-ready);
+/// a pending offer is still there when the desktop signs in again.
+/// </summary>
+public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILogger<AgentHub> logger) : Hub
+{
+    /// <summary>Server-to-desktop method names.</summary>
+    public static class Events
+    {
+        public const string Offer = "offer";
+        public const string OfferWithdrawn = "offerWithdrawn";
+        public const string OfferExpired = "offerExpired";
+        public const string AgentChanged = "agentChanged";
+    }
+
+    public async Task<AgentView> SignIn(string agentId)
+    {
+        if (Ids.Problem(agentId) is { } problem)
+        {
+            throw new HubException($"agentId: {problem}");
+        }
+
+        var view = await relay.ConnectAsync(agentId, Context.ConnectionId) ?? throw new HubException($"Agent '{agentId}' does not exist.");
+        HubLog.SignedIn(logger, agentId, Context.ConnectionId);
+        return view;
+    }
+
+    public async Task<HubResult> SetState(string state, string? reason)
+    {
+        var target = state switch
+        {
+            "ready" => AgentState.Ready,
+            "not-ready" => AgentState.NotReady,
+            "logged-out" => AgentState.LoggedOut,
+            _ => throw new HubException("state: must be one of ready, not-ready, logged-out"),
+        };
+        if (reason is { Length: > 64 })
+        {
+            throw new HubException("reason: at most 64 characters");
+        }
+
+        return HubResult.From(await Agent().SetStateAsync(target, reason));
+    }
+
+    public async Task<HubResult> Accept(string sessionId) => HubResult.From(await Agent().AcceptAsync(Session(sessionId)));
+
+    public async Task<HubResult> Reject(string sessionId) => HubResult.From(await Agent().RejectAsync(Session(sessionId)));
+
+    public async Task<HubResult> End(string sessionId) => HubResult.From(await Agent().EndAsync(Session(sessionId)));
+
+    public async Task<HubResult> WrapUpDone(string sessionId) => HubResult.From(await Agent().WrapUpDoneAsync(Session(sessionId)));
+
+    public async Task<AgentView?> GetAgent() => await Agent().GetAsync();
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        HubLog.Disconnected(logger, relay.AgentOf(Context.ConnectionId), Context.ConnectionId);
+        await relay.DisconnectAsync(Context.ConnectionId);
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    private IAgentGrain Agent() =>
+        grains.GetGrain<IAgentGrain>(relay.AgentOf(Context.ConnectionId) ?? throw new HubException("Sign in first."));
+
+    private static string Session(string sessionId) =>
+        Ids.Problem(sessionId ?? string.Empty) is { } problem ? throw new HubException($"sessionId: {problem}") : sessionId!;
+}

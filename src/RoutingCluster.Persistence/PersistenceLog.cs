@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace RoutingCluster.Persistence;
+
+internal static partial class PersistenceLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "PostgreSQL schema is at version {Version} (this build: {LatestVersion}): nothing to migrate")]
+    public static partial void SchemaUpToDate(this ILogger logger, int version, int latestVersion);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Applied PostgreSQL migration {Version} ({Name}) in {ElapsedMs:F0} ms")]
+    public static partial void MigrationApplied(this ILogger logger, int version, string name, double elapsedMs);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "PostgreSQL migration {Version} ({Name}) differs from the one applied to this database: applied migrations are never re-run, add a new one instead")]
+    public static partial void MigrationChanged(this ILogger logger, int version, string name);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "PostgreSQL schema is at version {Version}, newer than this build's {LatestVersion}: a newer build has migrated it")]
+    public static partial void SchemaNewerThanBuild(this ILogger logger, int version, int latestVersion);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "PostgreSQL at {Endpoint} is not reachable yet ({Reason}); retrying until {Deadline:O}")]
+    public static partial void DatabaseNotReachable(this ILogger logger, string endpoint, string reason, DateTimeOffset deadline);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "PostgreSQL schema at {Endpoint} is ready (version {Version}) after {ElapsedMs:F0} ms")]
+    public static partial void SchemaReady(this ILogger logger, string endpoint, int version, double elapsedMs);
+}

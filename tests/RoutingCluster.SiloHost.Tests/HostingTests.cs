@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Hosting;
+
+namespace RoutingCluster.SiloHost.Tests;
+
+/// <summary>Profiles that are not available yet stop the host at start with a clear message.</summary>
+public sealed class HostingTests
+{
+    [Theory]
+    [InlineData("Storage:Provider", "postgres")]
+    [InlineData("Clustering:Provider", "postgres")]
+    public void Start_WithAPostgresProfile_FailsFast_SayingItIsNotAvailableYet(string key, string value)
+    {
+        using var factory = new ProfileHostFactory(key, value);
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        Assert.NotNull(error);
+        var messages = string.Join(" | ", Flatten(error));
+        Assert.Contains($"{key}=postgres is not available yet", messages, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_WithAnUnknownStorageProvider_FailsFast()
+    {
+        using var factory = new ProfileHostFactory("Storage:Provider", "cassandra");
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        Assert.Contains("'cassandra' is not known", string.Join(" | ", Flatten(error!)), StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<string> Flatten(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            yield return e.Message;
+        }
+    }
+
+    private sealed class ProfileHostFactory(string key, string value) : RoutingHostFactory
+    {
+        protected override void Configure(IWebHostBuilder builder) => builder.UseSetting(key, value);
+    }
+}
