@@ -70,6 +70,8 @@ start() {
 
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  # The server's unix socket lives in DIR, and socket paths are limited to 107 bytes.
+  [[ ${#dir} -le 80 ]] || die "$dir is too long for the server's unix socket (at most 80 characters)"
   [[ -z "$(ls -A "$dir")" ]] || die "$dir is not empty"
   touch "$dir/$MARKER"
   data="$dir/data"

@@ -243,6 +243,26 @@ public sealed class RoutingFlowTests(RoutingClusterFixture fx)
         Assert.Equal(HeldStateOf(await s.GetAgent(a1), session), RoutingCluster.Abstractions.Agents.HeldState.WrapUp);
     }
 
+    [Fact]
+    public async Task TransferBackToTheSameAgent_EndsItsWrapUpAndOffersTheSessionAgain()
+    {
+        var s = new Scenario(fx);
+        var cards = await s.QueueAsync("cards");
+        var loans = await s.QueueAsync("loans");
+        var agent = await s.AgentAsync("a", [cards, loans], capacity: new() { [Channel.Chat] = 2 });
+        var session = await s.SessionAsync("s", cards, channel: Channel.Chat);
+        await s.Do(() => fx.Agent(agent).AcceptAsync(session));
+
+        await s.Do(() => fx.Session(session).TransferAsync(loans, null, 0));
+
+        var view = await s.GetSession(session);
+        Assert.Equal(SessionState.Offered, view.State);
+        Assert.Equal(agent, view.AgentId);
+        var held = Assert.Single((await s.GetAgent(agent)).Offers);
+        Assert.Equal(session, held.SessionId);
+        Assert.Empty((await s.GetAgent(agent)).Sessions);
+    }
+
     private static RoutingCluster.Abstractions.Agents.HeldState? HeldStateOf(RoutingCluster.Abstractions.Agents.AgentView agent, string session) =>
         agent.Sessions.FirstOrDefault(x => x.SessionId == session)?.State;
 }

@@ -200,6 +200,7 @@ public sealed class AgentGrain(
     {
         var session = request.Session;
         var now = clock.Now;
+        EndStaleWrapUp(session.SessionId);
         var supply = Supply();
         if (!S.Exists || S.Sessions.ContainsKey(session.SessionId)
             || !Eligibility.IsEligible(supply, session, request.Policy, now, out var step))
@@ -229,6 +230,10 @@ public sealed class AgentGrain(
         if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Connected)
         {
             await StartWrapUp(held);
+
+            // A queue that tried to offer the session back to this agent while it was still connected here was
+            // declined; the new snapshot tells it to try again (the wrap-up then ends early, EndStaleWrapUp).
+            await Publish();
         }
     }
 
@@ -287,6 +292,19 @@ public sealed class AgentGrain(
         }
 
         ArmAlarm();
+    }
+
+    /// <summary>
+    /// A session this agent transferred away can come back to it while the agent is still in wrap-up of its
+    /// first part: that wrap-up ends now (the session itself has moved on and is not completed by it).
+    /// </summary>
+    private void EndStaleWrapUp(string sessionId)
+    {
+        if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.WrapUp)
+        {
+            S.Sessions.Remove(sessionId);
+            S.IdleSince = clock.Now;
+        }
     }
 
     /// <summary>Reserves capacity for the session and offers it. The reservation is written before the
@@ -430,6 +448,7 @@ public sealed class AgentGrain(
                 break;
             }
 
+            EndStaleWrapUp(claimed.Session.SessionId);
             var explanation = OfferExplanation.For(supply, claimed.Session, claimed.Policy, claimed.RelaxationStep, 1, "session-surplus", clock.Now);
             await Offer(claimed.Session, claimed.Policy, explanation);
         }

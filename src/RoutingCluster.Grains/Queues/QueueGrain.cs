@@ -29,6 +29,10 @@ public sealed class QueueGrain(
     private readonly Dictionary<string, string> _offering = new(StringComparer.Ordinal);
     private readonly HashSet<string> _agentsBusy = new(StringComparer.Ordinal);
     private readonly HashSet<string> _cancelled = new(StringComparer.Ordinal);
+
+    /// <summary>An agent that declined an offer attempt of a session although the queue thought it could take it
+    /// is not asked again for that session until it publishes a newer snapshot (no offer ping-pong).</summary>
+    private readonly Dictionary<string, (string AgentId, long Version)> _declined = new(StringComparer.Ordinal);
     private Alarm? _alarm;
     private long _sequence;
     private DateTimeOffset? _retryAt;
@@ -112,6 +116,7 @@ public sealed class QueueGrain(
 
     public Task RemoveAsync(string sessionId)
     {
+        _declined.Remove(sessionId);
         if (_waiting.Remove(sessionId) is null && _offering.ContainsKey(sessionId))
         {
             _cancelled.Add(sessionId);
@@ -231,7 +236,14 @@ public sealed class QueueGrain(
         }
 
         var now = clock.Now;
-        if (_roster.PickFor(demand, Policy, now, _agentsBusy) is not { } choice)
+        var excluded = _agentsBusy;
+        if (_declined.TryGetValue(demand.SessionId, out var declined)
+            && _roster.TryGet(declined.AgentId, out var known) && Declined(demand.SessionId, known))
+        {
+            excluded = [.. _agentsBusy, declined.AgentId];
+        }
+
+        if (_roster.PickFor(demand, Policy, now, excluded) is not { } choice)
         {
             return;
         }
@@ -261,7 +273,11 @@ public sealed class QueueGrain(
     }
 
     private Candidate? BestFor(AgentSupply agent) =>
-        _waiting.BestFor(agent, Policy, clock.Now, d => _roster.AnyoneElseEligible(d, agent.AgentId, Policy, clock.Now));
+        _waiting.BestFor(agent, Policy, clock.Now, d => _roster.AnyoneElseEligible(d, agent.AgentId, Policy, clock.Now),
+            _declined.Count == 0 ? null : d => Declined(d.SessionId, agent));
+
+    private bool Declined(string sessionId, AgentSupply agent) =>
+        _declined.TryGetValue(sessionId, out var d) && d.AgentId == agent.AgentId && agent.Version <= d.Version;
 
     /// <summary>Takes the session out of the waiting list and asks the agent to reserve capacity and offer it.
     /// The attempt runs beside this grain's turns; its result is handled in a continuation on this grain.</summary>
@@ -311,6 +327,12 @@ public sealed class QueueGrain(
             // without counting on that agent until it publishes again.
             _roster.Remove(agentId);
             _retryAt = clock.Now + TimeSpan.FromSeconds(1);
+        }
+
+        _declined.Remove(demand.SessionId);
+        if (result?.Status == OfferAttemptStatus.AgentUnavailable && result.Agent is { } declinedBy)
+        {
+            _declined[demand.SessionId] = (agentId, declinedBy.Version);
         }
 
         if (result?.Status != OfferAttemptStatus.Offered && result?.Status != OfferAttemptStatus.SessionGone && !cancelled)

@@ -15,6 +15,9 @@ public sealed class AgentRoster
         return c != 0 ? c : string.CompareOrdinal(a.AgentId, b.AgentId);
     });
 
+    /// <summary>Under longest-idle, eligible agents are counted (for the explanation) up to this many.</summary>
+    public const int CandidateCountLimit = 256;
+
     private readonly Dictionary<string, AgentSupply> _agents = new(StringComparer.Ordinal);
     private readonly SortedSet<AgentSupply> _free = new(IdleOrder);
 
@@ -61,24 +64,42 @@ public sealed class AgentRoster
 
     /// <summary>
     /// Agent surplus: the agent a newly waiting session goes to, by the queue's strategy, skipping agents in
-    /// <paramref name="busy"/> (offers in flight). Also counts the eligible candidates (for the explanation).
+    /// <paramref name="busy"/> (offers in flight). Also counts the eligible candidates (for the explanation; under
+    /// longest-idle, up to <see cref="CandidateCountLimit"/>).
     /// </summary>
     public AgentChoice? PickFor(SessionDemand session, QueuePolicy policy, DateTimeOffset now, IReadOnlySet<string> busy)
     {
+        // The preferred agent first, looked up directly: it wins whenever it is eligible.
+        if (session.PreferredAgentId is { } preferredId
+            && _agents.TryGetValue(preferredId, out var preferred)
+            && !busy.Contains(preferredId)
+            && !session.RejectedBy.Contains(preferredId)
+            && Eligibility.IsEligible(preferred, session, policy, now, out var preferredStep))
+        {
+            return new AgentChoice(preferred, preferredStep, 1);
+        }
+
+        if (Eligibility.WithinPreferredWindow(session, now))
+        {
+            return null;
+        }
+
         AgentSupply? best = null;
         var bestStep = -1;
         var candidates = 0;
         AgentSupply? rejectedFallback = null;
         var fallbackStep = -1;
-        var preferredOnly = Eligibility.WithinPreferredWindow(session, now);
+        var longestIdle = policy.AgentSelection == AgentSelection.LongestIdle;
         foreach (var agent in _free)
         {
-            if (busy.Contains(agent.AgentId) || !Eligibility.IsEligible(agent, session, policy, now, out var step))
+            // Longest idle: the free agents are in idle order, so the first eligible one wins; the rest are only
+            // counted for the explanation, up to a bound that keeps one decision cheap with thousands free.
+            if (longestIdle && best is not null && candidates >= CandidateCountLimit)
             {
-                continue;
+                break;
             }
 
-            if (preferredOnly && agent.AgentId != session.PreferredAgentId)
+            if (busy.Contains(agent.AgentId) || !Eligibility.IsEligible(agent, session, policy, now, out var step))
             {
                 continue;
             }
@@ -95,11 +116,6 @@ public sealed class AgentRoster
             }
 
             candidates++;
-            if (agent.AgentId == session.PreferredAgentId)
-            {
-                return new AgentChoice(agent, step, candidates);
-            }
-
             if (best is null || AgentSelector.Better(agent, best, session, policy.AgentSelection))
             {
                 best = agent;

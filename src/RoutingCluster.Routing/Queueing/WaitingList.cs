@@ -103,9 +103,10 @@ public sealed class WaitingList
     /// <summary>
     /// Session surplus: the highest-scoring waiting session this agent may take now, over every channel it
     /// has room on. A session the agent rejected is skipped unless <paramref name="anyoneElseEligible"/> says
-    /// no other agent could take it.
+    /// no other agent could take it. Sessions for which <paramref name="skip"/> is true are passed over.
     /// </summary>
-    public Candidate? BestFor(AgentSupply agent, QueuePolicy policy, DateTimeOffset now, Func<SessionDemand, bool> anyoneElseEligible)
+    public Candidate? BestFor(AgentSupply agent, QueuePolicy policy, DateTimeOffset now, Func<SessionDemand, bool> anyoneElseEligible,
+        Func<SessionDemand, bool>? skip = null)
     {
         Candidate? best = null;
         foreach (var (channel, set) in _byChannel)
@@ -128,7 +129,8 @@ public sealed class WaitingList
                     break;
                 }
 
-                if (Eligibility.IsEligible(agent, demand, policy, now, out var step)
+                if (skip?.Invoke(demand) != true
+                    && Eligibility.IsEligible(agent, demand, policy, now, out var step)
                     && Eligibility.Admits(agent.AgentId, demand, now, () => anyoneElseEligible(demand)))
                 {
                     best = new Candidate(demand, step);

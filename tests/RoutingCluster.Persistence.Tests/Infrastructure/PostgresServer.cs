@@ -88,7 +88,17 @@ public sealed class PostgresServer : IAsyncLifetime
             }
 
             var directory = Path.Combine(Path.GetTempPath(), $"routing-pg-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
-            var output = await RunScriptAsync("start", directory);
+            string output;
+            try
+            {
+                output = await RunScriptAsync("start", directory);
+            }
+            catch
+            {
+                await TryRunScriptAsync("stop", directory);   // a half-started server must not outlive the run
+                throw;
+            }
+
             var lastLine = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
             if (lastLine is null || !lastLine.StartsWith("Host=", StringComparison.Ordinal))
             {
@@ -104,6 +114,18 @@ public sealed class PostgresServer : IAsyncLifetime
             if (directory is not null)
             {
                 await RunScriptAsync("stop", directory);
+            }
+        }
+
+        private static async Task TryRunScriptAsync(string verb, string directory)
+        {
+            try
+            {
+                await RunScriptAsync(verb, directory);
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or TimeoutException)
+            {
+                // Best effort: the original failure is the one worth reporting.
             }
         }
 
