@@ -21,4 +21,13 @@ internal static partial class PersistenceLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "PostgreSQL schema at {Endpoint} is ready (version {Version}) after {ElapsedMs:F0} ms")]
     public static partial void SchemaReady(this ILogger logger, string endpoint, int version, double elapsedMs);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Grain storage {StorageName}: version conflict on {Operation} of session {SessionId} (ETag {ETag}); the activation will be reset from the stored state")]
+    public static partial void SessionVersionConflict(this ILogger logger, string storageName, string operation, string sessionId, string? etag);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "Grain storage {StorageName}: {Operation} of session {SessionId} failed")]
+    public static partial void SessionStorageFailed(this ILogger logger, Exception exception, string storageName, string operation, string sessionId);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Session index: {Query} failed")]
+    public static partial void SessionIndexFailed(this ILogger logger, Exception exception, string query);
 }

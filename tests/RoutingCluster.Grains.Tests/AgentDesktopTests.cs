@@ -72,34 +72,16 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
 
     private sealed class Relay : IAgentDesktopObserver
     {
-        private readonly ConcurrentQueue<AgentUpdate> _updates = new();
-        private readonly SemaphoreSlim _signal = new(0);
+        private readonly Mailbox<AgentUpdate> _mailbox = new();
 
         public Relay() => KeepAlive.Add(this);
 
         public Task OnAgentUpdateAsync(AgentUpdate update)
         {
-            _updates.Enqueue(update);
-            _signal.Release();
+            _mailbox.Add(update);
             return Task.CompletedTask;
         }
 
-        public async Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            while (true)
-            {
-                if (_updates.FirstOrDefault(predicate) is { } found)
-                {
-                    return found;
-                }
-
-                var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || !await _signal.WaitAsync(left))
-                {
-                    throw new TimeoutException($"No matching update among {_updates.Count}.");
-                }
-            }
-        }
+        public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
     }
 }

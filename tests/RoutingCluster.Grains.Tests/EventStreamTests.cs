@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Orleans.Streams;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Routing.Model;
@@ -41,34 +40,16 @@ public sealed class EventStreamTests(RoutingClusterFixture fx)
 
     private sealed class Recorder<T>
     {
-        private readonly ConcurrentQueue<T> _items = new();
-        private readonly SemaphoreSlim _signal = new(0);
+        private readonly Mailbox<T> _mailbox = new();
 
-        public IReadOnlyList<T> Items => [.. _items];
+        public IReadOnlyList<T> Items => _mailbox.Items;
 
         public Task OnNext(T item, StreamSequenceToken? token)
         {
-            _items.Enqueue(item);
-            _signal.Release();
+            _mailbox.Add(item);
             return Task.CompletedTask;
         }
 
-        public async Task<T> WaitFor(Func<T, bool> predicate)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            while (true)
-            {
-                if (_items.FirstOrDefault(predicate) is { } found)
-                {
-                    return found;
-                }
-
-                var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || !await _signal.WaitAsync(left))
-                {
-                    throw new TimeoutException($"No matching {typeof(T).Name}; saw {_items.Count}.");
-                }
-            }
-        }
+        public Task<T> WaitFor(Func<T, bool> predicate) => _mailbox.WaitFor(predicate);
     }
 }

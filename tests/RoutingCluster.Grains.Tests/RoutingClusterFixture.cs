@@ -27,6 +27,7 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
             silo.Services.AddRoutingGrains(time);

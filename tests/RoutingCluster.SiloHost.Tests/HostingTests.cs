@@ -2,13 +2,13 @@ using Microsoft.AspNetCore.Hosting;
 
 namespace RoutingCluster.SiloHost.Tests;
 
-/// <summary>Profiles that are not available yet stop the host at start with a clear message.</summary>
+/// <summary>Profiles that cannot run stop the host at start with a clear message.</summary>
 public sealed class HostingTests
 {
     [Theory]
     [InlineData("Storage:Provider", "postgres")]
     [InlineData("Clustering:Provider", "postgres")]
-    public void Start_WithAPostgresProfile_FailsFast_SayingItIsNotAvailableYet(string key, string value)
+    public void Start_WithAPostgresProfileAndNoConnectionString_FailsFast_NamingTheSetting(string key, string value)
     {
         using var factory = new ProfileHostFactory(key, value);
 
@@ -16,7 +16,7 @@ public sealed class HostingTests
 
         Assert.NotNull(error);
         var messages = string.Join(" | ", Flatten(error));
-        Assert.Contains($"{key}=postgres is not available yet", messages, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Routing is required", messages, StringComparison.Ordinal);
     }
 
     [Fact]

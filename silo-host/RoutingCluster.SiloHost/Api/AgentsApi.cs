@@ -2,6 +2,7 @@ using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.SiloHost.Api.Contracts;
+using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 
 namespace RoutingCluster.SiloHost.Api;
@@ -12,14 +13,27 @@ public static class AgentsApi
 {
     public static RouteGroupBuilder MapAgentsApi(this RouteGroupBuilder group)
     {
-        group.AddEndpointFilter<InputValidationFilter>();
-        group.MapPut("/{id}", PutAgent).WithName(nameof(PutAgent));
-        group.MapGet("/{id}", GetAgent).WithName(nameof(GetAgent));
-        group.MapPost("/{id}/state", SetAgentState).WithName(nameof(SetAgentState));
-        group.MapPost("/{id}/offers/{sessionId}/accept", AcceptOffer).WithName(nameof(AcceptOffer));
-        group.MapPost("/{id}/offers/{sessionId}/reject", RejectOffer).WithName(nameof(RejectOffer));
-        group.MapPost("/{id}/sessions/{sessionId}/end", EndSession).WithName(nameof(EndSession));
-        group.MapPost("/{id}/sessions/{sessionId}/wrap-up-done", FinishWrapUp).WithName(nameof(FinishWrapUp));
+        group.AddEndpointFilter<InputValidationFilter>().WithApiConventions("Agents");
+        group.MapPut("/{id}", PutAgent).WithName(nameof(PutAgent))
+            .WithSummary("Create or replace an agent's profile (admin)")
+            .WithDescription("A new agent starts logged-out. Without capacity the defaults apply; with it, a channel "
+                + "left out is not worked.");
+        group.MapGet("/{id}", GetAgent).WithName(nameof(GetAgent))
+            .WithSummary("Get an agent: state, sessions held, pending offers, profile")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/state", SetAgentState).WithName(nameof(SetAgentState))
+            .WithSummary("Set an agent's state: ready, not-ready (with a reason) or logged-out")
+            .WithDescription("409 for logged-out while the agent holds sessions or offers.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{id}/offers/{sessionId}/accept", AcceptOffer).WithName(nameof(AcceptOffer))
+            .WithSummary("Accept an offer").AgentAction("no such offer is pending (it expired, was withdrawn or was never made)");
+        group.MapPost("/{id}/offers/{sessionId}/reject", RejectOffer).WithName(nameof(RejectOffer))
+            .WithSummary("Reject an offer").AgentAction("no such offer is pending (it expired, was withdrawn or was never made)");
+        group.MapPost("/{id}/sessions/{sessionId}/end", EndSession).WithName(nameof(EndSession))
+            .WithSummary("End the talk; wrap-up starts").AgentAction("the session is not connected with this agent");
+        group.MapPost("/{id}/sessions/{sessionId}/wrap-up-done", FinishWrapUp).WithName(nameof(FinishWrapUp))
+            .WithSummary("End wrap-up early").AgentAction("the session is not in wrap-up with this agent");
         return group;
     }
 
@@ -68,6 +82,13 @@ public static class AgentsApi
 
         return await Answer(agent, outcome);
     }
+
+    /// <summary>The API description of an agent's action on one session: 404 for an unknown agent or session,
+    /// 409 when <paramref name="conflict"/>.</summary>
+    private static RouteHandlerBuilder AgentAction(this RouteHandlerBuilder endpoint, string conflict) => endpoint
+        .WithDescription($"Answers the agent as it is afterwards. 409 when {conflict}; 404 when the agent or the session does not exist.")
+        .ProducesProblem(StatusCodes.Status404NotFound)
+        .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Answer(IAgentGrain agent, Outcome outcome) =>
         outcome.IsOk && await agent.GetAsync() is { } view ? TypedResults.Ok(AgentResponse.From(view)) : Problems.From(outcome);

@@ -1,5 +1,6 @@
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.SiloHost.Api.Contracts;
+using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 
 namespace RoutingCluster.SiloHost.Api;
@@ -9,9 +10,13 @@ public static class QueuesApi
 {
     public static RouteGroupBuilder MapQueuesApi(this RouteGroupBuilder group)
     {
-        group.AddEndpointFilter<InputValidationFilter>();
-        group.MapPut("/{id}", PutQueue).WithName(nameof(PutQueue));
-        group.MapGet("/{id}", GetQueue).WithName(nameof(GetQueue));
+        group.AddEndpointFilter<InputValidationFilter>().WithApiConventions("Queues");
+        group.MapPut("/{id}", PutQueue).WithName(nameof(PutQueue))
+            .WithSummary("Create or replace a queue's configuration (admin)")
+            .WithDescription("Every field is optional, with the contract's defaults; answers the configuration in full.");
+        group.MapGet("/{id}", GetQueue).WithName(nameof(GetQueue))
+            .WithSummary("Get a queue's configuration")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -1,3 +1,4 @@
+using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 using RoutingCluster.SiloHost.Hubs;
 
@@ -24,6 +25,7 @@ public static class RoutingApi
         app.MapGroup("/v1/sessions").MapSessionsApi();
         app.MapGroup("/v1/agents").MapAgentsApi();
         app.MapGroup("/v1/queues").MapQueuesApi();
+        app.MapApiDescription();
         app.MapHub<AgentHub>("/hubs/agent");
         app.MapAgentDesktop();
         return app;

@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.SiloHost.Api.Contracts;
+using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 
 namespace RoutingCluster.SiloHost.Api;
@@ -19,12 +21,47 @@ public static class SessionsApi
 
     public static RouteGroupBuilder MapSessionsApi(this RouteGroupBuilder group)
     {
-        group.AddEndpointFilter<InputValidationFilter>();
-        group.MapPost(string.Empty, CreateSession).WithName(nameof(CreateSession));
-        group.MapGet("/{id}", GetSession).WithName(nameof(GetSession));
-        group.MapPost("/{id}/abandon", AbandonSession).WithName(nameof(AbandonSession));
-        group.MapPost("/{id}/transfer", TransferSession).WithName(nameof(TransferSession));
-        group.MapGet("/{id}/events", SessionEventsApi.FollowSession).WithName("FollowSessionEvents");
+        group.AddEndpointFilter<InputValidationFilter>().WithApiConventions("Sessions");
+        group.MapPost(string.Empty, CreateSession).WithName(nameof(CreateSession))
+            .WithSummary("Create a session (gateway)")
+            .WithDescription("201 with the new session. With an Idempotency-Key, a retry with the same body answers 200 "
+                + "with the same session; 409 for the same key with another body (type …:idempotency-key-reused) or when "
+                + "the queue is full (type …:queue-full, the session exists as refused); 400 naming queueId when the "
+                + "queue does not exist.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+                {
+                    if (parameter.Name == IdempotencyKeyHeader)
+                    {
+                        parameter.Description = $"Optional, 1 to {Limits.MaxIdempotencyKeyLength} printable characters. A retry with the same key and body reaches the same session.";
+                    }
+                }
+
+                return Task.CompletedTask;
+            });
+        group.MapGet("/{id}", GetSession).WithName(nameof(GetSession))
+            .WithSummary("Get a session: state, queue, agent, timestamps and explanation")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/abandon", AbandonSession).WithName(nameof(AbandonSession))
+            .WithSummary("The customer left (gateway)")
+            .WithDescription("409 unless the session is queued or offered.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{id}/transfer", TransferSession).WithName(nameof(TransferSession))
+            .WithSummary("Transfer a connected session to a queue or an agent")
+            .WithDescription("400 when neither queueId nor agentId is given, or the target does not exist or does not "
+                + "serve the queue; 409 unless the session is connected.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id}/events", SessionEventsApi.FollowSession).WithName("FollowSessionEvents")
+            .WithSummary("Follow a session as server-sent events")
+            .WithDescription("The first event (\"state\") is the session as it is; then one event per change, named "
+                + "after the change; \"keep-alive\" events when nothing happened for 15 s. The stream ends after the "
+                + "session's terminal event.")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -5,12 +5,12 @@ namespace RoutingCluster.SiloHost.Hosting;
 
 /// <summary>
 /// Which storage and clustering this silo runs with, and on which ports, read from configuration:
-/// <c>Storage:Provider</c> (<c>memory</c>, the default), <c>Clustering:Provider</c> (<c>localhost</c>, the
-/// default), <c>Orleans:SiloPort</c> (11111), <c>Orleans:GatewayPort</c> (30000) and, to run several silos on one
+/// <c>Storage:Provider</c> (<c>memory</c>, the default, or <c>postgres</c>), <c>Clustering:Provider</c>
+/// (<c>localhost</c>, the default, or <c>postgres</c>), <c>ConnectionStrings:Routing</c> (required for postgres), <c>Orleans:SiloPort</c> (11111), <c>Orleans:GatewayPort</c> (30000) and, to run several silos on one
 /// host, <c>Orleans:PrimarySiloPort</c> (the silo port of the first one). A profile that cannot run stops the
 /// host at start with a message that says why, rather than starting with something other than what was asked.
 /// </summary>
-public sealed record ClusterProfile(string Storage, string Clustering, int SiloPort, int GatewayPort, int? PrimarySiloPort)
+public sealed record ClusterProfile(string Storage, string Clustering, int SiloPort, int GatewayPort, int? PrimarySiloPort, string? ConnectionString)
 {
     public const string Memory = "memory";
     public const string Localhost = "localhost";
@@ -18,28 +18,28 @@ public sealed record ClusterProfile(string Storage, string Clustering, int SiloP
 
     public IPEndPoint? PrimarySiloEndpoint => PrimarySiloPort is { } port ? new IPEndPoint(IPAddress.Loopback, port) : null;
 
+    public bool UsesPostgres => Storage == Postgres || Clustering == Postgres;
+
     public static ClusterProfile From(IConfiguration configuration)
     {
         var storage = Provider(configuration, "Storage:Provider", Memory);
         var clustering = Provider(configuration, "Clustering:Provider", Localhost);
-        if (storage == Postgres)
+        if (storage is not (Memory or Postgres))
         {
-            throw NotAvailableYet("Storage:Provider", "PostgreSQL grain storage", $"Storage:Provider={Memory}");
+            throw new InvalidOperationException($"Storage:Provider '{storage}' is not known: use '{Memory}' or '{Postgres}'.");
         }
 
-        if (storage != Memory)
+        if (clustering is not (Localhost or Postgres))
         {
-            throw new InvalidOperationException($"Storage:Provider '{storage}' is not known: use '{Memory}' ('{Postgres}' is not available yet).");
+            throw new InvalidOperationException($"Clustering:Provider '{clustering}' is not known: use '{Localhost}' or '{Postgres}'.");
         }
 
-        if (clustering == Postgres)
+        var connectionString = configuration.GetConnectionString("Routing");
+        if ((storage == Postgres || clustering == Postgres) && string.IsNullOrWhiteSpace(connectionString))
         {
-            throw NotAvailableYet("Clustering:Provider", "PostgreSQL clustering", $"Clustering:Provider={Localhost}");
-        }
-
-        if (clustering != Localhost)
-        {
-            throw new InvalidOperationException($"Clustering:Provider '{clustering}' is not known: use '{Localhost}' ('{Postgres}' is not available yet).");
+            throw new InvalidOperationException(
+                "ConnectionStrings:Routing is required when Storage:Provider or Clustering:Provider is 'postgres' " +
+                "(for example Host=127.0.0.1;Port=5432;Username=postgres;Database=routing).");
         }
 
         return new ClusterProfile(
@@ -47,7 +47,8 @@ public sealed record ClusterProfile(string Storage, string Clustering, int SiloP
             clustering,
             Port(configuration, "Orleans:SiloPort") ?? 11111,
             Port(configuration, "Orleans:GatewayPort") ?? 30000,
-            Port(configuration, "Orleans:PrimarySiloPort"));
+            Port(configuration, "Orleans:PrimarySiloPort"),
+            string.IsNullOrWhiteSpace(connectionString) ? null : connectionString);
     }
 
     private static string Provider(IConfiguration configuration, string key, string fallback)
@@ -69,6 +70,4 @@ public sealed record ClusterProfile(string Storage, string Clustering, int SiloP
             : throw new InvalidOperationException($"{key} '{value}' is not a TCP port (1 to 65535).");
     }
 
-    private static InvalidOperationException NotAvailableYet(string key, string what, string instead) =>
-        new($"{key}={Postgres} is not available yet: {what} is not part of this build. Use {instead} for now (memory storage is not durable).");
 }

@@ -1,8 +1,10 @@
+using System.Text.Json.Serialization;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Grains.Agents;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Hubs;
 using RoutingCluster.SiloHost.Api.Json;
+using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 using Serilog;
 
@@ -13,7 +15,7 @@ public static class RoutingClusterHosting
     /// <summary>
     /// Everything the silo host runs: Serilog console logging (levels from the <c>Serilog</c> section), the
     /// Orleans silo with the profile's clustering and grain storage (<see cref="ClusterProfile"/>), the routing
-    /// grains, and the HTTP API's JSON conventions, problem details and body size limit.
+    /// grains, and the HTTP API's JSON conventions, problem details, body size limit and API description.
     /// </summary>
     public static WebApplicationBuilder AddRoutingCluster(this WebApplicationBuilder builder)
     {
@@ -33,8 +35,7 @@ public static class RoutingClusterHosting
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(profile.SiloPort, profile.GatewayPort, profile.PrimarySiloEndpoint);
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+            silo.UseRoutingProfile(profile);
 
             // Session and agent events (gateways follow them as server-sent events). Memory streams: events
             // are delivered while the cluster runs; what must survive a crash is in grain state, not in events.
@@ -50,7 +51,15 @@ public static class RoutingClusterHosting
         builder.Services.AddHostedService(services => services.GetRequiredService<AgentDesktopRelay>());
 
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(options => WireJson.Configure(options.SerializerOptions));
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            WireJson.Configure(options.SerializerOptions);
+
+            // Request bodies are read with WireJson.Requests (numbers only as JSON numbers); the same here makes
+            // the API description say so. Responses are written the same either way.
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        builder.Services.AddApiDescription();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
         return builder;
     }

@@ -10,6 +10,18 @@ public static class AgentDesktopPages
     /// </summary>
     public static WebApplication MapAgentDesktop(this WebApplication app)
     {
+        // "/agent" → "/agent/" (keeping the query, e.g. ?agent=a-17). Middleware, not an endpoint: routing ignores
+        // a trailing slash, so an endpoint for "/agent" would also catch "/agent/" and redirect it to itself.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Equals("/agent", StringComparison.Ordinal))
+            {
+                context.Response.Redirect("/agent/" + context.Request.QueryString);
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
         app.UseDefaultFiles();
         app.UseStaticFiles();
         var signalr = Path.Combine(app.Environment.ContentRootPath, "node_modules", "@microsoft", "signalr", "dist", "browser");
@@ -18,7 +30,6 @@ public static class AgentDesktopPages
             app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(signalr), RequestPath = "/lib/signalr" });
         }
 
-        app.MapGet("/agent", () => TypedResults.Redirect("/agent/")).ExcludeFromDescription();
         return app;
     }
 }

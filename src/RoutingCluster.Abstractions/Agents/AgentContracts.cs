@@ -40,7 +40,14 @@ public sealed record AgentOfferView(
     [property: Id(1)] DateTimeOffset ExpiresAt,
     [property: Id(2)] Channel Channel,
     [property: Id(3)] string QueueId,
-    [property: Id(4)] DateTimeOffset OfferedAt);
+    [property: Id(4)] DateTimeOffset OfferedAt)
+{
+    /// <summary>The customer's segments (a desktop shows a priority badge for elderly, disabled, military).</summary>
+    [Id(5)] public IReadOnlyList<Segment> Segments { get; init; } = [];
+
+    /// <summary>When the session started waiting in its queue (so a desktop can show the wait so far).</summary>
+    [Id(6)] public DateTimeOffset? QueuedAt { get; init; }
+}
 
 /// <summary><c>GET /v1/agents/{id}</c>: state, sessions held, pending offers.</summary>
 [GenerateSerializer, Immutable, Alias("rc.agent-view")]
@@ -65,6 +72,9 @@ public sealed record AgentView
     [Id(8)] public IReadOnlyDictionary<Channel, int> Capacity { get; init; } = new Dictionary<Channel, int>();
 
     [Id(9)] public required DateTimeOffset StateSince { get; init; }
+
+    /// <summary>Grows with every change of the agent: a desktop receiving views out of order keeps the newest.</summary>
+    [Id(10)] public long Version { get; init; }
 }
 
 /// <summary>A queue asks an agent to take one of its sessions (agent surplus).</summary>

@@ -44,6 +44,10 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("complete")]
     Task CompleteAsync(string agentId);
 
+    /// <summary>After a restart: a queued session puts itself back in its queue (original arrival and place).</summary>
+    [Alias("resume")]
+    Task ResumeAsync();
+
     /// <summary>Max wait reached in <paramref name="fromQueueId"/>: move to the overflow queue, or end as overflowed.</summary>
     [Alias("overflow")]
     Task OverflowAsync(string fromQueueId, string? overflowQueueId);

@@ -241,11 +241,17 @@ public sealed class AgentGrain(
 
     public Task<AgentView?> DesktopConnectedAsync(string connectionId, IAgentDesktopObserver relay)
     {
+        if (!S.Exists)
+        {
+            DeactivateOnIdle(); // a sign-in with an unknown id must not keep an activation
+            return Task.FromResult<AgentView?>(null);
+        }
+
         _desktops[connectionId] = relay;
         _graceUntil = null;
         DelayDeactivation(options.Value.DesktopKeepAlive);
         ArmAlarm();
-        return Task.FromResult(S.Exists ? View() : null);
+        return Task.FromResult<AgentView?>(View());
     }
 
     public Task DesktopDisconnectedAsync(string connectionId)
@@ -322,6 +328,8 @@ public sealed class AgentGrain(
             OfferedAt = now,
             ExpiresAt = now + TimeSpan.FromSeconds(policy.OfferTimeoutSeconds),
             WrapUpSeconds = policy.WrapUpSeconds,
+            Segments = [.. session.Segments],
+            QueuedAt = session.Arrival,
         };
         S.Sessions[session.SessionId] = held;
         await Changed();
@@ -541,6 +549,7 @@ public sealed class AgentGrain(
         Sessions = [.. S.Sessions.Values.Where(h => h.State != HeldState.Offered)
             .Select(h => new AgentSessionView(h.SessionId, h.Channel, h.State, h.QueueId, h.Since, h.WrapUpUntil))],
         Offers = [.. S.Sessions.Values.Where(h => h.State == HeldState.Offered)
-            .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt))],
+            .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt })],
+        Version = S.Version,
     };
 }

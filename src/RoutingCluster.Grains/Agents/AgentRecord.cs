@@ -51,4 +51,8 @@ public sealed class HeldSession
     [Id(7)] public double WrapUpSeconds { get; set; }
 
     [Id(8)] public DateTimeOffset? WrapUpUntil { get; set; }
+
+    [Id(9)] public List<Segment> Segments { get; set; } = [];
+
+    [Id(10)] public DateTimeOffset QueuedAt { get; set; }
 }

@@ -8,12 +8,17 @@ public static class RoutingGrainsServiceCollectionExtensions
     /// <summary>The name of the grain storage every routing grain uses.</summary>
     public const string StorageName = "routing";
 
+    /// <summary>The grain storage of session grains: with PostgreSQL, a table with one row per session whose
+    /// columns (queue, state, times) are also the durable session record that recovery and analysts query.</summary>
+    public const string SessionStorageName = "sessions";
+
     /// <summary>Registers what the routing grains need: the routing clock (system time unless one was
     /// registered before) and the background-work tracker.</summary>
     public static IServiceCollection AddRoutingGrains(this IServiceCollection services, TimeProvider? time = null)
     {
         services.TryAddSingleton(new RoutingClock(time ?? TimeProvider.System));
         services.TryAddSingleton<WorkTracker>();
+        services.TryAddSingleton<ISessionIndex, NoSessionIndex>();
         return services;
     }
 }

@@ -20,6 +20,7 @@ public sealed class QueueGrain(
     [PersistentState("queue", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<QueueRecord> state,
     RoutingClock clock,
     WorkTracker tracker,
+    ISessionIndex index,
     ILogger<QueueGrain> logger) : Grain, IQueueGrain
 {
     private readonly WaitingList _waiting = new();
@@ -56,7 +57,31 @@ public sealed class QueueGrain(
             tracker.Track(agent.RepublishAsync, ex => logger.BackgroundWorkFailed(ex, Id));
         }
 
+        // The waiting list is rebuilt from the durable session records: each queued session comes back with its
+        // original arrival and place (a queue activated after a restart or on another silo loses no one).
+        if (S.Exists)
+        {
+            tracker.Track(RecoverWaitingAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"recover {Id}");
+        }
+
         return Task.CompletedTask;
+    }
+
+    private async Task RecoverWaitingAsync()
+    {
+        var queued = await index.QueuedSessionsAsync(Id);
+        foreach (var sessionId in queued)
+        {
+            if (!_waiting.Contains(sessionId) && !_offering.ContainsKey(sessionId))
+            {
+                await GrainFactory.GetGrain<ISessionGrain>(sessionId).ResumeAsync();
+            }
+        }
+
+        if (queued.Count > 0)
+        {
+            RecoveryLog.QueueRecovered(logger, Id, queued.Count);
+        }
     }
 
     public async Task<QueueConfig> PutAsync(QueueConfig config)

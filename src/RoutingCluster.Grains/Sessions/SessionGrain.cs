@@ -16,7 +16,7 @@ namespace RoutingCluster.Grains.Sessions;
 /// on sessions, so the call graph has no cycle.
 /// </summary>
 public sealed class SessionGrain(
-    [PersistentState("session", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<SessionRecord> state,
+    [PersistentState("session", RoutingGrainsServiceCollectionExtensions.SessionStorageName)] IPersistentState<SessionRecord> state,
     RoutingClock clock,
     WorkTracker tracker,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
@@ -245,6 +245,14 @@ public sealed class SessionGrain(
 
         S.CompletedAt = clock.Now;
         await Transition(SessionState.Completed, agentId);
+    }
+
+    public async Task ResumeAsync()
+    {
+        if (S.Exists && S.State == SessionState.Queued)
+        {
+            await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).EnqueueAsync(Demand(isReturn: true));
+        }
     }
 
     public async Task OverflowAsync(string fromQueueId, string? overflowQueueId)

@@ -3,9 +3,10 @@ using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Grains.Sessions;
 
-/// <summary>The persisted state of a session grain. Data only: decisions live in the policy and the grain.</summary>
+/// <summary>The persisted state of a session grain. Data only: decisions live in the policy and the grain.
+/// <see cref="ISessionRecordColumns"/> tells a session storage which values to keep as queryable columns.</summary>
 [GenerateSerializer, Alias("rc.session-record")]
-public sealed class SessionRecord
+public sealed class SessionRecord : ISessionRecordColumns
 {
     [Id(0)] public bool Exists { get; set; }
 
@@ -53,4 +54,19 @@ public sealed class SessionRecord
 
     /// <summary>The tie-break place the queue gave the session when it started waiting there.</summary>
     [Id(22)] public long QueueSequence { get; set; }
+
+    /// <summary>The queryable columns; the customer (id, age) and the attributes are left out on purpose.</summary>
+    public SessionColumns GetColumns() => new(
+        QueueId,
+        WireName<SessionState>.Of(State),
+        WireName<Channel>.Of(Channel),
+        [.. Segments.Select(WireName<Segment>.Of)],
+        AgentId,
+        CreatedAt,
+        QueuedAt,
+        OfferedAt,
+        AnsweredAt,
+        EndedAt,
+        CompletedAt,
+        [.. History.Select(e => new SessionHistoryColumn(WireName<SessionState>.Of(e.State), e.At, e.QueueId, e.AgentId, e.Note))]);
 }

@@ -1,10 +1,18 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
+using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Persistence.Sessions;
 
 namespace RoutingCluster.Persistence.Hosting;
 
@@ -39,7 +47,8 @@ public static class PostgresOrleansBuilderExtensions
     /// <param name="builder">The silo builder.</param>
     /// <param name="name">The storage name grains use in <c>[PersistentState(..., name)]</c>.</param>
     /// <param name="connectionString">The Npgsql connection string.</param>
-    /// <param name="configure">Further provider options (serializer, <c>DeleteStateOnClear</c>, ...).</param>
+    /// <param name="configure">Further provider options (serializer, <c>DeleteStateOnClear</c>, ...). The serializer
+    /// defaults to Orleans' binary serializer (<see cref="OrleansGrainStorageSerializer"/>).</param>
     public static ISiloBuilder AddPostgresRoutingStorage(this ISiloBuilder builder, string name, string connectionString,
         Action<AdoNetGrainStorageOptions>? configure = null)
     {
@@ -47,12 +56,57 @@ public static class PostgresOrleansBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Validate(connectionString);
         builder.Services.AddPostgresSchemaStartup(connectionString);
-        return builder.AddAdoNetGrainStorage(name, options =>
+        builder.AddAdoNetGrainStorage(name, options =>
         {
             options.Invariant = Invariant;
             options.ConnectionString = connectionString;
             configure?.Invoke(options);
         });
+
+        // Unless the caller chose one: Orleans' binary serializer, not the silo-wide default (Newtonsoft JSON with
+        // $type names and a type allow-list). The routing grains' states hold routing-policy types that reach
+        // Orleans through surrogates only, and collections whose runtime types are compiler-generated (a
+        // collection expression assigned to IReadOnlyList<T>): JSON writes those, then refuses to read them back
+        // after a restart. The binary serializer round-trips every [GenerateSerializer] state and tolerates
+        // added and removed [Id] members.
+        builder.Services.AddOptions<AdoNetGrainStorageOptions>(name).Configure<Serializer>((options, serializer) =>
+            options.GrainStorageSerializer ??= new OrleansGrainStorageSerializer(serializer));
+        return builder;
+    }
+
+    /// <summary>
+    /// The session grains' storage in PostgreSQL (<see cref="PostgresSessionStorage"/>: one <c>routing_session</c>
+    /// row per session, with queryable columns), and <see cref="PostgresSessionIndex"/> over that table as the
+    /// silo's <see cref="ISessionIndex"/>, replacing the <see cref="NoSessionIndex"/> of a memory cluster.
+    /// </summary>
+    /// <param name="builder">The silo builder.</param>
+    /// <param name="name">The storage name session grains use (<c>"sessions"</c>, RoutingGrainsServiceCollectionExtensions.SessionStorageName).</param>
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="configure">Further options (the payload serializer).</param>
+    public static ISiloBuilder AddPostgresSessionStorage(this ISiloBuilder builder, string name, string connectionString,
+        Action<PostgresSessionStorageOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Validate(connectionString);
+        var services = builder.Services;
+        services.AddPostgresSchemaStartup(connectionString);
+        services.AddOptions<PostgresSessionStorageOptions>(name).Configure(options =>
+        {
+            options.ConnectionString = connectionString;
+            configure?.Invoke(options);
+        });
+        services.AddGrainStorage(name, (provider, storageName) => new PostgresSessionStorage(
+            storageName,
+            provider.GetRequiredService<IOptionsMonitor<PostgresSessionStorageOptions>>().Get(storageName),
+            new OrleansGrainStorageSerializer(provider.GetRequiredService<Serializer>()),
+            provider.GetRequiredService<IActivatorProvider>(),
+            provider.GetRequiredService<ILogger<PostgresSessionStorage>>()));
+
+        // Whether AddRoutingGrains (which only TryAdds NoSessionIndex) runs before or after this, the index is this one.
+        services.RemoveAll<ISessionIndex>();
+        services.AddSingleton<ISessionIndex>(provider => new PostgresSessionIndex(connectionString, provider.GetRequiredService<ILogger<PostgresSessionIndex>>()));
+        return builder;
     }
 
     /// <summary>The reminder table in PostgreSQL (<c>UseAdoNetReminderService</c>; adds the reminder service).</summary>

@@ -85,7 +85,8 @@ public sealed record AgentResponse(
     IReadOnlyList<AgentOfferResponse> Offers,
     IReadOnlyDictionary<string, int> Skills,
     IReadOnlyList<string> Queues,
-    IReadOnlyDictionary<Channel, int> Capacity)
+    IReadOnlyDictionary<Channel, int> Capacity,
+    long Version)
 {
     public static AgentResponse From(AgentView v) => new(
         v.Id,
@@ -94,14 +95,16 @@ public sealed record AgentResponse(
         v.Reason,
         Wire.Utc(v.StateSince),
         [.. v.Sessions.Select(s => new AgentSessionResponse(s.SessionId, s.Channel, s.State, s.QueueId, Wire.Utc(s.Since), Wire.Utc(s.WrapUpUntil)))],
-        [.. v.Offers.Select(o => new AgentOfferResponse(o.SessionId, Wire.Utc(o.ExpiresAt), o.Channel, o.QueueId, Wire.Utc(o.OfferedAt)))],
+        [.. v.Offers.Select(o => new AgentOfferResponse(o.SessionId, Wire.Utc(o.ExpiresAt), o.Channel, o.QueueId, Wire.Utc(o.OfferedAt), o.Segments, Wire.Utc(o.QueuedAt)))],
         v.Skills,
         v.Queues,
-        v.Capacity);
+        v.Capacity,
+        v.Version);
 }
 
 /// <summary>A session the agent holds: <c>connected</c> or in <c>wrap-up</c>.</summary>
 public sealed record AgentSessionResponse(string SessionId, Channel Channel, HeldState State, string QueueId, DateTime Since, DateTime? WrapUpUntil);
 
 /// <summary>A pending offer: accept or reject it before <see cref="ExpiresAt"/>.</summary>
-public sealed record AgentOfferResponse(string SessionId, DateTime ExpiresAt, Channel Channel, string QueueId, DateTime OfferedAt);
+public sealed record AgentOfferResponse(
+    string SessionId, DateTime ExpiresAt, Channel Channel, string QueueId, DateTime OfferedAt, IReadOnlyList<Segment> Segments, DateTime? QueuedAt);

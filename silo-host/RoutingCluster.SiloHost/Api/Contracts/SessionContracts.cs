@@ -50,7 +50,13 @@ public sealed class CreateSessionRequest : IRequestBody
             foreach (var (name, value) in attributes)
             {
                 errors.Text($"attributes.{name}", name, Limits.MaxIdLength);
-                if (value.Length > Limits.MaxAttributeValueLength)
+
+                // The serializer reads a JSON null into a string value, whatever the declared nullability.
+                if (value is null)
+                {
+                    errors.Add($"attributes.{name}", "Must be a string, not null.");
+                }
+                else if (value.Length > Limits.MaxAttributeValueLength)
                 {
                     errors.Add($"attributes.{name}", $"At most {Limits.MaxAttributeValueLength} characters.");
                 }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc;
 using RoutingCluster.SiloHost.Api.Json;
 
 namespace RoutingCluster.SiloHost.Api.Validation;
@@ -79,6 +80,12 @@ public sealed class JsonBody<T> : IJsonBody, IEndpointParameterMetadataProvider
             var where = ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : string.Empty;
             return Fail(StatusCodes.Status400BadRequest, "body", $"The body is not valid JSON, or repeats a field{where}.");
         }
+        catch (InvalidOperationException)
+        {
+            // A field name escaping a lone surrogate ("\ud800"): the parser finds it not valid UTF-16 only when it
+            // compares the names for duplicates, and says so with this exception rather than a JsonException.
+            return Fail(StatusCodes.Status400BadRequest, "body", "The body is not valid JSON: a field name is not valid UTF-16.");
+        }
 
         using (document)
         {
@@ -102,8 +109,13 @@ public sealed class JsonBody<T> : IJsonBody, IEndpointParameterMetadataProvider
         }
     }
 
-    public static void PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder) =>
+    /// <summary>For the API description: the body's type, and the answers for a body too large (413) or not JSON (415).</summary>
+    public static void PopulateMetadata(ParameterInfo parameter, EndpointBuilder builder)
+    {
         builder.Metadata.Add(new AcceptsMetadata(["application/json"], typeof(T)));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status413PayloadTooLarge, typeof(ProblemDetails), ["application/problem+json"]));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status415UnsupportedMediaType, typeof(ProblemDetails), ["application/problem+json"]));
+    }
 
     private static async Task<byte[]> ReadAsync(Stream body, CancellationToken cancellationToken)
     {

@@ -1,0 +1,61 @@
+using System.Net;
+using Orleans.Configuration;
+using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Persistence.Hosting;
+
+namespace RoutingCluster.SiloHost.Hosting;
+
+public static class SiloProfileExtensions
+{
+    /// <summary>The cluster id and service id of every RoutingCluster silo: stored state is keyed by the service
+    /// id and membership by the cluster id, so both stay fixed across restarts.</summary>
+    public const string ClusterName = "routing";
+
+    /// <summary>
+    /// Clustering and grain storage as the profile says. With <c>postgres</c>, the silo advertises a stable
+    /// loopback endpoint (an in-place restart replaces its own old membership row at once) and runs with the
+    /// single-host membership timings; the schema is migrated at start-up before any provider touches it. Postgres
+    /// storage keeps sessions in <c>routing_session</c> (storage <c>"sessions"</c>, with its session index) and runs
+    /// <see cref="RecoveryStartupTask"/> when the silo starts.
+    /// </summary>
+    public static ISiloBuilder UseRoutingProfile(this ISiloBuilder silo, ClusterProfile profile)
+    {
+        var routing = profile.ConnectionString;
+        if (profile.UsesPostgres)
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterName;
+                o.ServiceId = ClusterName;
+            });
+        }
+
+        if (profile.Clustering == ClusterProfile.Postgres)
+        {
+            silo.ConfigureEndpoints(IPAddress.Loopback, profile.SiloPort, profile.GatewayPort);
+            silo.UsePostgresClustering(routing!).UseSingleHostMembership();
+        }
+        else
+        {
+            silo.UseLocalhostClustering(profile.SiloPort, profile.GatewayPort, profile.PrimarySiloEndpoint);
+        }
+
+        if (profile.Storage == ClusterProfile.Postgres)
+        {
+            // Sessions get a table of their own (one row per session, with queue/state/time columns): queues rebuild
+            // their waiting lists from it, and after a restart the recovery task wakes every queue with waiting
+            // sessions and every agent with a pending offer or wrap-up, so their timers run again.
+            silo.AddPostgresRoutingStorage(RoutingGrainsServiceCollectionExtensions.StorageName, routing!)
+                .AddPostgresSessionStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName, routing!)
+                .UsePostgresReminders(routing!)
+                .AddStartupTask<RecoveryStartupTask>();
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
+        }
+
+        return silo;
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http.Connections.Client;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Logging;
+
+namespace RoutingCluster.Client;
+
+/// <summary>Settings of an <see cref="AgentDesktopClient"/>.</summary>
+public sealed record AgentDesktopOptions
+{
+    /// <summary>When to try again after the connection dropped. Default: at once, then after 1, 2, 5 and 10 s, then
+    /// every 10 s for as long as the client lives (an agent desktop should not give up).</summary>
+    public IRetryPolicy? ReconnectPolicy { get; init; }
+
+    /// <summary>Retries of the first connection (refused, unreachable) in <see cref="AgentDesktopClient.SignInAsync"/>.</summary>
+    public RetryPolicy StartRetry { get; init; } = RetryPolicy.Default;
+
+    /// <summary>More transport settings (headers, an access token, a test server's handler).</summary>
+    public Action<HttpConnectionOptions>? ConfigureConnection { get; init; }
+
+    /// <summary>Logging for the connection and for exceptions thrown by event handlers.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}
+
+/// <summary>The default reconnect schedule: 0, 1, 2, 5, 10 s, then every 10 s, never giving up.</summary>
+internal sealed class KeepTryingPolicy : IRetryPolicy
+{
+    private static readonly TimeSpan[] Delays = [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
+
+    public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+        Delays[(int)Math.Min(retryContext.PreviousRetryCount, Delays.Length - 1)];
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Runtime;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
+using RoutingCluster.Grains.Sessions;
+
+namespace RoutingCluster.Persistence.Sessions;
+
+/// <summary>
+/// Grain storage for session grains on PostgreSQL: one <c>routing_session</c> row per session (migration 0005),
+/// holding the state serialized with Orleans' serializer and, written by the same statement, the columns the
+/// state exposes through <see cref="ISessionRecordColumns"/> (queue, state, channel, segments, agent, times,
+/// history). Recovery (<see cref="PostgresSessionIndex"/>) and analysts query those columns.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Concurrency is optimistic, as with Orleans' ADO.NET storage: the ETag is the row's integer version. A write
+/// at a stale version, a create (no ETag) over an existing row, or a clear at a stale version raises
+/// <see cref="InconsistentStateException"/>; Orleans then deactivates the grain, and its next activation reads
+/// what is stored.
+/// </para>
+/// <para>
+/// The row is keyed by the grain key alone: only session grains (state <c>session</c>) may use this storage, and
+/// a state that does not implement <see cref="ISessionRecordColumns"/> is refused at its first write.
+/// </para>
+/// </remarks>
+public sealed class PostgresSessionStorage : IGrainStorage
+{
+    private readonly string _name;
+    private readonly string _connectionString;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly IActivatorProvider _activators;
+    private readonly ILogger<PostgresSessionStorage> _logger;
+
+    public PostgresSessionStorage(string name, PostgresSessionStorageOptions options, IGrainStorageSerializer serializer,
+        IActivatorProvider activators, ILogger<PostgresSessionStorage> logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.ConnectionString);
+        _name = name;
+        _connectionString = options.ConnectionString;
+        _serializer = options.Serializer ?? serializer;
+        _activators = activators;
+        _logger = logger;
+    }
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        var id = Key(grainId);
+        byte[]? payload = null;
+        int? version = null;
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(SessionRow.Read, connection);
+            SessionRow.AddId(command, id);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                version = reader.GetInt32(0);
+                payload = reader.GetFieldValue<byte[]>(1);
+            }
+        }
+        catch (NpgsqlException exception)
+        {
+            _logger.SessionStorageFailed(exception, _name, "read", id);
+            throw;
+        }
+
+        grainState.State = payload is null ? New<T>() : _serializer.Deserialize<T>(new BinaryData(payload)) ?? New<T>();
+        grainState.ETag = version?.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = payload is not null;
+    }
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        var id = Key(grainId);
+        if (grainState.State is not ISessionRecordColumns record)
+        {
+            throw new InvalidOperationException(
+                $"Grain storage '{_name}' keeps session records only: the state '{stateName}' of {grainId} is a " +
+                $"{typeof(T).FullName}, which does not implement {nameof(ISessionRecordColumns)}.");
+        }
+
+        var expected = Version(grainState.ETag);
+        var payload = _serializer.Serialize(grainState.State).ToArray();
+        var columns = record.GetColumns();
+        int? written;
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(SessionRow.Write, connection);
+            SessionRow.AddId(command, id);
+            SessionRow.AddExpected(command, expected);
+            SessionRow.AddColumns(command, payload, columns);
+            written = await ScalarVersionAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException exception)
+        {
+            _logger.SessionStorageFailed(exception, _name, "write", id);
+            throw;
+        }
+
+        if (written is null)
+        {
+            throw Conflict("write", id, grainState.ETag);
+        }
+
+        grainState.ETag = written.Value.ToString(CultureInfo.InvariantCulture);
+        grainState.RecordExists = true;
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        var id = Key(grainId);
+
+        // As Orleans' ADO.NET storage does: a state never read or written learns the stored version first, and
+        // clearing what does not exist is done at once.
+        if (!grainState.RecordExists && string.IsNullOrWhiteSpace(grainState.ETag))
+        {
+            await ReadStateAsync(stateName, grainId, grainState, cancellationToken).ConfigureAwait(false);
+            if (!grainState.RecordExists)
+            {
+                return;
+            }
+        }
+
+        int? deleted;
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(SessionRow.Clear, connection);
+            SessionRow.AddId(command, id);
+            SessionRow.AddExpected(command, Version(grainState.ETag));
+            deleted = await ScalarVersionAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException exception)
+        {
+            _logger.SessionStorageFailed(exception, _name, "clear", id);
+            throw;
+        }
+
+        if (deleted is null)
+        {
+            throw Conflict("clear", id, grainState.ETag);
+        }
+
+        // The row is gone: the next write creates it again (no ETag), like the ADO.NET storage with DeleteStateOnClear.
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+        grainState.State = New<T>();
+    }
+
+    /// <summary>The row id: the grain key (<c>s-…</c> for a session).</summary>
+    internal static string Key(GrainId grainId) => grainId.Key.ToString()!;
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task<int?> ScalarVersionAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is int version ? version : null;
+    }
+
+    private static int? Version(string? etag) =>
+        string.IsNullOrWhiteSpace(etag) ? null : int.Parse(etag, NumberStyles.None, CultureInfo.InvariantCulture);
+
+    private InconsistentStateException Conflict(string operation, string id, string? etag)
+    {
+        _logger.SessionVersionConflict(_name, operation, id, etag);
+        return new InconsistentStateException(
+            $"Version conflict ({operation}): grain storage '{_name}', session {id}, ETag {etag ?? "(none: create)"}. " +
+            "Another activation wrote or cleared this session meanwhile.",
+            storedEtag: null,
+            currentEtag: etag,
+            storageException: null);
+    }
+
+    private T New<T>() => _activators.GetActivator<T>().Create();
+}

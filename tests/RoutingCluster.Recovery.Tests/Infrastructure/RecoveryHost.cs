@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RoutingCluster.Recovery.Tests.Infrastructure;
+
+/// <summary>What a silo host of these tests runs with. Two hosts built from the same settings are the same silo
+/// restarted in place: same database, same silo and gateway ports.</summary>
+public sealed record HostSettings(string ConnectionString, int SiloPort, int GatewayPort)
+{
+    public static HostSettings For(string connectionString)
+    {
+        var ports = FreePorts(2);
+        return new HostSettings(connectionString, ports[0], ports[1]);
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Start();
+            }
+
+            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Stop();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The real silo host (<c>Program</c>: HTTP API and Orleans silo) in this process, with the postgres profile:
+/// <c>Storage:Provider=postgres</c>, <c>Clustering:Provider=postgres</c>, <c>ConnectionStrings:Routing</c>. Logs at
+/// the Serilog level in <c>ROUTING_TEST_LOG_LEVEL</c> (default Fatal: the outage test provokes errors on purpose).
+/// Unhandled exceptions that reach the HTTP layer are recorded in <see cref="Failures"/> (and then handled as usual).
+/// </summary>
+public sealed class RecoveryHost(HostSettings settings) : WebApplicationFactory<Program>
+{
+    public ConcurrentQueue<(string Path, Exception Exception)> Failures { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Storage:Provider", "postgres");
+        builder.UseSetting("Clustering:Provider", "postgres");
+        builder.UseSetting("ConnectionStrings:Routing", settings.ConnectionString);
+        builder.UseSetting("Orleans:SiloPort", settings.SiloPort.ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:GatewayPort", settings.GatewayPort.ToString(CultureInfo.InvariantCulture));
+        var level = Environment.GetEnvironmentVariable("ROUTING_TEST_LOG_LEVEL") is { Length: > 0 } given ? given : "Fatal";
+        builder.UseSetting("Serilog:MinimumLevel:Default", level);
+        foreach (var source in new[] { "Microsoft", "Orleans", "Microsoft.Hosting.Lifetime" })
+        {
+            builder.UseSetting($"Serilog:MinimumLevel:Override:{source}", level);
+        }
+
+        builder.ConfigureTestServices(services => services.AddSingleton<IExceptionHandler>(new FailureRecorder(Failures)));
+    }
+
+    /// <summary>Notes the exception and leaves it to the host's own handling (status code, problem details).</summary>
+    private sealed class FailureRecorder(ConcurrentQueue<(string, Exception)> failures) : IExceptionHandler
+    {
+        public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+        {
+            failures.Enqueue(($"{httpContext.Request.Method} {httpContext.Request.Path}", exception));
+            return ValueTask.FromResult(false);
+        }
+    }
+}

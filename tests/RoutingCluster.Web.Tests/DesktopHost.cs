@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Playwright;
+
+namespace RoutingCluster.Web.Tests;
+
+/// <summary>
+/// The real silo host (HTTP API, SignalR hub, agent desktop pages, Orleans silo with memory storage) served by
+/// Kestrel on a free loopback port, so that a real browser can reach it. Silo and gateway ports are free ports
+/// too, so it runs beside a host started by hand.
+/// </summary>
+public sealed class DesktopHostFactory : WebApplicationFactory<Program>
+{
+    public DesktopHostFactory() => UseKestrel(0);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Orleans:SiloPort", FreePort().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:GatewayPort", FreePort().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>
+/// One host on Kestrel and one headless Debian Chromium (driven by Playwright, no browser download) for every
+/// test in the collection. Chromium missing is a failure with a clear message, not a skip.
+/// </summary>
+public sealed class DesktopHost : IAsyncLifetime
+{
+    /// <summary>Debian's Chromium, which test.sh installs (<c>apt-get install -y chromium</c>).</summary>
+    public const string ChromiumPath = "/usr/lib/chromium/chromium";
+
+    /// <summary>
+    /// No network here except package registries: keep Chromium from calling Google hosts. Playwright starts
+    /// every launch with a fresh temporary <c>--user-data-dir</c> of its own (it refuses one in the arguments).
+    /// </summary>
+    private static readonly string[] ChromiumArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync",
+    ];
+
+    private readonly DesktopHostFactory _factory = new();
+    private IPlaywright? _playwright;
+    private readonly SemaphoreSlim _browserLock = new(1, 1);
+    private IBrowser? _browser;
+
+    /// <summary>The host's address, <c>http://127.0.0.1:PORT/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>
+    /// A client of the Kestrel endpoint that does not follow redirects, to check them (the factory's own
+    /// <c>AllowAutoRedirect = false</c> is not honoured on Kestrel: its socket handler still follows them).
+    /// </summary>
+    public HttpClient CreateClientWithoutRedirects() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = BaseAddress };
+
+    /// <summary><c>&lt;repo&gt;/.test-output/screenshots</c> (gitignored; test.sh recreates .test-output).</summary>
+    public static string ScreenshotFolder { get; } = Path.Combine(RepositoryRoot(), ".test-output", "screenshots");
+
+    public Task InitializeAsync()
+    {
+        _factory.StartServer();
+        BaseAddress = _factory.ClientOptions.BaseAddress;
+        Assert.Equal("127.0.0.1", BaseAddress.Host);
+        Http = _factory.CreateClient();
+        Directory.CreateDirectory(ScreenshotFolder);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Headless Chromium, launched by the first browser test. Chromium missing fails every browser test with a
+    /// clear message (never a skip); the HTTP-only tests still run.
+    /// </summary>
+    public async Task<IBrowser> BrowserAsync()
+    {
+        await _browserLock.WaitAsync();
+        try
+        {
+            if (_browser is not null)
+            {
+                return _browser;
+            }
+
+            if (!File.Exists(ChromiumPath))
+            {
+                throw new InvalidOperationException(
+                    $"Chromium is not installed at {ChromiumPath}, so the agent desktop cannot be tested in a browser. " +
+                    "test.sh installs it with 'apt-get update && apt-get install -y chromium' (see .test-output/chromium-install.log " +
+                    "for why that failed); install it by hand and run again.");
+            }
+
+            _playwright ??= await Playwright.CreateAsync();
+            _browser = await _playwright.Chromium.LaunchAsync(new()
+            {
+                ExecutablePath = ChromiumPath,
+                Headless = true,
+                Args = ChromiumArgs,
+                Timeout = 60_000,
+            });
+            return _browser;
+        }
+        finally
+        {
+            _browserLock.Release();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        Http?.Dispose();
+        _browserLock.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "RoutingCluster.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"RoutingCluster.sln not found above {AppContext.BaseDirectory}.");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DesktopHostCollection : ICollectionFixture<DesktopHost>
+{
+    public const string Name = "desktop host";
+}
