@@ -5,6 +5,7 @@ using Orleans.Streams;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Api.Contracts;
 
 namespace RoutingCluster.SiloHost.Api;
 
@@ -40,12 +41,16 @@ public static class SessionEventsApi
     private static async IAsyncEnumerable<SseItem<object>> Events(
         SessionView current, ChannelReader<SessionUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        yield return new SseItem<object>(current, "state") { EventId = "0" };
+        yield return new SseItem<object>(SessionResponse.From(current), "state") { EventId = "0" };
         if (current.State.IsTerminal())
         {
             yield break;
         }
 
+        // The stream may still deliver updates the snapshot already shows (published before the subscription
+        // took effect): those are dropped, so a gateway sees each transition once.
+        var shownUpTo = current.History.Count > 0 ? current.History[^1].At : current.CreatedAt;
+        var shownState = current.State;
         var sequence = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -67,7 +72,15 @@ public static class SessionEventsApi
                 continue;
             }
 
-            yield return new SseItem<object>(update, WireName(update.Type)) { EventId = (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            if (update.At < shownUpTo || (update.At == shownUpTo && update.State == shownState))
+            {
+                continue;
+            }
+
+            yield return new SseItem<object>(SessionEventResponse.From(update), WireName(update.Type))
+            {
+                EventId = (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
             if (update.State.IsTerminal())
             {
                 yield break;
@@ -81,4 +94,12 @@ public static class SessionEventsApi
     {
         public async ValueTask DisposeAsync() => await subscription.UnsubscribeAsync();
     }
+}
+
+/// <summary>One event of a session's stream as gateways receive it (times in UTC, like the rest of the API).</summary>
+public sealed record SessionEventResponse(
+    string SessionId, SessionEventType Type, SessionState State, string QueueId, string? AgentId, DateTime At, int? Position, double? EstimatedWaitSeconds)
+{
+    public static SessionEventResponse From(SessionUpdate u) =>
+        new(u.SessionId, u.Type, u.State, u.QueueId, u.AgentId, Wire.Utc(u.At), u.Position, u.EstimatedWaitSeconds);
 }
