@@ -38,6 +38,25 @@ public sealed class EventStreamTests(RoutingClusterFixture fx)
         await agentSub.UnsubscribeAsync();
     }
 
+    [Fact]
+    public async Task WaitingSessions_AreToldTheirPositionPeriodically()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        await s.AgentAsync("a1", [queue], ready: false);
+        await s.SessionAsync("first", queue);
+        var second = await s.SessionAsync("second", queue);
+        var events = new Recorder<SessionUpdate>();
+        var provider = fx.Cluster.Client.GetStreamProvider(RoutingStreams.Provider);
+        var subscription = await provider.GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, second)).SubscribeAsync(events.OnNext);
+
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
+
+        var position = await events.WaitFor(u => u.Type == SessionEventType.Position);
+        Assert.Equal(2, position.Position);
+        await subscription.UnsubscribeAsync();
+    }
+
     private sealed class Recorder<T>
     {
         private readonly Mailbox<T> _mailbox = new();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
@@ -21,6 +22,7 @@ public sealed class QueueGrain(
     RoutingClock clock,
     WorkTracker tracker,
     ISessionIndex index,
+    Microsoft.Extensions.Options.IOptions<QueueOptions> options,
     ILogger<QueueGrain> logger) : Grain, IQueueGrain
 {
     private readonly WaitingList _waiting = new();
@@ -37,6 +39,11 @@ public sealed class QueueGrain(
     private Alarm? _alarm;
     private long _sequence;
     private DateTimeOffset? _retryAt;
+    private DateTimeOffset? _nextPositionUpdate;
+    private DateTimeOffset? _lastOfferAt;
+
+    /// <summary>Smoothed seconds between two sessions leaving this queue for an agent (for estimated waits).</summary>
+    private double? _secondsPerOffer;
 
     private QueueRecord S => state.State;
 
@@ -206,12 +213,14 @@ public sealed class QueueGrain(
             {
                 _waiting.Remove(best.Session.SessionId);
                 claimed = new ClaimedSession(best.Session, Policy, best.RelaxationStep);
+                RecordOffer();
             }
         }
         else if (_waiting.Remove(sessionId) is { } demand)
         {
             var step = SkillRelaxation.StepAt(Policy.Relaxation, (clock.Now - demand.Arrival).TotalSeconds);
             claimed = new ClaimedSession(demand, Policy, step);
+            RecordOffer();
         }
 
         ArmAlarm();
@@ -248,8 +257,62 @@ public sealed class QueueGrain(
             MatchAgent(agent);
         }
 
+        if (_nextPositionUpdate <= now)
+        {
+            _nextPositionUpdate = null;
+            PublishPositions(now);
+        }
+
         ArmAlarm();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Tells the sessions at the front of the queue their place (per channel) and an estimated wait:
+    /// place × the smoothed time between offers of this queue, when that is known.</summary>
+    private void PublishPositions(DateTimeOffset now)
+    {
+        var updates = new List<SessionUpdate>();
+        foreach (var channel in Enum.GetValues<RoutingCluster.Routing.Model.Channel>())
+        {
+            var position = 0;
+            foreach (var demand in _waiting.InServiceOrder(channel))
+            {
+                if (++position > options.Value.PositionUpdateLimit)
+                {
+                    break;
+                }
+
+                updates.Add(new SessionUpdate
+                {
+                    SessionId = demand.SessionId,
+                    Type = SessionEventType.Position,
+                    State = RoutingCluster.Routing.Model.SessionState.Queued,
+                    QueueId = Id,
+                    At = now,
+                    Position = position,
+                    EstimatedWaitSeconds = _secondsPerOffer * position,
+                });
+            }
+        }
+
+        if (updates.Count > 0)
+        {
+            tracker.Track(() => Task.WhenAll(updates.Select(u =>
+                new EventStream<SessionUpdate>(ServiceProvider, RoutingStreams.SessionNamespace, u.SessionId).PublishAsync(u))),
+                ex => logger.BackgroundWorkFailed(ex, Id), $"positions {Id}");
+        }
+    }
+
+    private void RecordOffer()
+    {
+        var now = clock.Now;
+        if (_lastOfferAt is { } last)
+        {
+            var seconds = (now - last).TotalSeconds;
+            _secondsPerOffer = _secondsPerOffer is { } smoothed ? (0.8 * smoothed) + (0.2 * seconds) : seconds;
+        }
+
+        _lastOfferAt = now;
     }
 
     /// <summary>Agent surplus: a session that just arrived (or came back) goes to the best free agent, if any.</summary>
@@ -360,6 +423,11 @@ public sealed class QueueGrain(
             _declined[demand.SessionId] = (agentId, declinedBy.Version);
         }
 
+        if (result?.Status == OfferAttemptStatus.Offered)
+        {
+            RecordOffer();
+        }
+
         if (result?.Status != OfferAttemptStatus.Offered && result?.Status != OfferAttemptStatus.SessionGone && !cancelled)
         {
             _waiting.Add(demand);
@@ -384,6 +452,13 @@ public sealed class QueueGrain(
             if (_roster.FreeCount > 0)
             {
                 next = Earliest(next, _waiting.NextEligibilityChange(Policy, now));
+            }
+
+            var interval = options.Value.PositionUpdateInterval;
+            if (interval > TimeSpan.Zero)
+            {
+                _nextPositionUpdate ??= now + interval;
+                next = Earliest(next, _nextPositionUpdate);
             }
         }
 

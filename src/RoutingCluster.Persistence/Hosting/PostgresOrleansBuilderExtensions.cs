@@ -13,6 +13,7 @@ using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Persistence.Sessions;
+using RoutingCluster.Persistence.Storage;
 
 namespace RoutingCluster.Persistence.Hosting;
 
@@ -49,6 +50,9 @@ public static class PostgresOrleansBuilderExtensions
     /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="configure">Further provider options (serializer, <c>DeleteStateOnClear</c>, ...). The serializer
     /// defaults to Orleans' binary serializer (<see cref="OrleansGrainStorageSerializer"/>).</param>
+    /// <remarks>A write or clear that fails (database unreachable, connection lost) is raised as an
+    /// <see cref="InconsistentStateException"/> around the database error, so Orleans resets the activation and
+    /// its next one reads what is stored (see <c>WriteFailures</c>).</remarks>
     public static ISiloBuilder AddPostgresRoutingStorage(this ISiloBuilder builder, string name, string connectionString,
         Action<AdoNetGrainStorageOptions>? configure = null)
     {
@@ -71,6 +75,14 @@ public static class PostgresOrleansBuilderExtensions
         // added and removed [Id] members.
         builder.Services.AddOptions<AdoNetGrainStorageOptions>(name).Configure<Serializer>((options, serializer) =>
             options.GrainStorageSerializer ??= new OrleansGrainStorageSerializer(serializer));
+
+        // A failed write resets the activation that made it (see WriteFailures): wrap the provider just registered.
+        var registered = builder.Services.Last(d => d.ServiceType == typeof(IGrainStorage) && d.IsKeyedService && Equals(d.ServiceKey, name));
+        var create = registered.KeyedImplementationFactory
+            ?? throw new InvalidOperationException($"Grain storage '{name}' was not registered with a factory.");
+        builder.Services.Remove(registered);
+        builder.Services.AddKeyedSingleton<IGrainStorage>(name, (provider, key) =>
+            new ResetOnWriteFailureGrainStorage(name, (IGrainStorage)create(provider, key)));
         return builder;
     }
 

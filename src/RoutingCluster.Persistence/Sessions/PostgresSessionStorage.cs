@@ -5,6 +5,7 @@ using Orleans.Runtime;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using RoutingCluster.Grains.Sessions;
+using RoutingCluster.Persistence.Storage;
 
 namespace RoutingCluster.Persistence.Sessions;
 
@@ -19,7 +20,9 @@ namespace RoutingCluster.Persistence.Sessions;
 /// Concurrency is optimistic, as with Orleans' ADO.NET storage: the ETag is the row's integer version. A write
 /// at a stale version, a create (no ETag) over an existing row, or a clear at a stale version raises
 /// <see cref="InconsistentStateException"/>; Orleans then deactivates the grain, and its next activation reads
-/// what is stored.
+/// what is stored. A write or clear that fails for any other reason (database unreachable, connection lost,
+/// timeout) is raised the same way, with the database's error inside: the state the grain holds in memory is not
+/// the stored one any more, so the activation must not live on (<see cref="WriteFailures"/>).
 /// </para>
 /// <para>
 /// The row is keyed by the grain key alone: only session grains (state <c>session</c>) may use this storage, and
@@ -104,10 +107,10 @@ public sealed class PostgresSessionStorage : IGrainStorage
             SessionRow.AddColumns(command, payload, columns);
             written = await ScalarVersionAsync(command, cancellationToken).ConfigureAwait(false);
         }
-        catch (NpgsqlException exception)
+        catch (Exception exception) when (WriteFailures.LeavesStateUnknown(exception))
         {
             _logger.SessionStorageFailed(exception, _name, "write", id);
-            throw;
+            throw WriteFailures.StateUnknown(_name, "write", grainId, grainState.ETag, exception);
         }
 
         if (written is null)
@@ -146,10 +149,10 @@ public sealed class PostgresSessionStorage : IGrainStorage
             SessionRow.AddExpected(command, Version(grainState.ETag));
             deleted = await ScalarVersionAsync(command, cancellationToken).ConfigureAwait(false);
         }
-        catch (NpgsqlException exception)
+        catch (Exception exception) when (WriteFailures.LeavesStateUnknown(exception))
         {
             _logger.SessionStorageFailed(exception, _name, "clear", id);
-            throw;
+            throw WriteFailures.StateUnknown(_name, "clear", grainId, grainState.ETag, exception);
         }
 
         if (deleted is null)
