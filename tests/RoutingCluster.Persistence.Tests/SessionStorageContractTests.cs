@@ -172,6 +172,24 @@ public sealed class SessionStorageContractTests(PostgresServer server) : IClassF
     }
 
     [Fact]
+    public async Task Write_WhenTheDatabaseIsUnreachable_RaisesInconsistentStateException_SoOrleansResetsTheActivation()
+    {
+        var nowhere = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Port = FreePorts.Take(1)[0], Timeout = 2 }.ConnectionString;
+        var storage = new PostgresSessionStorage(
+            StorageName,
+            new PostgresSessionStorageOptions { ConnectionString = nowhere },
+            new OrleansGrainStorageSerializer(Services.GetRequiredService<Serializer>()),
+            Services.GetRequiredService<IActivatorProvider>(),
+            NullLogger<PostgresSessionStorage>.Instance);
+        var state = new GrainState<SessionRecord>(Record(SessionState.Abandoned)) { ETag = "3" };
+
+        var error = await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, Session("s-away"), state));
+
+        Assert.IsAssignableFrom<NpgsqlException>(error.InnerException);
+        Assert.Equal("3", state.ETag);
+    }
+
+    [Fact]
     public async Task Write_OfAStateThatIsNotASessionRecord_IsRefused()
     {
         var (storage, _) = await NewStorageAsync("foreign");

@@ -1,0 +1,446 @@
+using System.Globalization;
+using RoutingCluster.Routing.Matching;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.Routing.Queueing;
+
+namespace RoutingCluster.Simulator;
+
+/// <summary>What to simulate: one queue, one skill, voice, c agents with one slot each.</summary>
+public sealed record SimulationOptions
+{
+    public int Agents { get; init; } = 10;
+
+    public double ArrivalsPerSecond { get; init; } = 0.08;
+
+    public double AhtSeconds { get; init; } = 120;
+
+    public int Sessions { get; init; } = 200_000;
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Share of sessions with the <c>elderly</c> segment (0 = none).</summary>
+    public double ElderlyShare { get; init; }
+
+    /// <summary>The elderly head start configured on the queue (strict, or a number of seconds).</summary>
+    public HeadStart ElderlyHeadStart { get; init; } = HeadStart.Strict;
+
+    /// <summary>Mean of the exponential patience; null = customers never abandon.</summary>
+    public double? PatienceSeconds { get; init; }
+
+    /// <summary>Share of the sessions (the first ones to arrive) left out of the statistics.</summary>
+    public double WarmUpShare { get; init; } = 0.1;
+
+    /// <summary>The service-level threshold.</summary>
+    public double ServiceLevelSeconds { get; init; } = 20;
+
+    /// <summary>Number of batches for the batch-means confidence intervals.</summary>
+    public int Batches { get; init; } = 20;
+}
+
+/// <summary>Per-segment figures.</summary>
+public sealed record SegmentResult(
+    long Offered,
+    long Answered,
+    long Abandoned,
+    double MeanWaitSeconds,
+    double MeanWaitCi95Seconds,
+    double ProbabilityOfWait,
+    double ServiceLevel);
+
+/// <summary>The statistics of one run (sessions after the warm-up only).</summary>
+public sealed record SimulationResult
+{
+    public required long Sessions { get; init; }
+    public required long Answered { get; init; }
+    public required long Abandoned { get; init; }
+    /// <summary>Answered within the threshold / offered (offered includes the abandoned), as the KPI definitions.</summary>
+    public required double ServiceLevel { get; init; }
+    /// <summary>Answered within the threshold / answered (the other common reading).</summary>
+    public required double ServiceLevelOfAnswered { get; init; }
+    public required double AsaSeconds { get; init; }
+    public required double AbandonRate { get; init; }
+    public required double Occupancy { get; init; }
+    /// <summary>Share of offered sessions that were not answered at once (waited, or abandoned while waiting).</summary>
+    public required double ProbabilityOfWait { get; init; }
+    /// <summary>Mean wait of answered sessions, per segment ("elderly", "ordinary").</summary>
+    public required IReadOnlyDictionary<string, double> MeanWaitSeconds { get; init; }
+    public required IReadOnlyDictionary<string, SegmentResult> Segments { get; init; }
+    /// <summary>Ordinary sessions answered after some session that arrived more than the finite elderly head start
+    /// after them (0 is the contract; not computed under strict or with no elderly share).</summary>
+    public required long OvertakingsBeyondHeadStart { get; init; }
+    /// <summary>Largest (later arrival − earlier arrival) over pairs where an ordinary session was answered after a
+    /// session that arrived later. At most the head start when the contract holds.</summary>
+    public required double MaxOvertakeSeconds { get; init; }
+    public required long Events { get; init; }
+    public required double SimulatedSeconds { get; init; }
+}
+
+/// <summary>
+/// A discrete-event simulation in virtual time: one priority queue of events, no clocks, no threads. Waiting sessions
+/// live in the real <see cref="WaitingList"/>, free agents in the real <see cref="AgentRoster"/> (as
+/// <see cref="AgentSupply"/> snapshots), and every decision goes through <see cref="AgentRoster.PickFor"/> and
+/// <see cref="WaitingList.BestFor"/> in the order the queue grain calls them. Offers are accepted at once; no wrap-up.
+/// </summary>
+public sealed class Simulation
+{
+    private const string QueueId = "sim";
+    private static readonly DateTimeOffset Epoch = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly IReadOnlyDictionary<Channel, int> VoiceOnly = new Dictionary<Channel, int> { [Channel.Voice] = 1 };
+    private static readonly IReadOnlyDictionary<Channel, int> Idle = new Dictionary<Channel, int>();
+    private static readonly IReadOnlyDictionary<Channel, int> OnCall = new Dictionary<Channel, int> { [Channel.Voice] = 1 };
+    private static readonly IReadOnlySet<string> NoOffersInFlight = new HashSet<string>();
+    private static readonly IReadOnlyList<Segment> Elderly = [Segment.Elderly];
+    private static readonly IReadOnlyList<Segment> Ordinary = [];
+
+    private enum Kind : byte { Arrival, Departure, Abandon }
+
+    private enum Fate : byte { Waiting, Answered, Abandoned }
+
+    private readonly SimulationOptions _o;
+    private readonly Random _rng;
+    private readonly QueuePolicy _policy;
+    private readonly WaitingList _waiting = new();
+    private readonly AgentRoster _roster = new();
+    private readonly AgentSupply[] _agents;
+    private readonly PriorityQueue<(Kind Kind, int Index), (double Time, long Seq)> _events = new();
+    private readonly Fate[] _fate;
+    private readonly double[] _arrival;
+    private readonly bool[] _elderly;
+    private readonly HeadStart _elderlyHeadStart;
+    private readonly int _warmUp;
+    private long _eventSeq;
+    private double _now;
+
+    // Statistics.
+    private readonly long[] _offered = new long[2], _answered = new long[2], _abandoned = new long[2], _waited = new long[2], _withinSl = new long[2];
+    private readonly double[] _waitSum = new double[2];
+    private readonly double[,] _batchWaitSum;
+    private readonly long[,] _batchAnswered;
+    private int _busy;
+    private double _busyTime, _lastChange, _windowStart = double.NaN, _windowEnd = double.NaN;
+    private double _maxServedArrival = double.NegativeInfinity;
+    private double _maxOvertake;
+    private long _overtakings;
+    private long _eventCount;
+
+    public Simulation(SimulationOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Agents, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Sessions, 1);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ArrivalsPerSecond);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AhtSeconds);
+        _o = options;
+        _rng = new Random(options.Seed);
+        _policy = QueuePolicy.Default with
+        {
+            ServiceLevelSeconds = options.ServiceLevelSeconds,
+            HeadStarts = new Dictionary<Segment, HeadStart> { [Segment.Elderly] = options.ElderlyHeadStart },
+            MaxWaiting = int.MaxValue,
+            MaxWaitSeconds = double.PositiveInfinity,
+        };
+        _elderlyHeadStart = Routing.Ordering.PriorityPolicy.HeadStartFor(Elderly, _policy.HeadStarts);
+        _fate = new Fate[options.Sessions];
+        _arrival = new double[options.Sessions];
+        _elderly = new bool[options.Sessions];
+        _warmUp = (int)(options.Sessions * options.WarmUpShare);
+        _batchWaitSum = new double[options.Batches, 2];
+        _batchAnswered = new long[options.Batches, 2];
+        _agents = new AgentSupply[options.Agents];
+        for (var i = 0; i < options.Agents; i++)
+        {
+            _agents[i] = new AgentSupply
+            {
+                AgentId = "a" + i.ToString("D5", CultureInfo.InvariantCulture),
+                State = AgentState.Ready,
+                Queues = [QueueId],
+                Capacity = VoiceOnly,
+                Active = Idle,
+                IdleSince = Epoch,
+                Version = 1,
+            };
+            _roster.Update(_agents[i]);
+        }
+    }
+
+    public static SimulationResult Run(SimulationOptions options) => new Simulation(options).Run();
+
+    public SimulationResult Run()
+    {
+        Schedule(Exponential(1 / _o.ArrivalsPerSecond), Kind.Arrival, 0);
+        while (_events.TryDequeue(out var e, out var at))
+        {
+            _eventCount++;
+            Advance(at.Time);
+            switch (e.Kind)
+            {
+                case Kind.Arrival:
+                    OnArrival(e.Index);
+                    break;
+                case Kind.Departure:
+                    OnDeparture(e.Index);
+                    break;
+                case Kind.Abandon:
+                    OnAbandon(e.Index);
+                    break;
+            }
+        }
+
+        return Result();
+    }
+
+    private void OnArrival(int i)
+    {
+        _arrival[i] = _now;
+        if (i == _warmUp)
+        {
+            _windowStart = _now;
+        }
+
+        if (i == _o.Sessions - 1)
+        {
+            _windowEnd = _now;
+        }
+        else
+        {
+            Schedule(_now + Exponential(1 / _o.ArrivalsPerSecond), Kind.Arrival, i + 1);
+        }
+
+        var elderly = _o.ElderlyShare > 0 && _rng.NextDouble() < _o.ElderlyShare;
+        _elderly[i] = elderly;
+        if (i >= _warmUp)
+        {
+            _offered[elderly ? 1 : 0]++;
+        }
+
+        var demand = new SessionDemand
+        {
+            SessionId = SessionId(i),
+            QueueId = QueueId,
+            Channel = Channel.Voice,
+            Arrival = At(_now),
+            HeadStart = elderly ? _elderlyHeadStart : HeadStart.None,
+            Segments = elderly ? Elderly : Ordinary,
+            Sequence = i + 1L,
+        };
+        if (_o.PatienceSeconds is { } patience)
+        {
+            Schedule(_now + Exponential(patience), Kind.Abandon, i);
+        }
+
+        _waiting.Add(demand);
+        MatchSession(demand);
+    }
+
+    /// <summary>Agent surplus, as QueueGrain.MatchSession: the roster picks the agent, then the ordering check asks the
+    /// waiting list whether that agent should rather take a session ahead of this one.</summary>
+    private void MatchSession(SessionDemand demand)
+    {
+        if (_roster.FreeCount == 0)
+        {
+            return;
+        }
+
+        var now = At(_now);
+        if (_roster.PickFor(demand, _policy, now, NoOffersInFlight) is not { } choice)
+        {
+            return;
+        }
+
+        var session = BestFor(choice.Agent) is { } ahead ? ahead.Session : demand;
+        Connect(session, choice.Agent);
+    }
+
+    private void OnDeparture(int agentIndex)
+    {
+        var agent = _agents[agentIndex] = _agents[agentIndex] with
+        {
+            Active = Idle,
+            IdleSince = At(_now),
+            Version = _agents[agentIndex].Version + 1,
+        };
+        SetBusy(-1);
+        _roster.Update(agent);
+        // Session surplus, as QueueGrain.MatchAgent.
+        if (_waiting.Count > 0 && BestFor(agent) is { } best)
+        {
+            Connect(best.Session, agent);
+        }
+    }
+
+    private void OnAbandon(int i)
+    {
+        if (_fate[i] != Fate.Waiting)
+        {
+            return;
+        }
+
+        _waiting.Remove(SessionId(i));
+        _fate[i] = Fate.Abandoned;
+        if (i >= _warmUp)
+        {
+            var s = _elderly[i] ? 1 : 0;
+            _abandoned[s]++;
+            _waited[s]++;
+        }
+    }
+
+    private Candidate? BestFor(AgentSupply agent) =>
+        _waiting.BestFor(agent, _policy, At(_now), d => _roster.AnyoneElseEligible(d, agent.AgentId, _policy, At(_now)));
+
+    private void Connect(SessionDemand session, AgentSupply agent)
+    {
+        var removed = _waiting.Remove(session.SessionId) ?? throw new InvalidOperationException($"{session.SessionId} is not waiting");
+        var i = (int)(removed.Sequence - 1);
+        if (_fate[i] != Fate.Waiting)
+        {
+            throw new InvalidOperationException($"{session.SessionId} answered twice");
+        }
+
+        _fate[i] = Fate.Answered;
+        var agentIndex = int.Parse(agent.AgentId.AsSpan(1), CultureInfo.InvariantCulture);
+        if (!ReferenceEquals(_agents[agentIndex], agent) || agent.ActiveTotal != 0)
+        {
+            throw new InvalidOperationException($"{agent.AgentId} is not free");
+        }
+
+        _agents[agentIndex] = agent with { Active = OnCall, Version = agent.Version + 1 };
+        _roster.Update(_agents[agentIndex]);
+        SetBusy(+1);
+        Schedule(_now + Exponential(_o.AhtSeconds), Kind.Departure, agentIndex);
+
+        var wait = _now - _arrival[i];
+        var elderly = _elderly[i];
+        if (!elderly)
+        {
+            // Overtaking: this ordinary session is answered after a session that arrived later.
+            if (_maxServedArrival > _arrival[i])
+            {
+                var lead = _maxServedArrival - _arrival[i];
+                _maxOvertake = Math.Max(_maxOvertake, lead);
+                if (!_elderlyHeadStart.IsStrict && _o.ElderlyShare > 0 && lead > _elderlyHeadStart.Seconds)
+                {
+                    _overtakings++;
+                }
+            }
+        }
+
+        _maxServedArrival = Math.Max(_maxServedArrival, _arrival[i]);
+        if (i < _warmUp)
+        {
+            return;
+        }
+
+        var s = elderly ? 1 : 0;
+        _answered[s]++;
+        _waitSum[s] += wait;
+        if (wait > 0)
+        {
+            _waited[s]++;
+        }
+
+        if (wait <= _o.ServiceLevelSeconds)
+        {
+            _withinSl[s]++;
+        }
+
+        var batch = (int)((long)(i - _warmUp) * _o.Batches / (_o.Sessions - _warmUp));
+        _batchWaitSum[batch, s] += wait;
+        _batchAnswered[batch, s]++;
+    }
+
+    private void SetBusy(int delta)
+    {
+        _busy += delta;
+    }
+
+    /// <summary>Moves the clock, integrating busy agent-time over the measurement window [first measured arrival, last arrival].</summary>
+    private void Advance(double time)
+    {
+        if (!double.IsNaN(_windowStart))
+        {
+            var from = Math.Max(_lastChange, _windowStart);
+            var to = double.IsNaN(_windowEnd) ? time : Math.Min(time, _windowEnd);
+            if (to > from)
+            {
+                _busyTime += _busy * (to - from);
+            }
+        }
+
+        _lastChange = time;
+        _now = time;
+    }
+
+    private void Schedule(double time, Kind kind, int index) => _events.Enqueue((kind, index), (time, _eventSeq++));
+
+    private double Exponential(double mean) => -Math.Log(1 - _rng.NextDouble()) * mean;
+
+    private static DateTimeOffset At(double seconds) => Epoch.AddTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
+
+    private static string SessionId(int i) => "s" + i.ToString(CultureInfo.InvariantCulture);
+
+    private SimulationResult Result()
+    {
+        var offered = _offered[0] + _offered[1];
+        var answered = _answered[0] + _answered[1];
+        var abandoned = _abandoned[0] + _abandoned[1];
+        var within = _withinSl[0] + _withinSl[1];
+        var window = _windowEnd - _windowStart;
+        var segments = new Dictionary<string, SegmentResult>();
+        var means = new Dictionary<string, double>();
+        foreach (var (name, s) in new[] { ("ordinary", 0), ("elderly", 1) })
+        {
+            if (_offered[s] == 0)
+            {
+                continue;
+            }
+
+            var mean = Ratio(_waitSum[s], _answered[s]);
+            means[name] = mean;
+            segments[name] = new SegmentResult(_offered[s], _answered[s], _abandoned[s], mean, BatchHalfWidth(s),
+                Ratio(_waited[s], _offered[s]), Ratio(_withinSl[s], _offered[s]));
+        }
+
+        return new SimulationResult
+        {
+            Sessions = offered,
+            Answered = answered,
+            Abandoned = abandoned,
+            ServiceLevel = Ratio(within, offered),
+            ServiceLevelOfAnswered = Ratio(within, answered),
+            AsaSeconds = Ratio(_waitSum[0] + _waitSum[1], answered),
+            AbandonRate = Ratio(abandoned, offered),
+            Occupancy = window > 0 ? _busyTime / (window * _o.Agents) : 0,
+            ProbabilityOfWait = Ratio(_waited[0] + _waited[1], offered),
+            MeanWaitSeconds = means,
+            Segments = segments,
+            OvertakingsBeyondHeadStart = _overtakings,
+            MaxOvertakeSeconds = _maxOvertake,
+            Events = _eventCount,
+            SimulatedSeconds = _now,
+        };
+    }
+
+    /// <summary>95% half-width of a segment's mean wait by batch means (batches of consecutive arrivals).</summary>
+    private double BatchHalfWidth(int s)
+    {
+        var n = _o.Batches;
+        if (n < 2)
+        {
+            return double.NaN;
+        }
+
+        var means = new double[n];
+        for (var b = 0; b < n; b++)
+        {
+            means[b] = Ratio(_batchWaitSum[b, s], _batchAnswered[b, s]);
+        }
+
+        var avg = means.Average();
+        var variance = means.Sum(m => (m - avg) * (m - avg)) / (n - 1);
+        // Student t, 0.975 quantile: close enough to 2.09 for 20 batches; 1.96 for many.
+        var t = n switch { <= 10 => 2.262, <= 20 => 2.093, <= 30 => 2.045, _ => 1.96 };
+        return t * Math.Sqrt(variance / n);
+    }
+
+    private static double Ratio(double a, double b) => b > 0 ? a / b : 0;
+}
