@@ -71,7 +71,7 @@ public sealed class DatabaseOutageTests(ThrowawayPostgres postgres, ITestOutputH
         Assert.Equal("logged-out", Api.Str(agentNow, "state"));                  // its state change was refused
     }
 
-    [Fact(Skip = "Needs the API to map storage failures to 503 + Retry-After (Api/RoutingApi.cs; see the report): today they answer 500.")]
+    [Fact]
     public async Task DatabaseRestart_MidRun_RequestsThatNeedTheDatabase_Answer503WithRetryAfter_Not500()
     {
         var settings = HostSettings.For(await postgres.CreateSchemaAsync("outage503"));

@@ -1,5 +1,6 @@
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Hosting;
 using RoutingCluster.SiloHost.Hubs;
 
 namespace RoutingCluster.SiloHost.Api;
@@ -16,9 +17,7 @@ public static class RoutingApi
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = ex => ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-                ? StatusCodes.Status503ServiceUnavailable
-                : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = ex => IsTransient(ex) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
 
@@ -26,8 +25,32 @@ public static class RoutingApi
         app.MapGroup("/v1/agents").MapAgentsApi();
         app.MapGroup("/v1/queues").MapQueuesApi();
         app.MapApiDescription();
+        app.MapRoutingHealth();
         app.MapHub<AgentHub>("/hubs/agent");
         app.MapAgentDesktop();
         return app;
+    }
+
+    /// <summary>How long a client should wait before retrying a request refused with 503.</summary>
+    public const int RetryAfterSeconds = 2;
+
+    /// <summary>
+    /// Failures that pass by themselves, so the request may be retried (503 with Retry-After): the cluster did
+    /// not answer in time, a silo was unavailable, or the database could not be reached (a grain could not read
+    /// or write its state; the grain is reactivated from the database on the next request, so nothing half-done
+    /// remains). Everything else is a 500.
+    /// </summary>
+    public static bool IsTransient(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
+                or Orleans.Storage.InconsistentStateException or System.Data.Common.DbException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

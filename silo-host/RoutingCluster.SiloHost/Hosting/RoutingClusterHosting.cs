@@ -32,6 +32,7 @@ public static class RoutingClusterHosting
         var profile = ClusterProfile.From(configuration);
         builder.Services.AddSingleton(profile);
         builder.Services.AddHostedService<ClusterProfileNotice>();
+        builder.AddRoutingHealth();
 
         builder.UseOrleans(silo =>
         {
@@ -51,7 +52,14 @@ public static class RoutingClusterHosting
         builder.Services.AddSingleton<AgentDesktopRelay>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AgentDesktopRelay>());
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // A 503 is transient (cluster or database briefly unavailable): tell the client when to retry.
+            if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                context.HttpContext.Response.Headers.RetryAfter = Api.RoutingApi.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
             WireJson.Configure(options.SerializerOptions);

@@ -40,6 +40,10 @@ public sealed class QueueGrain(
     private long _sequence;
     private DateTimeOffset? _retryAt;
     private DateTimeOffset? _nextPositionUpdate;
+
+    /// <summary>While the waiting list is being rebuilt after activation nothing is matched, so a ready agent
+    /// gets the best session of the whole list, not the first one that came back.</summary>
+    private bool _recovering;
     private DateTimeOffset? _lastOfferAt;
 
     /// <summary>Smoothed seconds between two sessions leaving this queue for an agent (for estimated waits).</summary>
@@ -68,6 +72,7 @@ public sealed class QueueGrain(
         // original arrival and place (a queue activated after a restart or on another silo loses no one).
         if (S.Exists)
         {
+            _recovering = true;
             tracker.Track(RecoverWaitingAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"recover {Id}");
         }
 
@@ -76,18 +81,31 @@ public sealed class QueueGrain(
 
     private async Task RecoverWaitingAsync()
     {
-        var queued = await index.QueuedSessionsAsync(Id);
-        foreach (var sessionId in queued)
+        try
         {
-            if (!_waiting.Contains(sessionId) && !_offering.ContainsKey(sessionId))
+            var queued = await index.QueuedSessionsAsync(Id);
+            foreach (var sessionId in queued)
             {
-                await GrainFactory.GetGrain<ISessionGrain>(sessionId).ResumeAsync();
+                if (!_waiting.Contains(sessionId) && !_offering.ContainsKey(sessionId))
+                {
+                    await GrainFactory.GetGrain<ISessionGrain>(sessionId).ResumeAsync();
+                }
+            }
+
+            if (queued.Count > 0)
+            {
+                RecoveryLog.QueueRecovered(logger, Id, queued.Count);
             }
         }
-
-        if (queued.Count > 0)
+        finally
         {
-            RecoveryLog.QueueRecovered(logger, Id, queued.Count);
+            _recovering = false;
+            foreach (var agent in _roster.Free.ToList())
+            {
+                MatchAgent(agent);
+            }
+
+            ArmAlarm();
         }
     }
 
@@ -187,6 +205,11 @@ public sealed class QueueGrain(
     public Task<PeekResult?> PeekBestAsync(AgentSupply agent)
     {
         _roster.Update(agent);
+        if (_recovering)
+        {
+            return Task.FromResult<PeekResult?>(null); // the queue offers the agent its best session once recovered
+        }
+
         if (_agentsBusy.Contains(agent.AgentId))
         {
             return Task.FromResult<PeekResult?>(new PeekResult(string.Empty, null, OfferInFlight: true));
@@ -200,7 +223,7 @@ public sealed class QueueGrain(
     {
         _roster.Update(agent);
         ClaimedSession? claimed = null;
-        if (_agentsBusy.Contains(agent.AgentId))
+        if (_recovering || _agentsBusy.Contains(agent.AgentId))
         {
             // An offer attempt to this agent is in flight, for a session ahead of anything it could claim
             // now; when that attempt completes this queue offers the agent more if it still has room.
@@ -318,7 +341,7 @@ public sealed class QueueGrain(
     /// <summary>Agent surplus: a session that just arrived (or came back) goes to the best free agent, if any.</summary>
     private void MatchSession(SessionDemand demand)
     {
-        if (!_waiting.Contains(demand.SessionId) || _roster.FreeCount == 0)
+        if (_recovering || !_waiting.Contains(demand.SessionId) || _roster.FreeCount == 0)
         {
             return;
         }
@@ -349,7 +372,7 @@ public sealed class QueueGrain(
     /// <summary>An agent with room: offer it the best waiting session it may take.</summary>
     private void MatchAgent(AgentSupply agent)
     {
-        if (_agentsBusy.Contains(agent.AgentId) || !agent.HasFreeCapacity || _waiting.Count == 0)
+        if (_recovering || _agentsBusy.Contains(agent.AgentId) || !agent.HasFreeCapacity || _waiting.Count == 0)
         {
             return;
         }

@@ -50,6 +50,9 @@ public sealed class ThrowawayPostgres : IAsyncLifetime
     public async Task<string> CreateSchemaAsync(string purpose)
     {
         var name = string.Create(CultureInfo.InvariantCulture, $"t_{purpose}_{Interlocked.Increment(ref schemaCounter)}");
+
+        // An earlier test of the class may have restarted the server: its pooled connections are dead.
+        NpgsqlConnection.ClearAllPools();
         await using (var connection = new NpgsqlConnection(ConnectionString))
         {
             await connection.OpenAsync();

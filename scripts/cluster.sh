@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# A local multi-silo RoutingCluster on this host, backed by PostgreSQL. Loopback only.
+#
+#   scripts/cluster.sh up N      starts PostgreSQL (a throwaway server from scripts/pg.sh under .cluster/pg, unless
+#                                ROUTING_PG holds a connection string), builds the silo host once (Release), starts
+#                                N silos and waits until each answers 200 on /health/ready
+#   scripts/cluster.sh add [I]   starts one more silo (scale out) and waits until it is ready; with I, starts silo I
+#                                again on its own ports (the restart half of a rolling restart)
+#   scripts/cluster.sh remove I  stops silo I gracefully (SIGTERM; SIGKILL after CLUSTER_STOP_TIMEOUT s) (scale in)
+#   scripts/cluster.sh status    prints every silo's process and /health/ready status
+#   scripts/cluster.sh down      stops every silo, then the throwaway PostgreSQL (never a ROUTING_PG server)
+#
+# Silo i listens on HTTP 5000+i, silo port 11111+i and gateway port 30000+i, all on 127.0.0.1, with
+# Storage:Provider=postgres and Clustering:Provider=postgres. State lives in .cluster/ at the repository root:
+# silo-i.log (console log), silo-i.pid, connection (the connection string), pg/ (the throwaway server).
+#
+# Environment: ROUTING_PG (use this PostgreSQL), CLUSTER_READY_TIMEOUT (120 s per silo),
+# CLUSTER_STOP_TIMEOUT (45 s; the host's own Hosting:ShutdownTimeoutSeconds is 30), CLUSTER_NO_BUILD=1 (skip the build).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE="$ROOT/.cluster"
+PROJECT="$ROOT/silo-host/RoutingCluster.SiloHost"
+DLL="$PROJECT/bin/Release/net10.0/RoutingCluster.SiloHost.dll"
+READY_TIMEOUT=${CLUSTER_READY_TIMEOUT:-120}
+STOP_TIMEOUT=${CLUSTER_STOP_TIMEOUT:-45}
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+log() { echo "cluster.sh: $*" >&2; }
+usage() { die "usage: $0 up N | add [I] | remove I | status | down"; }
+
+http_port() { echo $((5000 + $1)); }
+silo_port() { echo $((11111 + $1)); }
+gateway_port() { echo $((30000 + $1)); }
+url() { echo "http://127.0.0.1:$(http_port "$1")"; }
+pid_file() { echo "$STATE/silo-$1.pid"; }
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+now_ms() { date +%s%3N; }
+
+# Indexes of the silos with a pid file, in order.
+silos() {
+  local f
+  for f in "$STATE"/silo-*.pid; do
+    [[ -e "$f" ]] || continue
+    f=${f##*/silo-}; echo "${f%.pid}"
+  done | sort -n
+}
+
+alive() { local pid; pid=$(cat "$(pid_file "$1")" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
+
+ready_code() { curl -s -o /dev/null -m 5 -w '%{http_code}' "$(url "$1")/health/ready" || true; }
+
+connection() {
+  [[ -f "$STATE/connection" ]] || die "no cluster here (run '$0 up N' first)"
+  cat "$STATE/connection"
+}
+
+ensure_database() {
+  mkdir -p "$STATE"
+  if [[ -f "$STATE/connection" ]]; then return; fi
+  if [[ -n "${ROUTING_PG:-}" ]]; then
+    log "using PostgreSQL from ROUTING_PG"
+    (umask 077; printf '%s\n' "$ROUTING_PG" >"$STATE/connection")
+    return
+  fi
+  log "starting a throwaway PostgreSQL in $STATE/pg"
+  local out
+  out=$("$ROOT/scripts/pg.sh" start "$STATE/pg") || die "scripts/pg.sh start failed"
+  (umask 077; printf '%s\n' "$(tail -n 1 <<<"$out")" >"$STATE/connection")
+  touch "$STATE/pg-owned"
+}
+
+build() {
+  if [[ "${CLUSTER_NO_BUILD:-}" == 1 && -f "$DLL" ]]; then return; fi
+  log "building the silo host (Release)"
+  dotnet build "$PROJECT" -c Release -nologo -v q >"$STATE/build.log" 2>&1 \
+    || { tail -n 30 "$STATE/build.log" >&2; die "build failed; see $STATE/build.log"; }
+}
+
+# Starts silo $1 in the background (its own session, so it outlives this script).
+start_silo() {
+  local i=$1 port
+  if alive "$i"; then die "silo $i is already running (pid $(cat "$(pid_file "$i")"))"; fi
+  for port in $(http_port "$i") $(silo_port "$i") $(gateway_port "$i"); do
+    port_in_use "$port" && die "port $port (silo $i) is already in use"
+  done
+  [[ -f "$DLL" ]] || die "$DLL is missing (build first)"
+  # Content root = the project directory (appsettings.json, wwwroot), as with `dotnet run`.
+  (
+    cd "$PROJECT"
+    export ConnectionStrings__Routing
+    ConnectionStrings__Routing=$(connection)
+    exec setsid dotnet "$DLL" \
+      --urls "$(url "$i")" \
+      --Storage:Provider=postgres --Clustering:Provider=postgres \
+      --Orleans:SiloPort="$(silo_port "$i")" --Orleans:GatewayPort="$(gateway_port "$i")" \
+      </dev/null >>"$STATE/silo-$i.log" 2>&1
+  ) &
+  echo $! >"$(pid_file "$i")"
+  log "silo $i started (pid $!): $(url "$i"), silo port $(silo_port "$i"), gateway port $(gateway_port "$i"), log $STATE/silo-$i.log"
+}
+
+wait_ready() {
+  local i=$1 start=$2 code
+  while :; do
+    alive "$i" || { tail -n 20 "$STATE/silo-$i.log" >&2; die "silo $i exited before it was ready; see $STATE/silo-$i.log"; }
+    code=$(ready_code "$i")
+    if [[ "$code" == 200 ]]; then
+      echo "silo $i ready in $(( ($(now_ms) - start) ))ms: $(url "$i")"
+      return
+    fi
+    (( $(now_ms) - start < READY_TIMEOUT * 1000 )) || die "silo $i not ready after ${READY_TIMEOUT}s (last /health/ready: $code); see $STATE/silo-$i.log"
+    sleep 0.5
+  done
+}
+
+stop_silo() {
+  local i=$1 pid waited=0
+  pid=$(cat "$(pid_file "$i")" 2>/dev/null) || { log "silo $i is not known"; return; }
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null && (( waited < STOP_TIMEOUT * 10 )); do sleep 0.1; waited=$((waited + 1)); done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "silo $i (pid $pid) still running after ${STOP_TIMEOUT}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    else
+      log "silo $i (pid $pid) stopped gracefully in $((waited * 100))ms"
+    fi
+  fi
+  rm -f "$(pid_file "$i")"
+}
+
+up() {
+  local n=$1 i start
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || usage
+  [[ -z "$(silos)" ]] || die "silos are already running ($(silos | tr '\n' ' ')): '$0 down' first, or '$0 add'"
+  ensure_database
+  build
+  start=$(now_ms)
+  for i in $(seq 1 "$n"); do start_silo "$i"; done
+  for i in $(seq 1 "$n"); do wait_ready "$i" "$start"; done
+  echo "cluster of $n silos ready in $(( $(now_ms) - start ))ms"
+}
+
+add() {
+  local last i start
+  connection >/dev/null
+  [[ -f "$DLL" ]] || build
+  if [[ $# -eq 1 ]]; then
+    [[ "$1" =~ ^[1-9][0-9]*$ ]] || usage
+    i=$1
+  else
+    last=$(silos | tail -n 1)
+    i=$(( ${last:-0} + 1 ))
+  fi
+  start=$(now_ms)
+  start_silo "$i"
+  wait_ready "$i" "$start"
+}
+
+remove() {
+  local i=$1
+  [[ "$i" =~ ^[1-9][0-9]*$ ]] || usage
+  [[ -f "$(pid_file "$i")" ]] || die "silo $i is not running here"
+  stop_silo "$i"
+}
+
+status() {
+  local i any=0 state code body
+  for i in $(silos); do
+    any=1
+    if alive "$i"; then state="running pid $(cat "$(pid_file "$i")")"; else state="NOT RUNNING"; fi
+    body=$(curl -s -m 5 -w ' %{http_code}' "$(url "$i")/health/ready" || true)
+    code=${body##* }; body=${body% *}
+    echo "silo $i $(url "$i") $state ready=$code $body"
+  done
+  [[ $any -eq 1 ]] || echo "no silos"
+}
+
+down() {
+  local i pids=()
+  # Stop all silos at once (each gets SIGTERM, then SIGKILL after the timeout).
+  for i in $(silos); do stop_silo "$i" & pids+=($!); done
+  for i in "${pids[@]}"; do wait "$i" || true; done
+  if [[ -f "$STATE/pg-owned" ]]; then
+    "$ROOT/scripts/pg.sh" stop "$STATE/pg"
+    rm -f "$STATE/pg-owned"
+  fi
+  rm -f "$STATE/connection"
+  log "down (logs kept in $STATE)"
+}
+
+case "${1:-}" in
+  up) [[ $# -eq 2 ]] || usage; up "$2" ;;
+  add) [[ $# -le 2 ]] || usage; add "${@:2}" ;;
+  remove) [[ $# -eq 2 ]] || usage; remove "$2" ;;
+  status) [[ $# -eq 1 ]] || usage; status ;;
+  down) [[ $# -eq 1 ]] || usage; down ;;
+  *) usage ;;
+esac
