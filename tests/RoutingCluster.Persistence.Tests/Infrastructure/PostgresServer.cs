@@ -1,3 +1,4 @@
+using RoutingCluster.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
@@ -15,7 +16,6 @@ public sealed class PostgresServer : IAsyncLifetime
 {
     public const string EnvironmentVariable = "ROUTING_TEST_PG";
 
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(3);   // includes apt-get install on a fresh machine
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static Instance? shared;
     private static int users;
@@ -129,52 +129,6 @@ public sealed class PostgresServer : IAsyncLifetime
             }
         }
 
-        private static async Task<string> RunScriptAsync(string verb, string directory)
-        {
-            var script = Path.Combine(RepositoryRoot(), "scripts", "pg.sh");
-            var start = new ProcessStartInfo("bash")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(script);
-            start.ArgumentList.Add(verb);
-            start.ArgumentList.Add(directory);
-
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("bash could not be started.");
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(ScriptTimeout);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"scripts/pg.sh {verb} did not finish within {ScriptTimeout}:\n{await stderr}");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"scripts/pg.sh {verb} {directory} exited with {process.ExitCode}:\n{await stderr}{await stdout}");
-            }
-
-            return await stdout;
-        }
-
-        private static string RepositoryRoot()
-        {
-            for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "RoutingCluster.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            throw new InvalidOperationException($"No RoutingCluster.sln above {AppContext.BaseDirectory}.");
-        }
+        private static Task<string> RunScriptAsync(string verb, string directory) => TestProcess.PgScriptAsync(verb, directory);
     }
 }

@@ -1,3 +1,4 @@
+using RoutingCluster.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
@@ -12,7 +13,6 @@ namespace RoutingCluster.Recovery.Tests.Infrastructure;
 /// </summary>
 public sealed class ThrowawayPostgres : IAsyncLifetime
 {
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(3);   // includes apt-get install on a fresh machine
     private static int schemaCounter;
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"routing-pg-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
@@ -90,51 +90,7 @@ public sealed class ThrowawayPostgres : IAsyncLifetime
             ? RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments])
             : RunAsync(program, arguments);
 
-    private static async Task<string> RunAsync(string program, IReadOnlyList<string> arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+    private static Task<string> RunAsync(string program, IReadOnlyList<string> arguments) => TestProcess.RunAsync(program, arguments);
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} could not be started.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ScriptTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {ScriptTimeout}:\n{await stderr}");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await stderr}{await stdout}");
-        }
-
-        return await stdout;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "RoutingCluster.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No RoutingCluster.sln above {AppContext.BaseDirectory}.");
-    }
+    private static string RepositoryRoot() => TestProcess.RepositoryRoot();
 }
