@@ -84,4 +84,16 @@ internal static class Build
     public static Func<SessionDemand, bool> NoOneElse { get; } = _ => false;
 
     public static Func<SessionDemand, bool> SomeoneElse { get; } = _ => true;
+
+    /// <summary>A roster that knows these agents' snapshots (each one must be taken: distinct ids or newer versions).</summary>
+    public static RoutingCluster.Routing.Queueing.AgentRoster Roster(params AgentSupply[] agents)
+    {
+        var roster = new RoutingCluster.Routing.Queueing.AgentRoster();
+        foreach (var a in agents)
+        {
+            Assert.True(roster.Update(a));
+        }
+
+        return roster;
+    }
 }

@@ -12,17 +12,6 @@ public sealed class AgentSelectionTests
 
     private static readonly QueuePolicy MostSkilled = QueuePolicy.Default with { AgentSelection = AgentSelection.MostSkilled };
 
-    private static AgentRoster Roster(params AgentSupply[] agents)
-    {
-        var roster = new AgentRoster();
-        foreach (var a in agents)
-        {
-            Assert.True(roster.Update(a));
-        }
-
-        return roster;
-    }
-
     [Fact]
     public void Selection_DefaultStrategy_IsLongestIdle()
     {

@@ -11,17 +11,6 @@ public sealed class PreferredAgentTests
 {
     private static readonly QueuePolicy Policy = QueuePolicy.Default;
 
-    private static AgentRoster Roster(params AgentSupply[] agents)
-    {
-        var roster = new AgentRoster();
-        foreach (var a in agents)
-        {
-            roster.Update(a);
-        }
-
-        return roster;
-    }
-
     [Fact]
     public void Preferred_EligiblePreferredAgent_IsChosenFirstOverLongerIdleAgents()
     {

@@ -10,17 +10,6 @@ public sealed class RejectionTests
 {
     private static readonly QueuePolicy Policy = QueuePolicy.Default;
 
-    private static AgentRoster Roster(params AgentSupply[] agents)
-    {
-        var roster = new AgentRoster();
-        foreach (var a in agents)
-        {
-            roster.Update(a);
-        }
-
-        return roster;
-    }
-
     [Fact]
     public void PickFor_AgentThatRejected_IsNotOfferedAgainWhileAnotherIsEligible()
     {
