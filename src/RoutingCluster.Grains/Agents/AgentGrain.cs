@@ -356,6 +356,25 @@ public sealed class AgentGrain(
 
     private async Task MissOffers(List<HeldSession> missed)
     {
+        // An accept whose session write landed but whose agent write was lost in a crash: the session is
+        // connected to this agent, so the agent holds it as connected rather than dropping it.
+        foreach (var held in missed.ToList())
+        {
+            var view = await Session(held.SessionId).GetAsync();
+            if (view is { State: SessionState.Connected } && view.AgentId == Id)
+            {
+                held.State = HeldState.Connected;
+                held.Since = view.AnsweredAt ?? clock.Now;
+                missed.Remove(held);
+            }
+        }
+
+        if (missed.Count == 0)
+        {
+            await Changed();
+            return;
+        }
+
         foreach (var held in missed)
         {
             S.Sessions.Remove(held.SessionId);
@@ -394,6 +413,14 @@ public sealed class AgentGrain(
 
     private async Task FinishWrapUps(List<HeldSession> done)
     {
+        // The sessions complete first, then the agent lets them go: a crash in between leaves the wrap-up with
+        // the agent, whose alarm completes it again on activation (completing twice is a no-op), rather than a
+        // session stuck in wrap-up that nobody holds.
+        foreach (var held in done)
+        {
+            await Session(held.SessionId).CompleteAsync(Id);
+        }
+
         foreach (var held in done)
         {
             S.Sessions.Remove(held.SessionId);
@@ -401,10 +428,6 @@ public sealed class AgentGrain(
 
         S.IdleSince = clock.Now;
         await Changed();
-        foreach (var held in done)
-        {
-            await Session(held.SessionId).CompleteAsync(Id);
-        }
 
         ArmAlarm();
         await PublishAsync(AgentEventType.Changed, done[0].SessionId);

@@ -193,6 +193,11 @@ public sealed class SessionGrain(
 
     public async Task<Outcome> ConnectAsync(string agentId)
     {
+        if (S.State == SessionState.Connected && S.AgentId == agentId)
+        {
+            return Outcome.Ok; // a repeat (the agent's own write after the first one may have been lost in a crash)
+        }
+
         if (S.State != SessionState.Offered || S.AgentId != agentId)
         {
             return Outcome.Conflict($"Session '{Id}' is not offered to agent '{agentId}'.");
@@ -226,6 +231,11 @@ public sealed class SessionGrain(
 
     public async Task<Outcome> EndAsync(string agentId)
     {
+        if (S.State == SessionState.WrapUp && S.AgentId == agentId)
+        {
+            return Outcome.Ok; // a repeat (the agent's own write after the first one may have been lost in a crash)
+        }
+
         if (S.State != SessionState.Connected || S.AgentId != agentId)
         {
             return Outcome.Conflict($"Session '{Id}' is not connected to agent '{agentId}'.");
