@@ -23,7 +23,8 @@ public static class RoutingApi
 
         app.MapGroup("/v1/sessions").MapSessionsApi();
         app.MapGroup("/v1/agents").MapAgentsApi();
-        app.MapGroup("/v1/queues").MapQueuesApi();
+        app.MapGroup("/v1/queues").MapQueuesApi().MapQueueStats();
+        app.MapGroup("/v1/stats").MapStatsApi();
         app.MapApiDescription();
         app.MapRoutingHealth();
         app.MapHub<AgentHub>("/hubs/agent");

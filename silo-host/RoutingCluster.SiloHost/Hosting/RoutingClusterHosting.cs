@@ -46,6 +46,7 @@ public static class RoutingClusterHosting
         builder.Services.AddRoutingGrains();
         builder.Services.Configure<AgentOptions>(configuration.GetSection("Agents"));
         builder.Services.Configure<RoutingCluster.Grains.Queues.QueueOptions>(configuration.GetSection("Queues"));
+        builder.Services.Configure<RoutingCluster.Grains.Metrics.StatsOptions>(configuration.GetSection("Stats"));
 
         // Agent desktops: the SignalR hub and this silo's relay that agent grains push to.
         builder.Services.AddSignalR().AddJsonProtocol(options => WireJson.Configure(options.PayloadSerializerOptions));

@@ -57,7 +57,8 @@ public sealed record EnqueueResult(
     [property: Id(1)] IReadOnlyList<Segment> Segments,
     [property: Id(2)] HeadStart HeadStart,
     [property: Id(3)] string? OverflowQueueId = null,
-    [property: Id(4)] long Sequence = 0);
+    [property: Id(4)] long Sequence = 0,
+    [property: Id(5)] double ServiceLevelSeconds = 20);
 
 /// <summary>The best session a queue has for an agent, before the agent claims it. <see cref="OfferInFlight"/>:
 /// the queue is already offering this agent one of its sessions (that offer reaches the agent next, so the
@@ -80,4 +81,24 @@ public sealed record QueueLive(
     [property: Id(2)] int Offering,
     [property: Id(3)] DateTimeOffset? OldestArrival,
     [property: Id(4)] int AgentsKnown,
-    [property: Id(5)] int AgentsFree);
+    [property: Id(5)] int AgentsFree)
+{
+    /// <summary>The queue's service-level threshold, in seconds.</summary>
+    [Id(6)] public double ServiceLevelSeconds { get; init; } = 20;
+
+    /// <summary>Agents serving the queue who are ready and hold nothing.</summary>
+    [Id(7)] public int AgentsIdle { get; init; }
+
+    /// <summary>Agents serving the queue who hold a session or an offer (talking, ringing or in wrap-up).</summary>
+    [Id(8)] public int AgentsBusy { get; init; }
+
+    /// <summary>Agents serving the queue who are logged in, not ready and hold nothing.</summary>
+    [Id(9)] public int AgentsNotReady { get; init; }
+
+    /// <summary>Waiting sessions of each segment (a session of two segments counts in both).</summary>
+    [Id(10)] public IReadOnlyDictionary<Segment, SegmentWaiting> BySegment { get; init; } = new Dictionary<Segment, SegmentWaiting>();
+}
+
+/// <summary>How many sessions of a segment wait in a queue, and since when the longest of them has.</summary>
+[GenerateSerializer, Immutable, Alias("rc.segment-waiting")]
+public sealed record SegmentWaiting([property: Id(0)] int Waiting, [property: Id(1)] DateTimeOffset? OldestArrival);

@@ -4,7 +4,9 @@ using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Routing.Ordering;
@@ -22,6 +24,7 @@ public sealed class AgentGrain(
     RoutingClock clock,
     WorkTracker tracker,
     Microsoft.Extensions.Options.IOptions<AgentOptions> options,
+    KpiCollector kpi,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
     /// <summary>How many sessions one free-up may pull in a row (a chat agent with several free slots).</summary>
@@ -55,19 +58,21 @@ public sealed class AgentGrain(
     {
         var now = clock.Now;
         var leaving = S.Queues.Except(profile.Queues).ToList();
+        var previousQueues = S.Queues;
         if (!S.Exists)
         {
             S.Exists = true;
             S.State = AgentState.LoggedOut;
             S.StateSince = now;
             S.IdleSince = now;
+            S.ActivitySince = now;
         }
 
         S.Name = profile.Name;
         S.Skills = new Dictionary<string, int>(profile.Skills);
         S.Queues = [.. profile.Queues.Distinct()];
         S.Capacity = new Dictionary<Channel, int>(profile.Capacity ?? ChannelRules.DefaultCapacity);
-        await Changed();
+        await Changed(previousQueues);
         await PullIfFree(leaving);
         await PublishAsync(AgentEventType.Changed);
         return View();
@@ -497,10 +502,46 @@ public sealed class AgentGrain(
 
     /// <summary>Every change of the agent is written before it is acknowledged: capacity, offers and held
     /// sessions must survive a crash, or the agent could be offered more than it can take.</summary>
-    private Task Changed()
+    /// <remarks>The activity (idle, ringing, busy, ...) changes with the same write, and its time is counted once the
+    /// write is done. <paramref name="previousQueues"/>: the queues served before a profile change, whose figures get
+    /// the agent's time until now.</remarks>
+    private async Task Changed(IReadOnlyList<string>? previousQueues = null)
     {
         S.Version++;
-        return state.WriteStateAsync();
+        var now = clock.Now;
+        var activity = ActivityNow();
+        AgentActivityChange? change = null;
+        if (activity != S.Activity || (previousQueues is not null && !previousQueues.SequenceEqual(S.Queues)))
+        {
+            change = new AgentActivityChange(Id, S.Activity, S.ActivitySince, previousQueues ?? S.Queues, activity, now, S.Queues);
+            S.Activity = activity;
+            S.ActivitySince = now;
+        }
+
+        await state.WriteStateAsync();
+        if (change is not null)
+        {
+            kpi.Record(change);
+        }
+    }
+
+    /// <summary>Work held outranks the chosen state: talking to one customer and wrapping up another is busy.</summary>
+    private AgentActivity ActivityNow()
+    {
+        if (S.Sessions.Count > 0)
+        {
+            var held = S.Sessions.Values;
+            return held.Any(h => h.State == HeldState.Connected) ? AgentActivity.Busy
+                : held.Any(h => h.State == HeldState.WrapUp) ? AgentActivity.WrapUp
+                : AgentActivity.Ringing;
+        }
+
+        return S.State switch
+        {
+            AgentState.Ready => AgentActivity.Idle,
+            AgentState.NotReady => AgentActivity.NotReady,
+            _ => AgentActivity.LoggedOut,
+        };
     }
 
     private void ArmAlarm()

@@ -28,6 +28,11 @@ public sealed class AgentRecord
     [Id(9)] public long Version { get; set; }
 
     [Id(10)] public Dictionary<string, HeldSession> Sessions { get; set; } = [];
+
+    /// <summary>What the agent is doing, for time accounting (derived from the state and the sessions held).</summary>
+    [Id(11)] public RoutingCluster.Abstractions.Metrics.AgentActivity Activity { get; set; }
+
+    [Id(12)] public DateTimeOffset ActivitySince { get; set; }
 }
 
 /// <summary>A session an agent is offered or holds: each one uses a unit of capacity on its channel.</summary>

@@ -19,6 +19,18 @@ public static class RoutingGrainsServiceCollectionExtensions
         services.TryAddSingleton(new RoutingClock(time ?? TimeProvider.System));
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<ISessionIndex, NoSessionIndex>();
+
+        // Live statistics: each silo's collector flushes to the statistics grains, which keep their intervals in
+        // the stats store (memory unless a database store was registered before).
+        services.AddOptions<Metrics.StatsOptions>();
+        services.TryAddSingleton<Metrics.IStatsStore, Metrics.MemoryStatsStore>();
+        services.TryAddSingleton<Metrics.StatsReader>();
+        if (!services.Any(d => d.ServiceType == typeof(Metrics.KpiCollector)))
+        {
+            services.AddSingleton<Metrics.KpiCollector>();
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(s => s.GetRequiredService<Metrics.KpiCollector>());
+        }
+
         return services;
     }
 }

@@ -125,8 +125,45 @@ public sealed class QueueGrain(
         return Task.FromResult(S.Exists ? Config() : null);
     }
 
-    public Task<QueueLive> GetLiveAsync() => Task.FromResult(new QueueLive(
-        Id, _waiting.Count, _offering.Count, _waiting.Oldest?.Arrival, _roster.Count, _roster.FreeCount));
+    public Task<QueueLive> GetLiveAsync()
+    {
+        // Counted when asked (a wallboard asks about once a second), not kept up to date per session.
+        int idle = 0, busy = 0, notReady = 0;
+        foreach (var agent in _roster.All)
+        {
+            if (agent.ActiveTotal > 0)
+            {
+                busy++;
+            }
+            else if (agent.State == AgentState.Ready)
+            {
+                idle++;
+            }
+            else if (agent.State == AgentState.NotReady)
+            {
+                notReady++;
+            }
+        }
+
+        var bySegment = new Dictionary<Segment, SegmentWaiting>();
+        foreach (var session in _waiting.All)
+        {
+            foreach (var segment in session.Segments)
+            {
+                var oldest = bySegment.TryGetValue(segment, out var seen) && seen.OldestArrival < session.Arrival ? seen.OldestArrival : session.Arrival;
+                bySegment[segment] = new SegmentWaiting((seen?.Waiting ?? 0) + 1, oldest);
+            }
+        }
+
+        return Task.FromResult(new QueueLive(Id, _waiting.Count, _offering.Count, _waiting.Oldest?.Arrival, _roster.Count, _roster.FreeCount)
+        {
+            ServiceLevelSeconds = Policy.ServiceLevelSeconds,
+            AgentsIdle = idle,
+            AgentsBusy = busy,
+            AgentsNotReady = notReady,
+            BySegment = bySegment,
+        });
+    }
 
     public Task<EnqueueResult> EnqueueAsync(EnqueueRequest request)
     {
@@ -161,7 +198,7 @@ public sealed class QueueGrain(
         _waiting.Add(demand);
         MatchSession(demand);
         ArmAlarm();
-        return Task.FromResult(new EnqueueResult(EnqueueStatus.Accepted, segments, headStart, Sequence: demand.Sequence));
+        return Task.FromResult(new EnqueueResult(EnqueueStatus.Accepted, segments, headStart, Sequence: demand.Sequence, ServiceLevelSeconds: Policy.ServiceLevelSeconds));
     }
 
     public Task RemoveAsync(string sessionId)

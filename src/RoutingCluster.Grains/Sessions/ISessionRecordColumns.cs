@@ -52,7 +52,7 @@ public sealed record SessionColumns(
 public sealed record SessionHistoryColumn(string State, DateTimeOffset At, string QueueId, string? AgentId, string? Note);
 
 /// <summary>Kebab-case wire names of enum values, the way the HTTP API writes them (<c>wrap-up</c>, <c>5g</c>).</summary>
-internal static class WireName<T>
+public static class WireName<T>
     where T : struct, Enum
 {
     private static readonly FrozenDictionary<T, string> Names = Build();

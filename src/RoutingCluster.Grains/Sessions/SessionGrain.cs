@@ -4,7 +4,9 @@ using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Grains.Sessions;
@@ -19,6 +21,7 @@ public sealed class SessionGrain(
     [PersistentState("session", RoutingGrainsServiceCollectionExtensions.SessionStorageName)] IPersistentState<SessionRecord> state,
     RoutingClock clock,
     WorkTracker tracker,
+    KpiCollector kpi,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private EventStream<SessionUpdate>? _events;
@@ -79,6 +82,7 @@ public sealed class SessionGrain(
             history.Add(new SessionEvent(SessionState.Refused, now, queueId, null, "queue full"));
             S.History = history;
             await state.WriteStateAsync();
+            Count(new KpiCounters { Refused = 1 }, queuedAt: now);
             logger.SessionRefused(Id, queueId);
             await PublishAsync(SessionEventType.Refused);
             return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
@@ -90,6 +94,13 @@ public sealed class SessionGrain(
         // Written before the gateway hears "created": an acknowledged session survives a crash. The queue
         // already holds it; an offer that reaches this grain before the write completes waits for this turn.
         await state.WriteStateAsync();
+        if (queueId != request.QueueId)
+        {
+            // Turned away by the full queue it was meant for, offered to its overflow queue instead.
+            kpi.Record(new SessionKpi(request.QueueId, null, S.Channel, S.Segments, now, new KpiCounters { Refused = 1 }));
+        }
+
+        Count(new KpiCounters { Offered = 1 });
         logger.SessionQueued(Id, queueId, request.Channel);
         await PublishAsync(SessionEventType.Queued);
         return new CreateSessionResult(CreateStatus.Created, View());
@@ -113,6 +124,7 @@ public sealed class SessionGrain(
 
         S.EndedAt = clock.Now;
         await Transition(SessionState.Abandoned, S.AgentId);
+        Count(new KpiCounters { Abandoned = 1 }, forAgent: false); // the queue's count: the customer left, not the agent
         if (was == SessionState.Queued)
         {
             await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).RemoveAsync(Id);
@@ -162,16 +174,23 @@ public sealed class SessionGrain(
         }
 
         var previousAgent = S.AgentId!;
+        var talked = new SessionKpi(S.QueueId, previousAgent, S.Channel, S.Segments, S.QueuedAt,
+            new KpiCounters { TalkCount = 1, TalkTicks = (now - S.AnsweredAt!.Value).Ticks, AfterCallWorkCount = 1 });
         S.QueueId = targetQueueId;
         S.Segments = [.. result.Segments];
         S.PreferredAgentId = targetAgentId;
         S.PreferredUntil = request.PreferredUntil;
         S.QueuedAt = now;
         S.QueueSequence = result.Sequence;
+        S.ServiceLevelSeconds = result.ServiceLevelSeconds;
         S.RejectedBy.Clear();
         S.OfferedAt = S.OfferExpiresAt = null;
         S.Explanation = null;
         await Transition(SessionState.Queued, null, $"transferred by {previousAgent}", SessionEventType.Transferred);
+
+        // The stay that ends here was answered: its talk ends now, with no after-call work. A new stay starts.
+        kpi.Record(talked);
+        Count(new KpiCounters { Offered = 1 });
         Notify(previousAgent, a => a.SessionTransferredAsync(Id));
         return Outcome.Ok;
     }
@@ -211,6 +230,13 @@ public sealed class SessionGrain(
 
         S.AnsweredAt = now;
         await Transition(SessionState.Connected, agentId);
+        var speed = now - S.QueuedAt;
+        Count(new KpiCounters
+        {
+            Answered = 1,
+            SpeedOfAnswerTicks = speed.Ticks,
+            AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(S.ServiceLevelSeconds) ? 1 : 0,
+        });
         return Outcome.Ok;
     }
 
@@ -243,6 +269,7 @@ public sealed class SessionGrain(
 
         S.EndedAt = clock.Now;
         await Transition(SessionState.WrapUp, agentId);
+        Count(new KpiCounters { TalkCount = 1, TalkTicks = (S.EndedAt - S.AnsweredAt)!.Value.Ticks });
         return Outcome.Ok;
     }
 
@@ -255,6 +282,7 @@ public sealed class SessionGrain(
 
         S.CompletedAt = clock.Now;
         await Transition(SessionState.Completed, agentId);
+        Count(new KpiCounters { AfterCallWorkCount = 1, AfterCallWorkTicks = (S.CompletedAt - S.EndedAt)!.Value.Ticks });
     }
 
     public async Task ResumeAsync()
@@ -281,18 +309,23 @@ public sealed class SessionGrain(
             var moved = await GrainFactory.GetGrain<IQueueGrain>(overflowQueueId).EnqueueAsync(request);
             if (moved.Status == EnqueueStatus.Accepted)
             {
+                var left = new SessionKpi(S.QueueId, null, S.Channel, S.Segments, S.QueuedAt, new KpiCounters { Overflowed = 1 });
                 S.QueueId = overflowQueueId;
                 S.QueuedAt = now;
                 S.QueueSequence = moved.Sequence;
+                S.ServiceLevelSeconds = moved.ServiceLevelSeconds;
                 S.Segments = [.. moved.Segments];
                 S.RejectedBy.Clear();
                 await Transition(SessionState.Queued, null, $"overflow from {fromQueueId}", SessionEventType.Overflowed);
+                kpi.Record(left);
+                Count(new KpiCounters { Offered = 1 });
                 return;
             }
         }
 
         S.EndedAt = now;
         await Transition(SessionState.Overflowed, null, "max wait reached");
+        Count(new KpiCounters { Overflowed = 1 });
     }
 
     private void Fill(NewSession request, string queueId, DateTimeOffset now, EnqueueResult result)
@@ -311,7 +344,12 @@ public sealed class SessionGrain(
         S.CreatedAt = now;
         S.QueuedAt = now;
         S.QueueSequence = result.Sequence;
+        S.ServiceLevelSeconds = result.ServiceLevelSeconds;
     }
+
+    /// <summary>Counts for the session's current stay (queue, segments, start) and agent, after the transition was written.</summary>
+    private void Count(KpiCounters counts, DateTimeOffset? queuedAt = null, bool forAgent = true) =>
+        kpi.Record(new SessionKpi(S.QueueId, forAgent ? S.AgentId : null, S.Channel, S.Segments, queuedAt ?? S.QueuedAt, counts));
 
     private async Task Transition(SessionState to, string? agentId, string? note = null, SessionEventType? type = null)
     {

@@ -55,6 +55,9 @@ public sealed class SessionRecord : ISessionRecordColumns
     /// <summary>The tie-break place the queue gave the session when it started waiting there.</summary>
     [Id(22)] public long QueueSequence { get; set; }
 
+    /// <summary>The service-level threshold of the queue it waits in (or last waited in), as it was when it started waiting there.</summary>
+    [Id(23)] public double ServiceLevelSeconds { get; set; } = 20;
+
     /// <summary>The queryable columns; the customer (id, age) and the attributes are left out on purpose.</summary>
     public SessionColumns GetColumns() => new(
         QueueId,
