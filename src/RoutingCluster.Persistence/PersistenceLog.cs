@@ -30,4 +30,7 @@ internal static partial class PersistenceLog
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Session index: {Query} failed")]
     public static partial void SessionIndexFailed(this ILogger logger, Exception exception, string query);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "Statistics store: {Operation} of {GrainKey} failed")]
+    public static partial void StatsStoreFailed(this ILogger logger, Exception exception, string operation, string grainKey);
 }

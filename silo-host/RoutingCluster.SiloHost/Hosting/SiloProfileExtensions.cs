@@ -47,6 +47,7 @@ public static class SiloProfileExtensions
             // sessions and every agent with a pending offer or wrap-up, so their timers run again.
             silo.AddPostgresRoutingStorage(RoutingGrainsServiceCollectionExtensions.StorageName, routing!)
                 .AddPostgresSessionStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName, routing!)
+                .AddPostgresStatsStore(routing!)
                 .UsePostgresReminders(routing!)
                 .AddStartupTask<RecoveryStartupTask>();
         }

@@ -12,7 +12,9 @@ using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Persistence.Sessions;
+using RoutingCluster.Persistence.Stats;
 using RoutingCluster.Persistence.Storage;
 
 namespace RoutingCluster.Persistence.Hosting;
@@ -118,6 +120,21 @@ public static class PostgresOrleansBuilderExtensions
         // Whether AddRoutingGrains (which only TryAdds NoSessionIndex) runs before or after this, the index is this one.
         services.RemoveAll<ISessionIndex>();
         services.AddSingleton<ISessionIndex>(provider => new PostgresSessionIndex(connectionString, provider.GetRequiredService<ILogger<PostgresSessionIndex>>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// The live statistics' 15-minute intervals in <c>routing_interval</c> (migration 0006) instead of memory: the day's
+    /// figures survive a restart of the whole cluster, and analysts query them in SQL.
+    /// </summary>
+    public static ISiloBuilder AddPostgresStatsStore(this ISiloBuilder builder, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Validate(connectionString);
+        var services = builder.Services;
+        services.AddPostgresSchemaStartup(connectionString);
+        services.RemoveAll<IStatsStore>();
+        services.AddSingleton<IStatsStore>(provider => new PostgresStatsStore(connectionString, provider.GetRequiredService<ILogger<PostgresStatsStore>>()));
         return builder;
     }
 
