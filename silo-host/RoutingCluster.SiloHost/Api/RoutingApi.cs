@@ -26,6 +26,7 @@ public static class RoutingApi
         app.MapGroup("/v1/queues").MapQueuesApi();
         app.MapApiDescription();
         app.MapRoutingHealth();
+        app.MapRoutingTelemetry();
         app.MapHub<AgentHub>("/hubs/agent");
         app.MapAgentDesktop();
         return app;
