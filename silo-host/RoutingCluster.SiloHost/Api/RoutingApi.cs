@@ -27,6 +27,7 @@ public static class RoutingApi
         app.MapGroup("/v1/stats").MapStatsApi();
         app.MapApiDescription();
         app.MapRoutingHealth();
+        app.MapRoutingTelemetry();
         app.MapHub<AgentHub>("/hubs/agent");
         app.MapAgentDesktop();
         return app;

@@ -33,10 +33,12 @@ public static class RoutingClusterHosting
         builder.Services.AddSingleton(profile);
         builder.Services.AddHostedService<ClusterProfileNotice>();
         builder.AddRoutingHealth();
+        builder.AddRoutingTelemetry();
 
         builder.UseOrleans(silo =>
         {
             silo.UseRoutingProfile(profile);
+            silo.AddRoutingDashboard(configuration);
 
             // Session and agent events (gateways follow them as server-sent events). Memory streams: events
             // are delivered while the cluster runs; what must survive a crash is in grain state, not in events.

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using RoutingCluster.Grains.Metrics;
 
 namespace RoutingCluster.Grains.Infrastructure;
 
@@ -13,12 +14,15 @@ public static class RoutingGrainsServiceCollectionExtensions
     public const string SessionStorageName = "sessions";
 
     /// <summary>Registers what the routing grains need: the routing clock (system time unless one was
-    /// registered before) and the background-work tracker.</summary>
+    /// registered before), the background-work tracker and the routing metrics (with the meter factory they
+    /// are created by).</summary>
     public static IServiceCollection AddRoutingGrains(this IServiceCollection services, TimeProvider? time = null)
     {
         services.TryAddSingleton(new RoutingClock(time ?? TimeProvider.System));
         services.TryAddSingleton<WorkTracker>();
         services.TryAddSingleton<ISessionIndex, NoSessionIndex>();
+        services.AddMetrics();
+        services.TryAddSingleton<RoutingMetrics>();
 
         // Live statistics: each silo's collector flushes to the statistics grains, which keep their intervals in
         // the stats store (memory unless a database store was registered before).

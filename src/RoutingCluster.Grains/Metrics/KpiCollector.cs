@@ -21,6 +21,7 @@ public sealed class KpiCollector(
     IGrainFactory grains,
     RoutingClock clock,
     WorkTracker tracker,
+    RoutingMetrics metrics,
     IOptions<StatsOptions> options,
     ILogger<KpiCollector> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -35,6 +36,7 @@ public sealed class KpiCollector(
     /// <summary>Counts of a session's stay in a queue (and of the agent who answered it, if any).</summary>
     public void Record(SessionKpi fact)
     {
+        Export(fact);
         if (!Enabled)
         {
             return;
@@ -124,6 +126,36 @@ public sealed class KpiCollector(
         finally
         {
             _flushing.Release();
+        }
+    }
+
+    /// <summary>The same events as OpenTelemetry counters (for Prometheus and OTLP), whatever <see cref="Enabled"/> says.</summary>
+    private void Export(SessionKpi fact)
+    {
+        var c = fact.Counts;
+        if (c.Offered > 0)
+        {
+            metrics.SessionOffered(fact.QueueId, fact.Channel);
+        }
+
+        if (c.Answered > 0)
+        {
+            metrics.SessionAnswered(fact.QueueId, fact.Channel, TimeSpan.FromTicks(c.SpeedOfAnswerTicks));
+        }
+
+        if (c.Abandoned > 0)
+        {
+            metrics.SessionAbandoned(fact.QueueId, fact.Channel);
+        }
+
+        if (c.Overflowed > 0)
+        {
+            metrics.SessionOverflowed(fact.QueueId, fact.Channel);
+        }
+
+        if (c.Refused > 0)
+        {
+            metrics.SessionRefused(fact.QueueId, fact.Channel);
         }
     }
 
