@@ -171,18 +171,7 @@ public sealed partial class AgentDesktopTests(DesktopHost host, ITestOutputHelpe
         await Expect(_page.Locator("#connection")).ToHaveAttributeAsync("data-state", "connected");
     }
 
-    private async Task<string> CreateSessionAsync(string queue, int age)
-    {
-        using var response = await host.Http.PostAsJsonAsync("/v1/sessions", new
-        {
-            queueId = queue,
-            channel = "voice",
-            customer = new { id = $"c-{_suffix}-{age}", age },
-        });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        using var session = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return session.RootElement.GetProperty("id").GetString()!;
-    }
+    private Task<string> CreateSessionAsync(string queue, int age) => host.CreateSessionAsync(queue, age, $"c-{_suffix}-{age}");
 
     /// <summary>Polls GET /v1/sessions/{id} until it is in <paramref name="state"/>, for at most <see cref="HttpTimeout"/>.</summary>
     private async Task<JsonElement> WaitForSessionAsync(string sessionId, string state)
@@ -216,17 +205,9 @@ public sealed partial class AgentDesktopTests(DesktopHost host, ITestOutputHelpe
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
     }
 
-    private async Task PutAsync(string path, object body)
-    {
-        using var response = await host.Http.PutAsJsonAsync(path, body);
-        Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
+    private Task PutAsync(string path, object body) => host.PutAsync(path, body);
 
-    private async Task PostAsync(string path, object body)
-    {
-        using var response = await host.Http.PostAsJsonAsync(path, body);
-        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
+    private Task PostAsync(string path, object body) => host.PostAsync(path, body);
 
     private async Task ScreenshotAsync(string name)
     {

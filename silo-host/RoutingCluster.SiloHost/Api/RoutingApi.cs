@@ -29,6 +29,7 @@ public static class RoutingApi
         app.MapRoutingHealth();
         app.MapRoutingTelemetry();
         app.MapHub<AgentHub>("/hubs/agent");
+        app.MapHub<WallboardHub>("/hubs/wallboard");
         app.MapAgentDesktop();
         return app;
     }

@@ -55,6 +55,11 @@ public static class RoutingClusterHosting
         builder.Services.AddSingleton<AgentDesktopRelay>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AgentDesktopRelay>());
 
+        // Supervisors' wallboards: this silo's publisher reads the figures and pushes them over /hubs/wallboard.
+        builder.Services.Configure<WallboardOptions>(configuration.GetSection("Wallboard"));
+        builder.Services.AddSingleton<WallboardPublisher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<WallboardPublisher>());
+
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             // A 503 is transient (cluster or database briefly unavailable): tell the client when to retry.

@@ -18,6 +18,7 @@ public enum StatsGroupBy
 /// <summary>A queue's figures over a range, with what it holds right now.</summary>
 public sealed record QueueStatsReport(
     string QueueId,
+    string? Name,
     DateTimeOffset From,
     DateTimeOffset To,
     DateTimeOffset At,
@@ -50,7 +51,7 @@ public sealed class StatsReader(IGrainFactory grains, RoutingClock clock, IOptio
     public async Task<QueueStatsReport?> QueueAsync(string queueId, DateTimeOffset from, DateTimeOffset to)
     {
         var queue = grains.GetGrain<IQueueGrain>(queueId);
-        if (await queue.GetAsync() is null)
+        if (await queue.GetAsync() is not { } config)
         {
             return null;
         }
@@ -60,6 +61,7 @@ public sealed class StatsReader(IGrainFactory grains, RoutingClock clock, IOptio
         var live = await liveTask;
         return new QueueStatsReport(
             queueId,
+            config.Name,
             KpiIntervals.Start(from),
             to,
             result.At,
@@ -67,6 +69,15 @@ public sealed class StatsReader(IGrainFactory grains, RoutingClock clock, IOptio
             SumOf(result.Cells, Breakdown.Total),
             ByValue(result.Cells, Breakdown.Channel),
             ByValue(result.Cells, Breakdown.Segment));
+    }
+
+    /// <summary>Today's figures of every queue that has statistics (what a wallboard shows), one query per queue at once.</summary>
+    public async Task<IReadOnlyList<QueueStatsReport>> QueuesTodayAsync()
+    {
+        var now = clock.Now;
+        var queueIds = await grains.GetGrain<IStatsDirectoryGrain>(IStatsDirectoryGrain.Key).QueuesAsync();
+        var reports = await Task.WhenAll(queueIds.Select(q => QueueAsync(q, KpiIntervals.DayStart(now), now)));
+        return [.. reports.OfType<QueueStatsReport>()];
     }
 
     /// <summary>The cluster-wide figures over [from, to), grouped.</summary>

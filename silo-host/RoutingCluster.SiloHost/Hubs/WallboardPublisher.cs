@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using RoutingCluster.Grains.Metrics;
+
+namespace RoutingCluster.SiloHost.Hubs;
+
+/// <summary>Settings of the wallboard (configuration section <c>Wallboard</c>).</summary>
+public sealed class WallboardOptions
+{
+    /// <summary>How often the figures are read and pushed while a wallboard is open on this silo.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often they are read when no wallboard is open (they also feed the queue gauges of /metrics).</summary>
+    public TimeSpan IdleRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// One per silo: reads every queue's figures (one call per queue grain and statistics grain, never per session),
+/// pushes them to the wallboards connected to this silo, keeps the last hour minute by minute for the chart, and
+/// hands the latest figures to the queue gauges of <see cref="RoutingMetrics"/>.
+/// </summary>
+public sealed partial class WallboardPublisher(
+    StatsReader stats,
+    IHubContext<WallboardHub> hub,
+    RoutingMetrics metrics,
+    IOptions<WallboardOptions> options,
+    ILogger<WallboardPublisher> logger) : BackgroundService
+{
+    private const int HistoryMinutes = 60;
+    private readonly SortedDictionary<DateTime, WallboardPoint> _history = [];
+    private int _watching;
+
+    public WallboardSnapshot? Latest { get; private set; }
+
+    public void Watching(int delta) => Interlocked.Add(ref _watching, delta);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        metrics.ObserveQueues(Gauges);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var snapshot = await ReadAsync();
+                Latest = snapshot;
+                if (Volatile.Read(ref _watching) > 0)
+                {
+                    await hub.Clients.All.SendAsync(WallboardHub.SnapshotMethod, snapshot, stoppingToken);
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                ReadFailed(logger, ex); // the cluster is starting or a silo is going away: try again next time
+            }
+
+            var every = Volatile.Read(ref _watching) > 0 ? options.Value.RefreshInterval : options.Value.IdleRefreshInterval;
+            try
+            {
+                await Task.Delay(every, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task<WallboardSnapshot> ReadAsync()
+    {
+        var reports = await stats.QueuesTodayAsync();
+        var rows = reports.Select(WallboardQueue.From).OrderBy(q => q.QueueId, StringComparer.Ordinal).ToList();
+        var total = WallboardTotals.From(reports, rows);
+        var at = stats.Now.UtcDateTime;
+        var minute = new DateTime(at.Ticks - (at.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc);
+        List<WallboardPoint> lastHour;
+        lock (_history)
+        {
+            _history[minute] = new WallboardPoint(minute, total.Waiting, total.ElderlyWaiting, total.ServiceLevel);
+            foreach (var old in _history.Keys.Where(k => k <= minute.AddMinutes(-HistoryMinutes)).ToList())
+            {
+                _history.Remove(old);
+            }
+
+            lastHour = [.. _history.Values];
+        }
+
+        return new WallboardSnapshot(at, total, rows, lastHour);
+    }
+
+    private IReadOnlyCollection<QueueGauge> Gauges() =>
+        Latest?.Queues.Select(q => new QueueGauge(q.QueueId, q.Waiting, q.LongestWaitSeconds, q.ElderlyWaiting, q.ServiceLevel, q.AnswerRate, q.AgentsReady, q.AgentsBusy)).ToList()
+        ?? [];
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Debug, Message = "Wallboard figures could not be read; trying again")]
+    private static partial void ReadFailed(ILogger logger, Exception exception);
+}
