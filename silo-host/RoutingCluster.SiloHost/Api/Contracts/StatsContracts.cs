@@ -108,8 +108,10 @@ public sealed class StatsGroupResponse(string key, KpiFigures f, int? waiting, d
     public string Key { get; } = key;
 
     /// <summary>Waiting now (queues and segments only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Waiting { get; } = waiting;
 
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? LongestWaitSeconds { get; } = longestWaitSeconds;
 }
 
