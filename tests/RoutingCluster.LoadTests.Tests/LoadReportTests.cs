@@ -36,6 +36,7 @@ public sealed class LoadReportTests
 
         Assert.Contains("| 100 | 99.9 | 99.87 | 30 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| create -> offer (from scheduled) | 2990 | 3.1 | 6 | 12.345 | 20 | 40 | 4 |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 0-3 s | 290 | 2 | 3 | 9.5 | 11 |", markdown, StringComparison.Ordinal);
         Assert.Contains("| POST /v1/sessions 503 | 2 |", markdown, StringComparison.Ordinal);
         Assert.Contains("## Invariants: BROKEN", markdown, StringComparison.Ordinal);
         Assert.Contains("- lost: s-1 was created but GET answers 404", markdown, StringComparison.Ordinal);
@@ -55,6 +56,7 @@ public sealed class LoadReportTests
         Rates = new RateFigures(100, 99.9, 99.87, 30),
         Counts = new CountFigures { Planned = 2997, Created = 2996, Completed = 2990, Unfinished = 6, MissedOffers = 1 },
         Latencies = [new LatencySummary(LoadRun.OfferFromScheduled, 2990, 3.1, 6, 12.345, 20, 40, 4)],
+        OfferByWindow = [new LatencySummary("0-3 s", 290, 2, 3, 9.5, 0, 11, 2.5)],
         Errors = errors,
         ErrorsByKind = errors == 0 ? new Dictionary<string, long>() : new Dictionary<string, long> { ["POST /v1/sessions 503"] = errors },
         Invariants = invariants,

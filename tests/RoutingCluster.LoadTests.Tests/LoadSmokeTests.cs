@@ -54,6 +54,7 @@ public sealed class LoadSmokeTests(LoadHostFactory host, ITestOutputHelper log) 
         Assert.True(invariants.GetProperty("hold").GetBoolean());
         Assert.True(json.RootElement.GetProperty("counts").GetProperty("agentViewsChecked").GetInt64() > 0);
         Assert.Contains(json.RootElement.GetProperty("latencies").EnumerateArray(), l => l.GetProperty("name").GetString() == LoadRun.OfferFromScheduled);
+        Assert.Equal(8, json.RootElement.GetProperty("offerByWindow").GetArrayLength()); // 15 s in windows of 2 s: 0-2 s to 14-15 s
         Assert.True(File.Exists(Path.Combine(_out, $"load-{runId}.md")));
     }
 

@@ -88,6 +88,9 @@ internal sealed record LoadReport
 
     public required IReadOnlyList<LatencySummary> Latencies { get; init; }
 
+    /// <summary>Create → offer from the scheduled time, per window of scheduled time (warm-up included).</summary>
+    public IReadOnlyList<LatencySummary> OfferByWindow { get; init; } = [];
+
     public required long Errors { get; init; }
 
     public required IReadOnlyDictionary<string, long> ErrorsByKind { get; init; }
@@ -158,6 +161,19 @@ internal sealed record LoadReport
         Line("\"create -> offer (from scheduled)\" counts from the time the session was due by the Poisson schedule, so a");
         Line("driver or server that falls behind shows in it (no coordinated omission); \"(from send)\" counts from the");
         Line("moment the request was sent.");
+        if (OfferByWindow.Count > 0)
+        {
+            Line();
+            Line("### create -> offer (from scheduled) over the run");
+            Line();
+            Line("| scheduled at | count | p50 | p90 | p99 | max |");
+            Line("|---|---:|---:|---:|---:|---:|");
+            foreach (var w in OfferByWindow)
+            {
+                Line($"| {w.Name} | {w.Count} | {F(w.P50Ms)} | {F(w.P90Ms)} | {F(w.P99Ms)} | {F(w.MaxMs)} |");
+            }
+        }
+
         Line();
         Line($"## Errors: {Errors}");
         Line();

@@ -411,6 +411,18 @@ internal sealed class LoadRun
             _observations.Latency.Record(OfferFromSend, track.FirstOfferTimestamp - track.SentTimestamp);
         }
 
+        // The same latency over the run, in ten windows by scheduled time (warm-up included): shows a cold start or
+        // a backlog building up, which one set of percentiles hides.
+        var window = Math.Max(1, (int)Math.Ceiling(_options.DurationSeconds / 10.0));
+        var byWindow = new LatencyBook();
+        var windowNames = Enumerable.Range(0, (_options.DurationSeconds + window - 1) / window)
+            .Select(w => string.Create(CultureInfo.InvariantCulture, $"{w * window}-{Math.Min((w + 1) * window, _options.DurationSeconds)} s"))
+            .ToArray();
+        foreach (var track in ours.Where(t => t.Acknowledged && t.FirstOfferTimestamp != 0))
+        {
+            byWindow.Record(windowNames[Math.Min((int)(track.Plan!.AtSeconds / window), windowNames.Length - 1)], track.FirstOfferTimestamp - track.ScheduledTimestamp);
+        }
+
         var p99 = _observations.Latency.Summary(OfferFromScheduled) is { Count: > 0 } s99 ? s99.P99Ms : -1;
         var invariantExamples = examples.Concat(_observations.Examples).Take(20).ToList();
         var report = new LoadReport
@@ -440,6 +452,7 @@ internal sealed class LoadRun
                 AgentViewsChecked = _observations.AgentViewsChecked,
             },
             Latencies = _observations.Latency.Summaries(OfferFromScheduled, OfferFromSend, "accept -> connected", "POST /v1/sessions"),
+            OfferByWindow = byWindow.Summaries(windowNames),
             Errors = _observations.Errors.Total,
             ErrorsByKind = _observations.Errors.ByKind(),
             Invariants = new InvariantFigures
