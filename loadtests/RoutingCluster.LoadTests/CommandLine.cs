@@ -72,6 +72,9 @@ internal sealed class CommandLine
             : throw new ArgumentException($"--{name} must be a number from {min} to {max}, not '{text}'.");
     }
 
+    /// <summary>The names of the options the command has read so far (given or not).</summary>
+    public IReadOnlyCollection<string> Read => _used;
+
     /// <summary>Throws when an option was given that the command does not know.</summary>
     public void RejectUnknown()
     {

@@ -1,28 +1,48 @@
-using RoutingCluster.LoadTests;
+using RoutingCluster.LoadTests.Load;
 
-// Commands of the load driver. Each runs against a host started separately, on loopback only.
-return args switch
+namespace RoutingCluster.LoadTests;
+
+/// <summary>
+/// The load driver's commands. Each runs against a host started separately, on loopback only. The main load test
+/// is the default command (the first argument is an option); <c>offer-latency</c> is the older, narrower one.
+/// </summary>
+internal static class Program
 {
-    ["offer-latency", .. var rest] => await OfferLatency.RunAsync(rest),
-    [] or ["help" or "--help" or "-h", ..] => Usage(0),
-    _ => Usage(2),
-};
+    public static async Task<int> Main(string[] args)
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // The first Ctrl+C ends the arrivals (the run still drains, checks and reports); a second one kills it.
+            e.Cancel = !stop.IsCancellationRequested;
+            stop.Cancel();
+        };
+        return await RunAsync(args, Console.Out, Console.Error, stop.Token);
+    }
 
-static int Usage(int exitCode)
-{
-    var text = """
-        RoutingCluster load driver
+    /// <summary>The entry point, with the output and the stop signal given (so that tests can run it in-process).</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, CancellationToken stop = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        if (args.Count == 0 || args.Any(a => a is "--help" or "-h") || args[0] == "help")
+        {
+            await output.WriteLineAsync(LoadOptions.Usage);
+            return 0;
+        }
 
-        Commands:
-          offer-latency --target http://127.0.0.1:5000 --sessions 1000 --agents 50 [--queue lat]
-                        [--rate 0] [--warmup 0] [--max-seconds 120] [--out results.md]
-              Sets up a queue (wrap-up 0 s) and N agents over HTTP, signs N agent desktops in over SignalR
-              (ready), then creates sessions and measures, for each one, the time from just before
-              POST /v1/sessions to the moment its offer reaches the agent's desktop. Each agent accepts, ends
-              and finishes wrap-up at once. --rate 0 (the default) creates one session at a time, the next
-              after the previous offer arrived; --rate R creates R sessions per second (open loop).
-              Reports count, p50, p90, p99 and max in ms, as a markdown table row.
-        """;
-    (exitCode == 0 ? Console.Out : Console.Error).WriteLine(text);
-    return exitCode;
+        if (args[0] == "offer-latency")
+        {
+            return await OfferLatency.RunAsync([.. args.Skip(1)]);
+        }
+
+        if (!args[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            await error.WriteLineAsync($"Unknown command '{args[0]}'. Run with --help for the commands and options.");
+            return 2;
+        }
+
+        return await LoadRun.RunAsync(args, output, error, stop);
+    }
 }

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text.Json;
+using RoutingCluster.Client;
+using RoutingCluster.LoadTests.Load;
+using Xunit.Abstractions;
+
+namespace RoutingCluster.LoadTests.Tests;
+
+/// <summary>
+/// The load driver's main entry, run in-process for about 20 s at a low rate against the real host: every
+/// invariant holds, nothing fails, and the RESULT line comes last. Timings are reported, never asserted.
+/// </summary>
+[Collection(LoadHostCollection.Name)]
+public sealed class LoadSmokeTests(LoadHostFactory host, ITestOutputHelper log) : IDisposable
+{
+    private readonly string _out = Path.Combine(Path.GetTempPath(), "rc-load-smoke-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task LoadRun_AtALowRate_KeepsEveryInvariant_AndPrintsTheResultLineLast()
+    {
+        var runId = "smoke-" + Guid.NewGuid().ToString("N")[..6];
+        string[] args =
+        [
+            "--target", host.BaseAddress.ToString(), "--rate", "10", "--duration-s", "15", "--agents", "20",
+            "--channels", "voice:0.5,chat:0.5", "--elderly-share", "0.2", "--segments", "vip:0.05",
+            "--accept-delay-ms", "100", "--talk-s", "1", "--wrap-up-s", "0.5", "--drain-s", "20",
+            "--run-id", runId, "--out", _out,
+        ];
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+
+        var exitCode = await Program.RunAsync(args, TextWriter.Synchronized(output), TextWriter.Synchronized(error));
+
+        log.WriteLine(output.ToString());
+        log.WriteLine(error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var result = lines[^1];
+        Assert.StartsWith("RESULT sessions_per_s=", result, StringComparison.Ordinal);
+        var figures = result["RESULT ".Length..].Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        Assert.Equal(["sessions_per_s", "p99_offer_ms", "errors", "lost", "double_assigned"], figures.Keys.Take(5));
+        Assert.Equal("0", figures["errors"]);
+        Assert.Equal("0", figures["lost"]);
+        Assert.Equal("0", figures["double_assigned"]);
+        Assert.Equal("0", figures["over_capacity"]);
+        Assert.Equal("0", figures["ended_twice"]);
+        Assert.Equal("0", figures["unfinished"]);
+        Assert.True(int.Parse(figures["created"], CultureInfo.InvariantCulture) > 0);
+        Assert.Equal(figures["created"], figures["completed"]);
+        Assert.Equal(0, exitCode);
+        Assert.Empty(error.ToString());
+
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, $"load-{runId}.json")));
+        var invariants = json.RootElement.GetProperty("invariants");
+        Assert.True(invariants.GetProperty("hold").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("counts").GetProperty("agentViewsChecked").GetInt64() > 0);
+        Assert.Contains(json.RootElement.GetProperty("latencies").EnumerateArray(), l => l.GetProperty("name").GetString() == LoadRun.OfferFromScheduled);
+        Assert.Equal(8, json.RootElement.GetProperty("offerByWindow").GetArrayLength()); // 15 s in windows of 2 s: 0-2 s to 14-15 s
+        Assert.True(File.Exists(Path.Combine(_out, $"load-{runId}.md")));
+    }
+
+    [Fact]
+    public async Task SessionIdFor_IsTheIdTheHostGivesToACreateWithThatIdempotencyKey()
+    {
+        using var http = new RoutingClient(host.BaseAddress);
+        var queueId = "q-" + Guid.NewGuid().ToString("N")[..8];
+        await http.PutQueueAsync(queueId, new QueueSettings());
+        var key = "lt-key-" + Guid.NewGuid().ToString("N");
+
+        var created = await http.CreateSessionAsync(
+            new CreateSessionRequest { QueueId = queueId, Channel = Channel.Chat, Customer = new Customer { Id = "c-1" } }, key);
+
+        Assert.Equal(created.Session.Id, LoadRun.SessionIdFor(key));
+        await http.AbandonAsync(created.Session.Id);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_out))
+        {
+            Directory.Delete(_out, recursive: true);
+        }
+    }
+}
