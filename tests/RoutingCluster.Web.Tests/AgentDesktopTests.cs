@@ -15,34 +15,25 @@ namespace RoutingCluster.Web.Tests;
 [Collection(DesktopHostCollection.Name)]
 public sealed partial class AgentDesktopTests(DesktopHost host, ITestOutputHelper output) : IAsyncLifetime
 {
-    /// <summary>How long the page may take to show something (pushes, clicks, reconnects) on 2 busy cores.</summary>
-    private const float UiTimeoutMs = 15_000;
+    private const float UiTimeoutMs = BrowserPage.UiTimeoutMs;
 
     private static readonly TimeSpan HttpTimeout = TimeSpan.FromSeconds(15);
 
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
-    private IBrowserContext _context = null!;
+    private BrowserPage _browser = null!;
     private IPage _page = null!;
 
     public async Task InitializeAsync()
     {
-        var browser = await host.BrowserAsync();
-        _context = await browser.NewContextAsync(new()
-        {
-            BaseURL = host.BaseAddress.ToString(),
-            ViewportSize = new() { Width = 960, Height = 720 },
-        });
-        _context.SetDefaultTimeout(UiTimeoutMs);
-        _page = await _context.NewPageAsync();
-        _page.Console += (_, message) => Log($"[browser {message.Type}] {message.Text}");
-        _page.PageError += (_, error) => Log($"[browser error] {error}");
+        _browser = await BrowserPage.OpenAsync(host, 960, 720, Log);
+        _page = _browser.Page;
     }
 
     public async Task DisposeAsync()
     {
-        if (_context is not null)
+        if (_browser is not null)
         {
-            await _context.CloseAsync();
+            await _browser.DisposeAsync();
         }
     }
 
@@ -209,12 +200,7 @@ public sealed partial class AgentDesktopTests(DesktopHost host, ITestOutputHelpe
 
     private Task PostAsync(string path, object body) => host.PostAsync(path, body);
 
-    private async Task ScreenshotAsync(string name)
-    {
-        var path = Path.Combine(DesktopHost.ScreenshotFolder, name + ".png");
-        await _page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"screenshot: {path}");
-    }
+    private async Task ScreenshotAsync(string name) => output.WriteLine($"screenshot: {await _browser.ScreenshotAsync(name)}");
 
     private void Log(string line)
     {

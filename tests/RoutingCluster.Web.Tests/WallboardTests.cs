@@ -12,30 +12,21 @@ namespace RoutingCluster.Web.Tests;
 [Collection(DesktopHostCollection.Name)]
 public sealed class WallboardTests(DesktopHost host, ITestOutputHelper output) : IAsyncLifetime
 {
-    private const float UiTimeoutMs = 15_000;
-
     private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
-    private IBrowserContext _context = null!;
+    private BrowserPage _browser = null!;
     private IPage _page = null!;
 
     public async Task InitializeAsync()
     {
-        var browser = await host.BrowserAsync();
-        _context = await browser.NewContextAsync(new()
-        {
-            BaseURL = host.BaseAddress.ToString(),
-            ViewportSize = new() { Width = 1400, Height = 900 },
-        });
-        _context.SetDefaultTimeout(UiTimeoutMs);
-        _page = await _context.NewPageAsync();
-        _page.PageError += (_, error) => output.WriteLine($"[browser error] {error}");
+        _browser = await BrowserPage.OpenAsync(host, 1400, 900, output.WriteLine);
+        _page = _browser.Page;
     }
 
     public async Task DisposeAsync()
     {
-        if (_context is not null)
+        if (_browser is not null)
         {
-            await _context.CloseAsync();
+            await _browser.DisposeAsync();
         }
     }
 
@@ -103,10 +94,5 @@ public sealed class WallboardTests(DesktopHost host, ITestOutputHelper output) :
         }
     }
 
-    private async Task Screenshot(string name)
-    {
-        var path = Path.Combine(DesktopHost.ScreenshotFolder, name + ".png");
-        await _page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"screenshot: {path}");
-    }
+    private async Task Screenshot(string name) => output.WriteLine($"screenshot: {await _browser.ScreenshotAsync(name)}");
 }
