@@ -129,7 +129,17 @@ public sealed class AgentGrain(
         var connected = await Session(sessionId).ConnectAsync(Id);
         if (!connected.IsOk)
         {
-            // The session moved on (abandoned, or its offer ended there): free the reservation.
+            // Refused while still offered to this agent: the offer expired by the session's reading of the clock,
+            // taken after ours above (a busy silo, or another silo's clock). Only this agent's alarm ends an offer,
+            // so dropping just the reservation would leave the session offered to nobody, forever: it is a missed
+            // offer like any other, and the session goes back to its queue.
+            if (await Session(sessionId).GetAsync() is { State: SessionState.Offered } session && session.AgentId == Id)
+            {
+                await MissOffers([held]);
+                return connected;
+            }
+
+            // The session moved on (abandoned, or withdrawn): free the reservation.
             S.Sessions.Remove(sessionId);
             await Changed();
             await PullIfFree();

@@ -84,7 +84,7 @@ public sealed class SessionGrain(
             await state.WriteStateAsync();
             Count(new KpiCounters { Refused = 1 }, queuedAt: now);
             logger.SessionRefused(Id, queueId);
-            await PublishAsync(SessionEventType.Refused);
+            await PublishAsync(SessionEventType.Refused, now);
             return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
         }
 
@@ -102,7 +102,7 @@ public sealed class SessionGrain(
 
         Count(new KpiCounters { Offered = 1 });
         logger.SessionQueued(Id, queueId, request.Channel);
-        await PublishAsync(SessionEventType.Queued);
+        await PublishAsync(SessionEventType.Queued, now);
         return new CreateSessionResult(CreateStatus.Created, View());
     }
 
@@ -122,8 +122,9 @@ public sealed class SessionGrain(
             return Outcome.Conflict($"Session '{Id}' is {Wire(was)}: only a queued or offered session can be abandoned.");
         }
 
-        S.EndedAt = clock.Now;
-        await Transition(SessionState.Abandoned, S.AgentId);
+        var now = clock.Now;
+        S.EndedAt = now;
+        await Transition(SessionState.Abandoned, S.AgentId, now);
         Count(new KpiCounters { Abandoned = 1 }, forAgent: false); // the queue's count: the customer left, not the agent
         if (was == SessionState.Queued)
         {
@@ -186,7 +187,7 @@ public sealed class SessionGrain(
         S.RejectedBy.Clear();
         S.OfferedAt = S.OfferExpiresAt = null;
         S.Explanation = null;
-        await Transition(SessionState.Queued, null, $"transferred by {previousAgent}", SessionEventType.Transferred);
+        await Transition(SessionState.Queued, null, now, $"transferred by {previousAgent}", SessionEventType.Transferred);
 
         // The stay that ends here was answered: its talk ends now, with no after-call work. A new stay starts.
         kpi.Record(talked);
@@ -202,10 +203,11 @@ public sealed class SessionGrain(
             return false;
         }
 
-        S.OfferedAt = clock.Now;
+        var now = clock.Now;
+        S.OfferedAt = now;
         S.OfferExpiresAt = offer.ExpiresAt;
         S.Explanation = offer.Explanation;
-        await Transition(SessionState.Offered, offer.AgentId);
+        await Transition(SessionState.Offered, offer.AgentId, now);
         logger.SessionOffered(Id, offer.AgentId, offer.Explanation.Decision, offer.Explanation.Score);
         return true;
     }
@@ -229,7 +231,7 @@ public sealed class SessionGrain(
         }
 
         S.AnsweredAt = now;
-        await Transition(SessionState.Connected, agentId);
+        await Transition(SessionState.Connected, agentId, now);
         var speed = now - S.QueuedAt;
         Count(new KpiCounters
         {
@@ -251,7 +253,7 @@ public sealed class SessionGrain(
         S.RejectedBy.Add(agentId);
         S.OfferedAt = S.OfferExpiresAt = null;
         S.Explanation = null;
-        await Transition(SessionState.Queued, null, reason == RequeueReason.Rejected ? $"rejected by {agentId}" : $"missed by {agentId}");
+        await Transition(SessionState.Queued, null, clock.Now, reason == RequeueReason.Rejected ? $"rejected by {agentId}" : $"missed by {agentId}");
         await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).EnqueueAsync(Demand(isReturn: true));
     }
 
@@ -267,8 +269,9 @@ public sealed class SessionGrain(
             return Outcome.Conflict($"Session '{Id}' is not connected to agent '{agentId}'.");
         }
 
-        S.EndedAt = clock.Now;
-        await Transition(SessionState.WrapUp, agentId);
+        var now = clock.Now;
+        S.EndedAt = now;
+        await Transition(SessionState.WrapUp, agentId, now);
         Count(new KpiCounters { TalkCount = 1, TalkTicks = (S.EndedAt - S.AnsweredAt)!.Value.Ticks });
         return Outcome.Ok;
     }
@@ -280,8 +283,9 @@ public sealed class SessionGrain(
             return;
         }
 
-        S.CompletedAt = clock.Now;
-        await Transition(SessionState.Completed, agentId);
+        var now = clock.Now;
+        S.CompletedAt = now;
+        await Transition(SessionState.Completed, agentId, now);
         Count(new KpiCounters { AfterCallWorkCount = 1, AfterCallWorkTicks = (S.CompletedAt - S.EndedAt)!.Value.Ticks });
     }
 
@@ -316,7 +320,7 @@ public sealed class SessionGrain(
                 S.ServiceLevelSeconds = moved.ServiceLevelSeconds;
                 S.Segments = [.. moved.Segments];
                 S.RejectedBy.Clear();
-                await Transition(SessionState.Queued, null, $"overflow from {fromQueueId}", SessionEventType.Overflowed);
+                await Transition(SessionState.Queued, null, now, $"overflow from {fromQueueId}", SessionEventType.Overflowed);
                 kpi.Record(left);
                 Count(new KpiCounters { Offered = 1 });
                 return;
@@ -324,7 +328,7 @@ public sealed class SessionGrain(
         }
 
         S.EndedAt = now;
-        await Transition(SessionState.Overflowed, null, "max wait reached");
+        await Transition(SessionState.Overflowed, null, now, "max wait reached");
         Count(new KpiCounters { Overflowed = 1 });
     }
 
@@ -351,29 +355,32 @@ public sealed class SessionGrain(
     private void Count(KpiCounters counts, DateTimeOffset? queuedAt = null, bool forAgent = true) =>
         kpi.Record(new SessionKpi(S.QueueId, forAgent ? S.AgentId : null, S.Channel, S.Segments, queuedAt ?? S.QueuedAt, counts));
 
-    private async Task Transition(SessionState to, string? agentId, string? note = null, SessionEventType? type = null)
+    /// <remarks><paramref name="at"/> is the instant the caller stamped the transition with and counts from (answered
+    /// at, ended at, the new stay's start): the history records that same instant, never a second reading of the clock,
+    /// so KPIs recomputed from the stored history equal the live counts to the tick.</remarks>
+    private async Task Transition(SessionState to, string? agentId, DateTimeOffset at, string? note = null, SessionEventType? type = null)
     {
         S.State = to;
         S.AgentId = agentId;
-        S.History.Add(new SessionEvent(to, clock.Now, S.QueueId, agentId, note));
+        S.History.Add(new SessionEvent(to, at, S.QueueId, agentId, note));
 
         // Every session transition is written before it is acknowledged: each one changes who may act on the
         // session next (offered → only that agent may connect it; terminal → nobody), so losing one in a
         // crash could offer it twice or end it twice.
         await state.WriteStateAsync();
         logger.SessionTransition(Id, to);
-        await PublishAsync(type ?? EventTypeOf(to));
+        await PublishAsync(type ?? EventTypeOf(to), at);
     }
 
     /// <summary>Tells whoever follows the session (its gateway) what just happened.</summary>
-    private Task PublishAsync(SessionEventType type) => Events.PublishAsync(new SessionUpdate
+    private Task PublishAsync(SessionEventType type, DateTimeOffset at) => Events.PublishAsync(new SessionUpdate
     {
         SessionId = Id,
         Type = type,
         State = S.State,
         QueueId = S.QueueId,
         AgentId = S.AgentId,
-        At = clock.Now,
+        At = at,
     });
 
     private static SessionEventType EventTypeOf(SessionState state) => state switch

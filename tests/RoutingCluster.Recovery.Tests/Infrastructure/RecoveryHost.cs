@@ -12,13 +12,24 @@ using Microsoft.Extensions.DependencyInjection;
 namespace RoutingCluster.Recovery.Tests.Infrastructure;
 
 /// <summary>What a silo host of these tests runs with. Two hosts built from the same settings are the same silo
-/// restarted in place: same database, same silo and gateway ports.</summary>
+/// restarted in place: same database, same silo and gateway ports. Several hosts made with <see cref="For"/> on one
+/// connection string are the silos of one cluster (postgres membership), each on its own ports.</summary>
 public sealed record HostSettings(string ConnectionString, int SiloPort, int GatewayPort)
 {
+    /// <summary>More configuration (key, value), applied after the profile's: for example <c>Stats:PersistInterval</c>.</summary>
+    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+
     public static HostSettings For(string connectionString)
     {
         var ports = FreePorts(2);
         return new HostSettings(connectionString, ports[0], ports[1]);
+    }
+
+    /// <summary>The silos of one cluster on one connection string: distinct ports, all picked at once.</summary>
+    public static HostSettings[] ForCluster(string connectionString, int silos)
+    {
+        var ports = FreePorts(2 * silos);
+        return [.. Enumerable.Range(0, silos).Select(i => new HostSettings(connectionString, ports[2 * i], ports[(2 * i) + 1]))];
     }
 
     private static int[] FreePorts(int count)
@@ -60,6 +71,11 @@ public sealed class RecoveryHost(HostSettings settings) : WebApplicationFactory<
         builder.UseSetting("ConnectionStrings:Routing", settings.ConnectionString);
         builder.UseSetting("Orleans:SiloPort", settings.SiloPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", settings.GatewayPort.ToString(CultureInfo.InvariantCulture));
+        foreach (var (key, value) in settings.Extra)
+        {
+            builder.UseSetting(key, value);
+        }
+
         var level = Environment.GetEnvironmentVariable("ROUTING_TEST_LOG_LEVEL") is { Length: > 0 } given ? given : "Fatal";
         builder.UseSetting("Serilog:MinimumLevel:Default", level);
         foreach (var source in new[] { "Microsoft", "Orleans", "Microsoft.Hosting.Lifetime" })

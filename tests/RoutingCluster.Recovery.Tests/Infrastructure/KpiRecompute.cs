@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Text.Json;
+using Npgsql;
+using RoutingCluster.Abstractions.Metrics;
+
+namespace RoutingCluster.Recovery.Tests.Infrastructure;
+
+/// <summary>One entry of <c>routing_session.history</c>: <c>{"state","at","queue","agent","note"}</c>.</summary>
+public sealed record HistoryEntry(string State, DateTimeOffset At, string Queue, string? Agent, string? Note);
+
+/// <summary>The columns of one <c>routing_session</c> row that the KPIs are recomputed from.</summary>
+public sealed record StoredSession(string Id, string State, string Channel, IReadOnlyList<string> Segments, IReadOnlyList<HistoryEntry> History)
+{
+    public static readonly string[] TerminalStates = ["completed", "abandoned", "overflowed", "refused"];
+
+    public bool IsTerminal => TerminalStates.Contains(State, StringComparer.Ordinal);
+
+    /// <summary>Every row of the schema's <c>routing_session</c>.</summary>
+    public static async Task<List<StoredSession>> ReadAllAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT id, state, channel, segments, history::text FROM routing_session ORDER BY id", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<StoredSession>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new StoredSession(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.GetFieldValue<string[]>(3),
+                ParseHistory(reader.GetString(4))));
+        }
+
+        return rows;
+    }
+
+    private static List<HistoryEntry> ParseHistory(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.EnumerateArray().Select(e => new HistoryEntry(
+            e.GetProperty("state").GetString()!,
+            e.GetProperty("at").GetDateTimeOffset(),     // ISO-8601 with all seven fractional digits: exact ticks
+            e.GetProperty("queue").GetString()!,
+            e.GetProperty("agent").ValueKind == JsonValueKind.String ? e.GetProperty("agent").GetString() : null,
+            e.GetProperty("note").ValueKind == JsonValueKind.String ? e.GetProperty("note").GetString() : null))];
+    }
+}
+
+/// <summary>
+/// Every session KPI recomputed from the stored session records alone, in the cells the statistics grains keep
+/// (<see cref="StatsCell"/>: queue total, queue × channel, queue × segment, agent; per 15-minute interval).
+/// </summary>
+/// <remarks>
+/// The unit is a leg: a session's stay in one queue. A leg starts at a "queued" entry that opens the history (creation),
+/// follows "connected" (a transfer) or follows "queued" (overflow to another queue at max wait); "queued" after
+/// "offered" (a rejected or missed offer) stays in the leg. Its queue is that entry's queue and its interval the
+/// 15-minute UTC interval of that entry's time. Per leg: offered 1; answered when it has a "connected" entry (speed =
+/// connected − leg start, within the threshold when ≤ the queue's service-level seconds); talk = connected → the next
+/// entry; after-call work = wrap-up → completed, or 0 for a transfer; abandoned / overflowed when it ends so, or
+/// overflowed when a queued → queued overflow follows it. A history opening with "refused" counts refused (not offered)
+/// in that entry's queue; a session that a full queue sent to its overflow queue at creation ("queue X full; overflowed
+/// here") counts refused in X as well. Channel and segments are the row's columns; per agent, the answer, talk and
+/// after-call work of a leg go to the agent of its "connected" entry. Durations are exact ticks.
+/// </remarks>
+public sealed class KpiRecompute
+{
+    private const string OverflowedHereSuffix = " full; overflowed here";
+
+    private readonly IReadOnlyDictionary<string, double> _serviceLevelSeconds;
+
+    private KpiRecompute(IReadOnlyDictionary<string, double> serviceLevelSeconds) => _serviceLevelSeconds = serviceLevelSeconds;
+
+    /// <summary>Queue cells (owner = queue id: total, channel and segment breakdowns) with the session counts.</summary>
+    public Dictionary<StatsCell, KpiCounters> QueueCells { get; } = [];
+
+    /// <summary>Agent cells (owner = agent id, total breakdown) with the counts of the legs they answered.</summary>
+    public Dictionary<StatsCell, KpiCounters> AgentCells { get; } = [];
+
+    public int Sessions { get; private set; }
+
+    public int Legs { get; private set; }
+
+    public int Transfers { get; private set; }
+
+    /// <summary>Legs that left their queue unanswered at max wait for another queue (queued → queued).</summary>
+    public int OverflowsToAnotherQueue { get; private set; }
+
+    /// <summary>Legs that ended "overflowed" (max wait, nowhere to go).</summary>
+    public int OverflowsTerminal { get; private set; }
+
+    /// <summary>Sessions refused outright ("refused" first entry).</summary>
+    public int RefusedOutright { get; private set; }
+
+    /// <summary>Sessions a full queue sent to its overflow queue at creation (refused there, offered here).</summary>
+    public int RefusedIntoOverflow { get; private set; }
+
+    public int Abandons { get; private set; }
+
+    public int Answers { get; private set; }
+
+    /// <summary>Rejected or missed offers (queued after offered).</summary>
+    public int OffersReturned { get; private set; }
+
+    /// <summary>The latest instant of any history entry: when the last session reached its final state.</summary>
+    public DateTimeOffset LastTransition { get; private set; }
+
+    public static KpiRecompute From(IEnumerable<StoredSession> sessions, IReadOnlyDictionary<string, double> serviceLevelSeconds)
+    {
+        var r = new KpiRecompute(serviceLevelSeconds);
+        foreach (var session in sessions)
+        {
+            r.Add(session);
+        }
+
+        return r;
+    }
+
+    private void Add(StoredSession s)
+    {
+        Sessions++;
+        var h = s.History;
+        if (h.Count == 0)
+        {
+            throw new InvalidOperationException($"Session {s.Id} has no history.");
+        }
+
+        if (h[^1].At > LastTransition)
+        {
+            LastTransition = h[^1].At;
+        }
+
+        if (h[0].State == "refused")
+        {
+            RefusedOutright++;
+            AddQueue(s, h[0].Queue, KpiIntervals.Start(h[0].At), new KpiCounters { Refused = 1 });
+            return;
+        }
+
+        Leg? leg = null;
+        for (var i = 0; i < h.Count; i++)
+        {
+            var e = h[i];
+            var previous = i > 0 ? h[i - 1] : null;
+            var next = i + 1 < h.Count ? h[i + 1] : null;
+            switch (e.State)
+            {
+                case "queued" when previous is null || previous.State is "connected" or "queued":
+                    if (previous is null && e.Note is { } note && note.StartsWith("queue ", StringComparison.Ordinal) && note.EndsWith(OverflowedHereSuffix, StringComparison.Ordinal))
+                    {
+                        RefusedIntoOverflow++;
+                        var fullQueue = note["queue ".Length..^OverflowedHereSuffix.Length];
+                        AddQueue(s, fullQueue, KpiIntervals.Start(e.At), new KpiCounters { Refused = 1 });
+                    }
+
+                    if (previous?.State == "queued")
+                    {
+                        OverflowsToAnotherQueue++;
+                        leg!.Counts.Overflowed++;
+                    }
+                    else if (previous?.State == "connected")
+                    {
+                        Transfers++;
+                    }
+
+                    if (leg is not null)
+                    {
+                        Close(s, leg);
+                    }
+
+                    Legs++;
+                    leg = new Leg(e.Queue, e.At);
+                    leg.Counts.Offered = 1;
+                    break;
+
+                case "queued":
+                    if (previous!.State != "offered")
+                    {
+                        throw new InvalidOperationException($"Session {s.Id}: queued after {previous.State} at entry {i}.");
+                    }
+
+                    OffersReturned++;
+                    break;
+
+                case "connected":
+                    Answers++;
+                    var speed = e.At - leg!.Start;
+                    leg.Agent = e.Agent ?? throw new InvalidOperationException($"Session {s.Id}: connected with no agent.");
+                    leg.Counts.Answered = 1;
+                    leg.Counts.SpeedOfAnswerTicks = speed.Ticks;
+                    leg.Counts.AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(_serviceLevelSeconds[leg.Queue]) ? 1 : 0;
+                    if (next is not null)
+                    {
+                        leg.Counts.TalkCount = 1;
+                        leg.Counts.TalkTicks = (next.At - e.At).Ticks;
+                        if (next.State == "queued")
+                        {
+                            leg.Counts.AfterCallWorkCount = 1; // a transfer: after-call work 0
+                        }
+                    }
+
+                    break;
+
+                case "wrap-up" when next is { State: "completed" }:
+                    leg!.Counts.AfterCallWorkCount = 1;
+                    leg.Counts.AfterCallWorkTicks = (next.At - e.At).Ticks;
+                    break;
+
+                case "abandoned":
+                    Abandons++;
+                    leg!.Counts.Abandoned = 1;
+                    break;
+
+                case "overflowed":
+                    OverflowsTerminal++;
+                    leg!.Counts.Overflowed = 1;
+                    break;
+
+                default:
+                    break; // offered, wrap-up (counted from connected / with completed), completed
+            }
+        }
+
+        if (leg is not null)
+        {
+            Close(s, leg);
+        }
+    }
+
+    private void Close(StoredSession s, Leg leg)
+    {
+        var interval = KpiIntervals.Start(leg.Start);
+        AddQueue(s, leg.Queue, interval, leg.Counts);
+        if (leg.Agent is { } agent)
+        {
+            var agentPart = new KpiCounters
+            {
+                Answered = leg.Counts.Answered,
+                AnsweredWithinThreshold = leg.Counts.AnsweredWithinThreshold,
+                SpeedOfAnswerTicks = leg.Counts.SpeedOfAnswerTicks,
+                TalkCount = leg.Counts.TalkCount,
+                TalkTicks = leg.Counts.TalkTicks,
+                AfterCallWorkCount = leg.Counts.AfterCallWorkCount,
+                AfterCallWorkTicks = leg.Counts.AfterCallWorkTicks,
+            };
+            Add(AgentCells, StatsCell.Total(agent, interval), agentPart);
+        }
+    }
+
+    private void AddQueue(StoredSession s, string queue, DateTimeOffset interval, KpiCounters counts)
+    {
+        Add(QueueCells, StatsCell.Total(queue, interval), counts);
+        Add(QueueCells, new StatsCell(queue, interval, Breakdown.Channel, s.Channel), counts);
+        foreach (var segment in s.Segments)
+        {
+            Add(QueueCells, new StatsCell(queue, interval, Breakdown.Segment, segment), counts);
+        }
+    }
+
+    private static void Add(Dictionary<StatsCell, KpiCounters> cells, StatsCell cell, KpiCounters counts)
+    {
+        if (!cells.TryGetValue(cell, out var sum))
+        {
+            cells[cell] = sum = new KpiCounters();
+        }
+
+        sum.Add(counts);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Sessions} sessions, {Legs} legs, {Answers} answered, {Transfers} transfers, {OverflowsToAnotherQueue} overflows to another queue, "
+        + $"{OverflowsTerminal} ended overflowed, {RefusedOutright} refused outright, {RefusedIntoOverflow} refused into the overflow queue, "
+        + $"{Abandons} abandoned, {OffersReturned} offers rejected or missed");
+
+    private sealed class Leg(string queue, DateTimeOffset start)
+    {
+        public string Queue { get; } = queue;
+
+        public DateTimeOffset Start { get; } = start;
+
+        public string? Agent { get; set; }
+
+        public KpiCounters Counts { get; } = new();
+    }
+}
+
+/// <summary>The rows of <c>routing_interval</c> (migration 0006), as the statistics grains wrote them.</summary>
+public sealed class PersistedIntervals
+{
+    public Dictionary<StatsCell, KpiCounters> QueueCells { get; } = [];
+
+    public Dictionary<StatsCell, KpiCounters> AgentCells { get; } = [];
+
+    public static async Task<PersistedIntervals> ReadAsync(string connectionString)
+    {
+        const string Sql = """
+            SELECT owner_kind, owner_id, interval_start, breakdown, breakdown_value,
+                   offered, answered, answered_within_threshold, abandoned, overflowed, refused, speed_of_answer_ticks,
+                   talk_count, talk_ticks, after_call_work_count, after_call_work_ticks,
+                   idle_ticks, ringing_ticks, busy_ticks, wrap_up_ticks, not_ready_ticks
+              FROM routing_interval
+            """;
+        var result = new PersistedIntervals();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(Sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var cell = new StatsCell(
+                reader.GetString(1),
+                new DateTimeOffset(reader.GetFieldValue<DateTime>(2), TimeSpan.Zero),
+                reader.GetString(3) switch { "channel" => Breakdown.Channel, "segment" => Breakdown.Segment, _ => Breakdown.Total },
+                reader.GetString(4));
+            var counters = new KpiCounters
+            {
+                Offered = reader.GetInt64(5), Answered = reader.GetInt64(6), AnsweredWithinThreshold = reader.GetInt64(7),
+                Abandoned = reader.GetInt64(8), Overflowed = reader.GetInt64(9), Refused = reader.GetInt64(10),
+                SpeedOfAnswerTicks = reader.GetInt64(11), TalkCount = reader.GetInt64(12), TalkTicks = reader.GetInt64(13),
+                AfterCallWorkCount = reader.GetInt64(14), AfterCallWorkTicks = reader.GetInt64(15),
+                IdleTicks = reader.GetInt64(16), RingingTicks = reader.GetInt64(17), BusyTicks = reader.GetInt64(18),
+                WrapUpTicks = reader.GetInt64(19), NotReadyTicks = reader.GetInt64(20),
+            };
+            var cells = reader.GetString(0) == "queue" ? result.QueueCells : result.AgentCells;
+            if (!cells.TryAdd(cell, counters))
+            {
+                cells[cell].Add(counters); // an owner written by two grain keys would be summed, as the API sums them
+            }
+        }
+
+        return result;
+    }
+}
