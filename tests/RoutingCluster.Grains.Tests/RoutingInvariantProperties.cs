@@ -1,9 +1,14 @@
 using CsCheck;
+using Microsoft.Extensions.DependencyInjection;
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Metrics;
+using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Routing.Ordering;
+using RoutingCluster.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace RoutingCluster.Grains.Tests;
@@ -11,7 +16,9 @@ namespace RoutingCluster.Grains.Tests;
 /// <summary>
 /// Random sequences of arrivals, agent state changes, accepts, rejects, timeouts, abandons and transfers,
 /// run against the grains of a two-silo in-process cluster in virtual time. After every step the cluster is
-/// left to settle and the routing invariants are checked from what the grains report.
+/// left to settle and the routing invariants are checked from what the grains report. At the end of each sequence,
+/// every session KPI of the statistics grains (per queue, channel, segment, agent and interval) must equal its
+/// recomputation from the sessions' histories.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOutputHelper output)
@@ -96,6 +103,45 @@ public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOu
             Assert.True(violations.Count == 0, $"after step {step} {ops[step]}:\n" + string.Join("\n", violations));
             before = after;
         }
+
+        await AssertKpisEqualTheHistories(queues, agents, sessions);
+    }
+
+    /// <summary>The live statistics, flushed from every silo, against the recomputation from the session histories.</summary>
+    private async Task AssertKpisEqualTheHistories(string[] queues, string[] agents, List<string> sessions)
+    {
+        foreach (var silo in fx.Cluster.Silos)
+        {
+            await silo.ServiceProvider.GetRequiredService<KpiCollector>().FlushAsync();
+        }
+
+        var views = await Task.WhenAll(sessions.Select(id => fx.Session(id).GetAsync()));
+        var histories = views.Select(v => new StoredSession(
+            v!.Id,
+            WireName<SessionState>.Of(v.State),
+            WireName<Channel>.Of(v.Channel),
+            [.. v.Segments.Select(WireName<Segment>.Of)],
+            [.. v.History.Select(e => new HistoryEntry(WireName<SessionState>.Of(e.State), e.At, e.QueueId, e.AgentId, e.Note))]));
+        var expected = KpiRecompute.From(histories, queues.ToDictionary(q => q, q => Policies[Array.IndexOf(queues, q)].ServiceLevelSeconds));
+
+        var query = new StatsQuery(fx.Time.GetUtcNow().AddDays(-1), fx.Time.GetUtcNow().AddDays(1), StatsGrouping.Interval);
+        var queueCells = (await Task.WhenAll(queues.Select(q => fx.Grains.GetGrain<IQueueStatsGrain>(q).QueryAsync(query)))).SelectMany(r => r.Cells);
+        AssertSameCells("queue", expected.QueueCells, queueCells);
+        foreach (var agent in agents)
+        {
+            var agentCells = await fx.Grains.GetGrain<IAgentStatsGrain>(AgentStatsShards.Of(agent)).QueryAsync(query with { Owner = agent });
+            AssertSameCells(agent, expected.AgentCells.Where(c => c.Key.Owner == agent).ToDictionary(), agentCells.Cells);
+        }
+    }
+
+    private static void AssertSameCells(string what, IReadOnlyDictionary<StatsCell, KpiCounters> expected, IEnumerable<StatsCellCounts> live)
+    {
+        // Agent time is not in the histories: compare the session counts (cells with agent time only drop out).
+        var actual = live.Select(c => (c.Cell, Counts: c.Counters.SessionPart())).Where(c => !c.Counts.IsEmpty).ToDictionary(c => c.Cell, c => c.Counts);
+        var cells = expected.Keys.Union(actual.Keys).ToList();
+        var differences = cells.Where(c => !Equals(expected.GetValueOrDefault(c), actual.GetValueOrDefault(c)))
+            .Select(c => $"{c}: recomputed [{expected.GetValueOrDefault(c)}] live [{actual.GetValueOrDefault(c)}]").ToList();
+        Assert.True(differences.Count == 0, $"{what}: live statistics differ from the histories:\n" + string.Join("\n", differences));
     }
 
     private async Task Apply(Scenario s, Op op, string[] queues, string[] agents, List<string> sessions)

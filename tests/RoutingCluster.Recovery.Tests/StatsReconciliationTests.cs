@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Recovery.Tests.Infrastructure;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests;
 
@@ -139,7 +140,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             output.WriteLine($"driver: {traffic}");
 
             // ---- (a) recomputed from the session records = live, on each silo ----
-            var rows = await StoredSession.ReadAllAsync(connectionString);
+            var rows = await StoredSessions.ReadAllAsync(connectionString);
             Assert.All(rows, r => Assert.True(r.IsTerminal, $"{r.Id} is {r.State}"));
             var recomputed = KpiRecompute.From(rows, ServiceLevelSeconds);
             output.WriteLine($"recomputed from routing_session: {recomputed}");
@@ -592,7 +593,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         var deadline = DateTime.UtcNow + within;
         while (true)
         {
-            var rows = await StoredSession.ReadAllAsync(connectionString);
+            var rows = await StoredSessions.ReadAllAsync(connectionString);
             var open = rows.Where(r => !r.IsTerminal).ToList();
             if (open.Count == 0 && rows.Count >= expectedRows)
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.SiloHost.Api.Contracts;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests.Infrastructure;
 
