@@ -10,7 +10,7 @@ namespace RoutingCluster.SiloHost.Hubs;
 /// each agent grain whose desktop signs in here (an Orleans observer), so the grain pushes updates straight to
 /// it from whichever silo hosts the grain; the relay forwards them to the agent's SignalR connections.
 /// It also renews the registrations periodically, which keeps the agent grains active and re-registers after a
-/// grain was reactivated elsewhere.
+/// grain was reactivated elsewhere, and at once when an agent grain says it is deactivating (its silo stops).
 /// </summary>
 public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub> hub, ILogger<AgentDesktopRelay> logger)
     : IAgentDesktopObserver, IHostedService, IDisposable
@@ -93,6 +93,17 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
         };
     }
 
+    public Task OnAgentDeactivatingAsync(string agentId)
+    {
+        if (_connectionsByAgent.TryGetValue(agentId, out var connections) && !connections.IsEmpty)
+        {
+            // Beside this call: the agent's next activation answers only once the deactivating one is gone.
+            _ = Task.Run(() => RegisterAgainAsync(agentId, [.. connections.Keys]));
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _renewTimer = new PeriodicTimer(RenewEvery);
@@ -110,6 +121,21 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
     }
 
     public void Dispose() => _renewTimer?.Dispose();
+
+    private async Task RegisterAgainAsync(string agentId, string[] connectionIds)
+    {
+        foreach (var connectionId in connectionIds.Where(c => _agentByConnection.GetValueOrDefault(c) == agentId))
+        {
+            try
+            {
+                await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException or ObjectDisposedException or OperationCanceledException)
+            {
+                HubLog.RenewFailed(logger, ex, agentId);
+            }
+        }
+    }
 
     private async Task RenewLoopAsync(PeriodicTimer timer)
     {

@@ -54,6 +54,18 @@ public sealed class AgentGrain(
         return Task.CompletedTask;
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The desktops are known to this activation only: their relays register them again with the next one.
+        // One-way calls, so a relay on a silo that is gone does not hold up the deactivation.
+        foreach (var relay in _desktops.Values.Distinct())
+        {
+            relay.OnAgentDeactivatingAsync(Id).Ignore();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<AgentView> PutProfileAsync(AgentProfile profile)
     {
         var now = clock.Now;
