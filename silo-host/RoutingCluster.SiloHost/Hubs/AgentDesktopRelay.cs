@@ -18,6 +18,10 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
     /// <summary>How often connected desktops are re-registered with their agent grains.</summary>
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(60);
 
+    /// <summary>Attempts to register a desktop connection with its agent's grain while a silo stops (200 ms more
+    /// between each, 3 s in all).</summary>
+    private const int RegisterAttempts = 6;
+
     private readonly ConcurrentDictionary<string, string> _agentByConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _connectionsByAgent = new(StringComparer.Ordinal);
     private readonly object _referenceLock = new();
@@ -42,7 +46,7 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
     /// <summary>Registers a connection of an agent with its grain; returns the agent's current view (null: no such agent).</summary>
     public async Task<AgentView?> ConnectAsync(string agentId, string connectionId)
     {
-        var view = await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference);
+        var view = await RegisterAsync(agentId, connectionId, stillWanted: () => true);
         if (view is null)
         {
             await grains.GetGrain<IAgentGrain>(agentId).DesktopDisconnectedAsync(connectionId);
@@ -124,15 +128,39 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
 
     private async Task RegisterAgainAsync(string agentId, string[] connectionIds)
     {
-        foreach (var connectionId in connectionIds.Where(c => _agentByConnection.GetValueOrDefault(c) == agentId))
+        foreach (var connectionId in connectionIds)
         {
             try
             {
-                await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
+                await RegisterAsync(agentId, connectionId, stillWanted: () => _agentByConnection.GetValueOrDefault(connectionId) == agentId).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
             {
-                HubLog.RenewFailed(logger, ex, agentId);
+                HubLog.RegisterAgainFailed(logger, ex, agentId);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
+            {
+                return; // this silo is stopping
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers a connection with the agent's grain. While a silo stops, a call may still be routed to it and be
+    /// refused ("shutting down", <see cref="SiloUnavailableException"/>) for the grain it is giving up: that is tried
+    /// again a few times (200 ms more between each), and a moment later reaches a new activation on a silo that runs.
+    /// </summary>
+    private async Task<AgentView?> RegisterAsync(string agentId, string connectionId, Func<bool> stillWanted)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
+            }
+            catch (SiloUnavailableException) when (attempt < RegisterAttempts && stillWanted())
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
             }
         }
     }

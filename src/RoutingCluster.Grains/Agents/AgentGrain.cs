@@ -264,11 +264,25 @@ public sealed class AgentGrain(
             return Task.FromResult<AgentView?>(null);
         }
 
+        var known = _desktops.ContainsKey(connectionId);
         _desktops[connectionId] = relay;
         _graceUntil = null;
         DelayDeactivation(options.Value.DesktopKeepAlive);
         ArmAlarm();
-        return Task.FromResult<AgentView?>(View());
+        var view = View();
+        if (!known)
+        {
+            // A desktop this activation did not know: signing in, or registered again by its relay after the grain
+            // moved to this silo. It is told the agent as it is now, with any offer made here before it was known.
+            var update = new AgentUpdate { AgentId = Id, Type = AgentEventType.Changed, Agent = view, At = clock.Now };
+            tracker.Track(() => relay.OnAgentUpdateAsync(update), ex =>
+            {
+                logger.BackgroundWorkFailed(ex, Id);
+                _desktops.Remove(connectionId);
+            });
+        }
+
+        return Task.FromResult<AgentView?>(view);
     }
 
     public Task DesktopDisconnectedAsync(string connectionId)
