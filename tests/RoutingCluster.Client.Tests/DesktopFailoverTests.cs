@@ -9,6 +9,7 @@ namespace RoutingCluster.Client.Tests;
 /// An agent desktop given two silos of one cluster (<see cref="TwoSiloCluster"/>) fails over by itself when the silo
 /// it is on stops: it reconnects to the other one, signs in again as the same agent, and its offers reach it there.
 /// </summary>
+[Collection(TwoSiloCollection.Name)]
 public sealed class DesktopFailoverTests
 {
     /// <summary>How long the desktop may take to be back on the other silo, from the moment the stopped one is gone
@@ -125,24 +126,46 @@ public sealed class DesktopFailoverTests
         var agentGrain = cluster.Grain<IAgentGrain>(agentId);
         await using var desktop = new AgentDesktopClient(cluster.A.BaseAddress);
         var offers = new TaskCompletionSource<OfferNotice>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var toldAfterTheMove = new TaskCompletionSource<AgentView>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bStopping = 0;
         desktop.OfferReceived += (offer, _) =>
         {
             offers.TrySetResult(offer);
             return Task.CompletedTask;
         };
+        desktop.AgentChanged += agent =>
+        {
+            if (agent.State == AgentState.Ready && Volatile.Read(ref bStopping) == 0)
+            {
+                ready.TrySetResult();
+            }
+            else if (agent.State == AgentState.Ready)
+            {
+                toldAfterTheMove.TrySetResult(agent);
+            }
+
+            return Task.CompletedTask;
+        };
         await desktop.SignInAsync(agentId);
         Assert.True((await desktop.SetStateAsync(AgentState.Ready)).Ok);
+        await ready.Task.WaitAsync(Deadline.Default);
         Assert.Equal(cluster.B.SiloPort, await cluster.SiloPortOfAsync(agentGrain));
 
-        // The agent's grain is deactivated with B and comes back on A, which must learn again that the desktop is
-        // connected to A (the relays otherwise renew their registrations only every minute).
+        // The agent's grain is deactivated with B; A's relay, told so, registers the desktop again at once with the
+        // grain's next activation, on A, which tells the desktop the agent as it is (without that, the relay would
+        // register it again only at its periodic renewal, a minute later, and the offer below would reach nobody).
+        Volatile.Write(ref bStopping, 1);
         await cluster.B.DisposeAsync();
+        var told = await toldAfterTheMove.Task.WaitAsync(Deadline.Default);
+        Assert.Equal(agentId, told.Id);
+        Assert.Equal(cluster.A.SiloPort, await cluster.SiloPortOfAsync(agentGrain));
+
         var created = await gateway.CreateSessionAsync(GatewayFlowTests.NewSession(queueId));
         var offer = await offers.Task.WaitAsync(Deadline.Default);
 
         Assert.Equal(created.Session.Id, offer.SessionId);
         Assert.True((await desktop.AcceptAsync(offer.SessionId)).Ok);
-        Assert.Equal(cluster.A.SiloPort, await cluster.SiloPortOfAsync(agentGrain));
         Assert.Equal(HubConnectionState.Connected, desktop.ConnectionState);
         Assert.Equal(cluster.A.BaseAddress, desktop.CurrentAddress);
     }

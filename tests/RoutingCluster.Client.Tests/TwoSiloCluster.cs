@@ -74,6 +74,15 @@ public sealed class TwoSiloCluster : IAsyncDisposable
     }
 }
 
+/// <summary>Tests that start a <see cref="TwoSiloCluster"/> run on their own, after the others: two more silos
+/// starting and stopping beside the other tests would slow down the host those use (some read at once what a
+/// silo does in the background).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TwoSiloCollection
+{
+    public const string Name = "two silos";
+}
+
 /// <summary>
 /// Grain state kept in this process for every silo of a <see cref="TwoSiloCluster"/> (a stand-in for PostgreSQL):
 /// each state is stored serialized, under its storage, state name and grain id, with an ETag checked on every
