@@ -134,7 +134,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     /// <summary>The agent did not answer in time (and is now not-ready, reason <c>missed-offer</c>).</summary>
     public event Func<string, AgentView, Task>? OfferExpired;
 
-    /// <summary>State, sessions held or profile changed.</summary>
+    /// <summary>State, sessions held, offers or profile changed; also sent when the desktop is registered again with the
+    /// agent after the agent moved to another silo (its view lists any offer made meanwhile).</summary>
     public event Func<AgentView, Task>? AgentChanged;
 
     /// <summary>The connection dropped; the client is trying to reconnect.</summary>
