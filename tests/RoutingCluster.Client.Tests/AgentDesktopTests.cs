@@ -124,6 +124,47 @@ public sealed class AgentDesktopTests(ClientHostFactory host)
         Assert.True((await desktop.AcceptAsync(offer.SessionId)).Ok);
     }
 
+    [Fact]
+    public async Task Desktop_GivenASiloThatRefusesFirst_ConnectsToTheNextOne_AndReportsTheFailover()
+    {
+        using var gateway = host.CreateRoutingClient();
+        var (_, agentId) = await GatewayFlowTests.QueueWithReadyAgent(gateway);
+        var refusing = new Uri($"http://127.0.0.1:{ClientHostFactory.FreePort()}/");
+        await using var desktop = new AgentDesktopClient([refusing, host.BaseAddress]);
+        var failovers = new TaskCompletionSource<(Uri From, Uri To)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        desktop.FailedOver += (from, to) => { failovers.TrySetResult((from, to)); return Task.CompletedTask; };
+        Assert.Null(desktop.CurrentAddress);
+
+        var view = await desktop.SignInAsync(agentId);
+
+        Assert.Equal(agentId, view.Id);
+        Assert.Equal(host.BaseAddress, desktop.CurrentAddress);
+        Assert.Equal((refusing, host.BaseAddress), await failovers.Task.WaitAsync(Deadline.Default));
+        Assert.Equal([refusing, host.BaseAddress], desktop.BaseAddresses);
+    }
+
+    [Fact]
+    public async Task Desktop_GivenOneSilo_IsOnIt_AndReportsNoFailover()
+    {
+        using var gateway = host.CreateRoutingClient();
+        var (_, agentId) = await GatewayFlowTests.QueueWithReadyAgent(gateway);
+        await using var desktop = new AgentDesktopClient(host.BaseAddress);
+        var failovers = 0;
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        desktop.FailedOver += (_, _) => { Interlocked.Increment(ref failovers); return Task.CompletedTask; };
+        desktop.AgentChanged += _ => { changed.TrySetResult(); return Task.CompletedTask; };
+
+        await desktop.SignInAsync(agentId);
+        await desktop.SetStateAsync(AgentState.NotReady, "break");
+
+        // Events are raised in order: a failover on connecting would have come before this change.
+        await changed.Task.WaitAsync(Deadline.Default);
+
+        Assert.Equal(host.BaseAddress, desktop.CurrentAddress);
+        Assert.Equal([host.BaseAddress], desktop.BaseAddresses);
+        Assert.Equal(0, Volatile.Read(ref failovers));
+    }
+
     private sealed class QuickRetries : IRetryPolicy
     {
         public TimeSpan? NextRetryDelay(RetryContext retryContext) => TimeSpan.FromMilliseconds(50);

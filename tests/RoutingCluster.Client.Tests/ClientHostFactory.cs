@@ -5,7 +5,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
 
 namespace RoutingCluster.Client.Tests;
 
@@ -13,11 +17,26 @@ namespace RoutingCluster.Client.Tests;
 /// The real silo host (HTTP API, agent hub, Orleans silo with memory storage) on real Kestrel, listening on a
 /// free loopback port, so the client under test goes through real sockets, HTTP and WebSockets. The Orleans silo
 /// and gateway ports are free ports too, so it runs beside hosts started by hand.
+/// <para>
+/// <see cref="Join"/> starts a silo of a cluster of several in this process instead (see <see cref="TwoSiloCluster"/>).
+/// </para>
 /// </summary>
 public sealed class ClientHostFactory : WebApplicationFactory<Program>
 {
+    private readonly int? _primarySiloPort;
+    private readonly SharedGrainStore? _store;
+
     public ClientHostFactory()
+        : this(primarySiloPort: null, store: null)
     {
+    }
+
+    private ClientHostFactory(int? primarySiloPort, SharedGrainStore? store)
+    {
+        _primarySiloPort = primarySiloPort;
+        _store = store;
+        SiloPort = FreePort();
+        GatewayPort = FreePort();
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -26,6 +45,20 @@ public sealed class ClientHostFactory : WebApplicationFactory<Program>
 
     /// <summary>Where the host listens: <c>http://127.0.0.1:{port}/</c>.</summary>
     public Uri BaseAddress { get; }
+
+    /// <summary>The Orleans silo-to-silo port.</summary>
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    /// <summary>
+    /// A silo host of a cluster in this process (localhost clustering): the first one when
+    /// <paramref name="primarySiloPort"/> is null, else one that joins the silo on that port (<c>Orleans:PrimarySiloPort</c>).
+    /// The grain storages live in <paramref name="store"/>, which every silo of the cluster shares, as silos share
+    /// PostgreSQL in production: a grain whose silo stops comes back on another with its state. Grains are placed
+    /// on the silo that first calls them (<see cref="PreferLocalPlacement"/>).
+    /// </summary>
+    internal static ClientHostFactory Join(int? primarySiloPort, SharedGrainStore store) => new(primarySiloPort, store);
 
     /// <summary>A client with fast retries (the backoff is real time), over <paramref name="handlers"/> when given.</summary>
     public RoutingClient CreateRoutingClient(params DelegatingHandler[] handlers)
@@ -45,12 +78,35 @@ public sealed class ClientHostFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Orleans:SiloPort", FreePort().ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:GatewayPort", FreePort().ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:SiloPort", SiloPort.ToString(CultureInfo.InvariantCulture));
+        builder.UseSetting("Orleans:GatewayPort", GatewayPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        if (_store is not { } store)
+        {
+            return;
+        }
+
+        if (_primarySiloPort is { } primary)
+        {
+            builder.UseSetting("Orleans:PrimarySiloPort", primary.ToString(CultureInfo.InvariantCulture));
+        }
+
+        builder.UseSetting("Telemetry:Dashboard", "false");
+        builder.ConfigureTestServices(services =>
+        {
+            // Registered after the host's memory storages, so these are the ones grains get.
+            foreach (var name in SharedGrainStore.StorageNames)
+            {
+                services.AddKeyedSingleton<IGrainStorage>(name, (provider, _) => new SharedGrainStorage(store, name, provider.GetRequiredService<Serializer>(), provider.GetRequiredService<IActivatorProvider>()));
+            }
+
+            // A grain starts on the silo whose HTTP request first called it, so a test decides where its grains live.
+            services.AddSingleton<PlacementStrategy, PreferLocalPlacement>();
+        });
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on (at the time of asking).</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -82,6 +82,8 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
             return Task.CompletedTask;
         }
 
+        public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
+
         public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
     }
 }

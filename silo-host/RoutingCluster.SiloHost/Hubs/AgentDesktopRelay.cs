@@ -10,13 +10,17 @@ namespace RoutingCluster.SiloHost.Hubs;
 /// each agent grain whose desktop signs in here (an Orleans observer), so the grain pushes updates straight to
 /// it from whichever silo hosts the grain; the relay forwards them to the agent's SignalR connections.
 /// It also renews the registrations periodically, which keeps the agent grains active and re-registers after a
-/// grain was reactivated elsewhere.
+/// grain was reactivated elsewhere, and at once when an agent grain says it is deactivating (its silo stops).
 /// </summary>
 public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub> hub, ILogger<AgentDesktopRelay> logger)
     : IAgentDesktopObserver, IHostedService, IDisposable
 {
     /// <summary>How often connected desktops are re-registered with their agent grains.</summary>
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(60);
+
+    /// <summary>Attempts to register a desktop connection with its agent's grain while a silo stops (200 ms more
+    /// between each, 3 s in all).</summary>
+    private const int RegisterAttempts = 6;
 
     private readonly ConcurrentDictionary<string, string> _agentByConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _connectionsByAgent = new(StringComparer.Ordinal);
@@ -42,7 +46,7 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
     /// <summary>Registers a connection of an agent with its grain; returns the agent's current view (null: no such agent).</summary>
     public async Task<AgentView?> ConnectAsync(string agentId, string connectionId)
     {
-        var view = await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference);
+        var view = await RegisterAsync(agentId, connectionId, stillWanted: () => true);
         if (view is null)
         {
             await grains.GetGrain<IAgentGrain>(agentId).DesktopDisconnectedAsync(connectionId);
@@ -93,6 +97,17 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
         };
     }
 
+    public Task OnAgentDeactivatingAsync(string agentId)
+    {
+        if (_connectionsByAgent.TryGetValue(agentId, out var connections) && !connections.IsEmpty)
+        {
+            // Beside this call: the agent's next activation answers only once the deactivating one is gone.
+            _ = Task.Run(() => RegisterAgainAsync(agentId, [.. connections.Keys]));
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _renewTimer = new PeriodicTimer(RenewEvery);
@@ -110,6 +125,45 @@ public sealed class AgentDesktopRelay(IGrainFactory grains, IHubContext<AgentHub
     }
 
     public void Dispose() => _renewTimer?.Dispose();
+
+    private async Task RegisterAgainAsync(string agentId, string[] connectionIds)
+    {
+        foreach (var connectionId in connectionIds)
+        {
+            try
+            {
+                await RegisterAsync(agentId, connectionId, stillWanted: () => _agentByConnection.GetValueOrDefault(connectionId) == agentId).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                HubLog.RegisterAgainFailed(logger, ex, agentId);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or OperationCanceledException)
+            {
+                return; // this silo is stopping
+            }
+        }
+    }
+
+    /// <summary>
+    /// Registers a connection with the agent's grain. While a silo stops, a call may still be routed to it and be
+    /// refused ("shutting down", <see cref="SiloUnavailableException"/>) for the grain it is giving up: that is tried
+    /// again a few times (200 ms more between each), and a moment later reaches a new activation on a silo that runs.
+    /// </summary>
+    private async Task<AgentView?> RegisterAsync(string agentId, string connectionId, Func<bool> stillWanted)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
+            }
+            catch (SiloUnavailableException) when (attempt < RegisterAttempts && stillWanted())
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt)).ConfigureAwait(false);
+            }
+        }
+    }
 
     private async Task RenewLoopAsync(PeriodicTimer timer)
     {

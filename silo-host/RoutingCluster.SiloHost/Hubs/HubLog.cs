@@ -10,4 +10,7 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 302, Level = LogLevel.Information, Message = "Desktop connection {ConnectionId} of agent {AgentId} closed")]
     public static partial void Disconnected(ILogger logger, string? agentId, string connectionId);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Registering the desktops of agent {AgentId} again after its grain deactivated failed; the periodic renewal retries")]
+    public static partial void RegisterAgainFailed(ILogger logger, Exception exception, string agentId);
 }

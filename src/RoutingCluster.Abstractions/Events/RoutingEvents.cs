@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Routing.Model;
 
@@ -114,4 +115,13 @@ public interface IAgentDesktopObserver : IGrainObserver
 {
     [Alias("on-agent-update")]
     Task OnAgentUpdateAsync(AgentUpdate update);
+
+    /// <summary>
+    /// The agent's grain is deactivating (its silo stops, or it moves) and, with it, what it knew of the desktops
+    /// connected: the relay registers its desktops of that agent again, which reaches the next activation. Without
+    /// this, a desktop that failed over to another silo while the grain was still on the stopping one would get no
+    /// pushes until the relay's next periodic renewal.
+    /// </summary>
+    [OneWay, Alias("on-agent-deactivating")]
+    Task OnAgentDeactivatingAsync(string agentId);
 }

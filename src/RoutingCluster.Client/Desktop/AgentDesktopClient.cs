@@ -1,7 +1,11 @@
+using System.Net;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -21,6 +25,14 @@ namespace RoutingCluster.Client;
 /// lists any offer still pending (the server keeps offers while a desktop is briefly away). Actions called while
 /// it reconnects fail; actions called while it signs in again wait for the sign-in.
 /// </para>
+/// <para>
+/// Given several silos' addresses, the client fails over between them by itself: the first connect and every
+/// reconnect try them in turn, first the one that last worked, moving on when one refuses, fails or does not answer
+/// within <see cref="AgentDesktopOptions.SiloConnectTimeout"/>. After a reconnect on another silo it signs in again
+/// as the same agent (agents are cluster-wide, so the agent's offers then reach this client through the new silo).
+/// <see cref="CurrentAddress"/> says which silo it is on; <see cref="FailedOver"/> is raised (and logged at
+/// Information) when it connected to another silo than the one that last worked.
+/// </para>
 /// Agent actions answer an <see cref="AgentActionResult"/> (200, 404 or 409 with a detail) rather than throwing:
 /// an offer that expired or was withdrawn is an everyday outcome. They are not retried (not idempotent).
 /// Invalid arguments and calls before signing in fail with a <see cref="HubException"/>.
@@ -30,6 +42,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     public const string HubPath = "hubs/agent";
 
     private readonly HubConnection _connection;
+    private readonly SiloFailoverConnectionFactory _silos;
+    private readonly Dictionary<Uri, Uri> _baseAddressByHubUrl = [];
     private readonly AgentDesktopOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<Func<Task>> _events = System.Threading.Channels.Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
@@ -38,19 +52,47 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     private static readonly AsyncLocal<AgentDesktopClient?> Dispatching = new();
     private volatile string? _agentId;
     private volatile Task _signedIn = Task.CompletedTask;
+    private volatile Uri? _currentAddress;
     private int _disposed;
 
     /// <summary>A client for the hub at <paramref name="baseAddress"/> + <c>hubs/agent</c>. Nothing connects until
     /// <see cref="SignInAsync"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="baseAddress"/> is not an absolute http or https URI.</exception>
     public AgentDesktopClient(Uri baseAddress, AgentDesktopOptions? options = null)
+        : this([baseAddress ?? throw new ArgumentNullException(nameof(baseAddress))], options)
     {
-        ArgumentNullException.ThrowIfNull(baseAddress);
+    }
+
+    /// <summary>
+    /// A client for the agent hub (<c>hubs/agent</c>) of several silos of one cluster, which fails over between them:
+    /// each connect tries them in turn, first the one that last worked (at first, the first one given), moving on
+    /// when one refuses or fails. Nothing connects until <see cref="SignInAsync"/>.
+    /// </summary>
+    /// <param name="baseAddresses">The silos' base addresses (absolute http or https URIs, e.g.
+    /// <c>http://10.0.0.11:5000/</c>), at least one, no two the same.</param>
+    /// <param name="options">Settings; the defaults when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="baseAddresses"/> is null.</exception>
+    /// <exception cref="ArgumentException">The list is empty, holds a null, a relative or non-http(s) URI, or the same
+    /// silo twice.</exception>
+    public AgentDesktopClient(IReadOnlyList<Uri> baseAddresses, AgentDesktopOptions? options = null)
+    {
+        var addresses = ValidateAddresses(baseAddresses);
         _options = options ?? new AgentDesktopOptions();
+        if (_options.SiloConnectTimeout <= TimeSpan.Zero && _options.SiloConnectTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.SiloConnectTimeout, "AgentDesktopOptions.SiloConnectTimeout must be positive (or Timeout.InfiniteTimeSpan).");
+        }
+
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<AgentDesktopClient>();
-        var hubUrl = new Uri(new Uri(baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress.AbsoluteUri : baseAddress.AbsoluteUri + "/"), HubPath);
+        BaseAddresses = Array.AsReadOnly(addresses);
+        var hubUrls = addresses.Select(HubUrl).ToArray();
+        for (var i = 0; i < hubUrls.Length; i++)
+        {
+            _baseAddressByHubUrl[hubUrls[i]] = addresses[i];
+        }
 
         var builder = new HubConnectionBuilder()
-            .WithUrl(hubUrl, http => _options.ConfigureConnection?.Invoke(http))
+            .WithUrl(hubUrls[0], http => _options.ConfigureConnection?.Invoke(http))
             .WithAutomaticReconnect(_options.ReconnectPolicy ?? new KeepTryingPolicy())
             .AddJsonProtocol(json => RoutingJson.Configure(json.PayloadSerializerOptions));
         if (_options.LoggerFactory is { } loggerFactory)
@@ -58,7 +100,20 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
             builder.Services.AddSingleton(loggerFactory);
         }
 
+        // Failover through SignalR's own extension point: the connection factory WithUrl registered is decorated so
+        // that every connect (start and automatic reconnects) picks the silo. The inner factory is given the silo's
+        // hub URL with each connect, so the options carry none (it refuses an endpoint other than the options' URL).
+        builder.Services.PostConfigure<HttpConnectionOptions>(http => http.Url = null);
+        builder.Services.AddSingleton<EndPoint>(new UriEndPoint(hubUrls[0]));
+        var registered = builder.Services.LastOrDefault(d => d.ServiceType == typeof(IConnectionFactory))
+            ?? throw new InvalidOperationException("WithUrl registered no IConnectionFactory.");
+        builder.Services.RemoveAll<IConnectionFactory>();
+        SiloFailoverConnectionFactory? silos = null;
+        builder.Services.AddSingleton<IConnectionFactory>(services =>
+            silos = new SiloFailoverConnectionFactory(Create(services, registered), hubUrls, _options.SiloConnectTimeout, _logger));
+
         _connection = builder.Build();
+        _silos = silos ?? throw new InvalidOperationException("The hub connection did not take its connection factory.");
         _connection.On<OfferNotice, AgentView>("offer", (offer, agent) => Raise(OfferReceived, h => h(offer, agent)));
         _connection.On<string, AgentView>("offerWithdrawn", (sessionId, agent) => Raise(OfferWithdrawn, h => h(sessionId, agent)));
         _connection.On<string, AgentView>("offerExpired", (sessionId, agent) => Raise(OfferExpired, h => h(sessionId, agent)));
@@ -79,7 +134,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     /// <summary>The agent did not answer in time (and is now not-ready, reason <c>missed-offer</c>).</summary>
     public event Func<string, AgentView, Task>? OfferExpired;
 
-    /// <summary>State, sessions held or profile changed.</summary>
+    /// <summary>State, sessions held, offers or profile changed; also sent when the desktop is registered again with the
+    /// agent after the agent moved to another silo (its view lists any offer made meanwhile).</summary>
     public event Func<AgentView, Task>? AgentChanged;
 
     /// <summary>The connection dropped; the client is trying to reconnect.</summary>
@@ -92,6 +148,12 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     /// dropped again meanwhile).</summary>
     public event Func<Exception, Task>? SignInFailed;
 
+    /// <summary>The client connected to another silo than the one that last worked (at first: than the first address
+    /// given), which refused or failed: that silo's base address, then the one now in use (<see cref="CurrentAddress"/>).
+    /// Raised on a reconnect before the client signs in again there (<see cref="Reconnected"/> follows), and on the
+    /// first connect. Also logged at Information.</summary>
+    public event Func<Uri, Uri, Task>? FailedOver;
+
     /// <summary>The connection closed for good (reconnecting gave up, or the client was disposed).</summary>
     public event Func<Exception?, Task>? Closed;
 
@@ -99,6 +161,13 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     public string? AgentId => _agentId;
 
     public HubConnectionState ConnectionState => _connection.State;
+
+    /// <summary>The silos' base addresses, in the order given.</summary>
+    public IReadOnlyList<Uri> BaseAddresses { get; }
+
+    /// <summary>The base address of the silo the client is connected to (while it reconnects: the one it was on);
+    /// null until it first connected.</summary>
+    public Uri? CurrentAddress => _currentAddress;
 
     /// <summary>
     /// Connects (retrying a refused connection, <see cref="AgentDesktopOptions.StartRetry"/>) and signs in as
@@ -183,6 +252,7 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
                 try
                 {
                     await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
+                    OnConnected();
                 }
                 catch (HttpRequestException ex) when (attempt < maxAttempts && Transient.IsTransient(ex))
                 {
@@ -218,6 +288,7 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
 
     private Task OnReconnected(string? connectionId)
     {
+        OnConnected();
         if (_agentId is { } agentId)
         {
             // Not awaited here: the hub connection raises this event on its reconnect path. Actions await it; a
@@ -244,6 +315,67 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The hub connection is up (handshake done): notes the silo it is on, and reports a failover.</summary>
+    private void OnConnected()
+    {
+        if (_silos.Confirm() is not { } connected)
+        {
+            return;
+        }
+
+        var (previousHubUrl, currentHubUrl) = connected;
+        var current = _baseAddressByHubUrl[currentHubUrl];
+        _currentAddress = current;
+        if (previousHubUrl != currentHubUrl)
+        {
+            var previous = _baseAddressByHubUrl[previousHubUrl];
+            Log.FailedOver(_logger, previous, current, _agentId);
+            Raise(FailedOver, h => h(previous, current));
+        }
+    }
+
+    /// <summary>The hub URL of a silo: its base address (with a trailing slash added) + <see cref="HubPath"/>.</summary>
+    private static Uri HubUrl(Uri baseAddress) =>
+        new(new Uri(baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress.AbsoluteUri : baseAddress.AbsoluteUri + "/"), HubPath);
+
+    private static Uri[] ValidateAddresses(IReadOnlyList<Uri> baseAddresses)
+    {
+        ArgumentNullException.ThrowIfNull(baseAddresses);
+        if (baseAddresses.Count == 0)
+        {
+            throw new ArgumentException("Give at least one silo base address.", nameof(baseAddresses));
+        }
+
+        var addresses = baseAddresses.ToArray();
+        var seen = new Dictionary<Uri, int>();
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            var address = addresses[i] ?? throw new ArgumentException($"Silo base address [{i}] is null.", nameof(baseAddresses));
+            if (!address.IsAbsoluteUri)
+            {
+                throw new ArgumentException($"Silo base address [{i}] '{address}' is not an absolute URI (e.g. http://10.0.0.11:5000/).", nameof(baseAddresses));
+            }
+
+            if (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new ArgumentException($"Silo base address [{i}] '{address}' must be http or https, not '{address.Scheme}'.", nameof(baseAddresses));
+            }
+
+            if (!seen.TryAdd(HubUrl(address), i))
+            {
+                throw new ArgumentException($"Silo base address [{i}] '{address}' is the same as [{seen[HubUrl(address)]}]: give each silo once.", nameof(baseAddresses));
+            }
+        }
+
+        return addresses;
+    }
+
+    /// <summary>The service a descriptor registered, as the container would have built it.</summary>
+    private static IConnectionFactory Create(IServiceProvider services, ServiceDescriptor descriptor) =>
+        (IConnectionFactory)(descriptor.ImplementationInstance
+            ?? descriptor.ImplementationFactory?.Invoke(services)
+            ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
 
     private Task OnClosed(Exception? exception)
     {
@@ -294,5 +426,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
 
         [LoggerMessage(2, LogLevel.Warning, "Could not sign in again after reconnecting (agent {AgentId})")]
         public static partial void SignInAgainFailed(ILogger logger, Exception exception, string agentId);
+
+        [LoggerMessage(3, LogLevel.Information, "Agent desktop failed over from silo {FromAddress} to silo {ToAddress} (agent {AgentId})")]
+        public static partial void FailedOver(ILogger logger, Uri fromAddress, Uri toAddress, string? agentId);
     }
 }

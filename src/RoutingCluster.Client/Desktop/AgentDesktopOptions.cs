@@ -14,7 +14,13 @@ public sealed record AgentDesktopOptions
     /// <summary>Retries of the first connection (refused, unreachable) in <see cref="AgentDesktopClient.SignInAsync"/>.</summary>
     public RetryPolicy StartRetry { get; init; } = RetryPolicy.Default;
 
-    /// <summary>More transport settings (headers, an access token, a test server's handler).</summary>
+    /// <summary>How long one connect to one silo may take (negotiation and transport) before the client moves on to the
+    /// next silo given (with a single silo: before the attempt fails and the reconnect policy decides). Default 10 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for none.</summary>
+    public TimeSpan SiloConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>More transport settings (headers, an access token, a test server's handler). Its <c>Url</c> is not
+    /// used: the client sets each silo's hub URL itself.</summary>
     public Action<HttpConnectionOptions>? ConfigureConnection { get; init; }
 
     /// <summary>Logging for the connection and for exceptions thrown by event handlers.</summary>

@@ -54,6 +54,18 @@ public sealed class AgentGrain(
         return Task.CompletedTask;
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The desktops are known to this activation only: their relays register them again with the next one.
+        // One-way calls, so a relay on a silo that is gone does not hold up the deactivation.
+        foreach (var relay in _desktops.Values.Distinct())
+        {
+            relay.OnAgentDeactivatingAsync(Id).Ignore();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task<AgentView> PutProfileAsync(AgentProfile profile)
     {
         var now = clock.Now;
@@ -262,11 +274,25 @@ public sealed class AgentGrain(
             return Task.FromResult<AgentView?>(null);
         }
 
+        var known = _desktops.ContainsKey(connectionId);
         _desktops[connectionId] = relay;
         _graceUntil = null;
         DelayDeactivation(options.Value.DesktopKeepAlive);
         ArmAlarm();
-        return Task.FromResult<AgentView?>(View());
+        var view = View();
+        if (!known)
+        {
+            // A desktop this activation did not know: signing in, or registered again by its relay after the grain
+            // moved to this silo. It is told the agent as it is now, with any offer made here before it was known.
+            var update = new AgentUpdate { AgentId = Id, Type = AgentEventType.Changed, Agent = view, At = clock.Now };
+            tracker.Track(() => relay.OnAgentUpdateAsync(update), ex =>
+            {
+                logger.BackgroundWorkFailed(ex, Id);
+                _desktops.Remove(connectionId);
+            });
+        }
+
+        return Task.FromResult<AgentView?>(view);
     }
 
     public Task DesktopDisconnectedAsync(string connectionId)
