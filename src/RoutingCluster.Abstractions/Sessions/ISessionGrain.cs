@@ -51,4 +51,9 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Max wait reached in <paramref name="fromQueueId"/>: move to the overflow queue, or end as overflowed.</summary>
     [Alias("overflow")]
     Task OverflowAsync(string fromQueueId, string? overflowQueueId);
+
+    /// <summary>Its own timer: an offer still open well after it expired (its agent lost track of it in a crash) goes
+    /// back to the queue.</summary>
+    [Alias("wake")]
+    Task WakeAsync();
 }

@@ -30,6 +30,9 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "Background routing work of {GrainId} failed")]
     public static partial void BackgroundWorkFailed(this ILogger logger, Exception exception, string grainId);
 
+    [LoggerMessage(EventId = 123, Level = LogLevel.Warning, Message = "Session {SessionId} was still offered to agent {AgentId} well after the offer expired; it goes back to its queue")]
+    public static partial void OrphanedOfferReturned(this ILogger logger, string sessionId, string agentId);
+
     [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "Session {SessionId} overflowed from {QueueId} to {OverflowQueueId}")]
     public static partial void SessionOverflowed(this ILogger logger, string sessionId, string queueId, string? overflowQueueId);
 }

@@ -24,13 +24,26 @@ public sealed class SessionGrain(
     KpiCollector kpi,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
+    /// <summary>How long after its expiry an offer may stay open before the session takes it back itself. The agent's
+    /// own alarm ends an offer at its expiry; this is the safety net for an offer its agent no longer holds.</summary>
+    public static readonly TimeSpan OrphanedOfferGrace = TimeSpan.FromSeconds(5);
+
     private EventStream<SessionUpdate>? _events;
+    private Alarm? _alarm;
 
     private SessionRecord S => state.State;
 
     private EventStream<SessionUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.SessionNamespace, Id);
 
     private string Id => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var self = this.AsReference<ISessionGrain>();
+        _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
+        ArmAlarm();
+        return Task.CompletedTask;
+    }
 
     public async Task<CreateSessionResult> CreateAsync(NewSession request)
     {
@@ -198,16 +211,17 @@ public sealed class SessionGrain(
 
     public async Task<bool> OfferAsync(OfferCommand offer)
     {
-        if (!S.Exists || S.State != SessionState.Queued)
+        var now = clock.Now;
+        if (!S.Exists || S.State != SessionState.Queued || now >= offer.ExpiresAt)
         {
-            return false;
+            return false; // not waiting any more, or an offer that reached it too late (its agent lets it go)
         }
 
-        var now = clock.Now;
         S.OfferedAt = now;
         S.OfferExpiresAt = offer.ExpiresAt;
         S.Explanation = offer.Explanation;
         await Transition(SessionState.Offered, offer.AgentId, now);
+        ArmAlarm();
         logger.SessionOffered(Id, offer.AgentId, offer.Explanation.Decision, offer.Explanation.Score);
         return true;
     }
@@ -289,6 +303,28 @@ public sealed class SessionGrain(
         Count(new KpiCounters { AfterCallWorkCount = 1, AfterCallWorkTicks = (S.CompletedAt - S.EndedAt)!.Value.Ticks });
     }
 
+    public async Task WakeAsync()
+    {
+        _alarm?.Clear();
+        if (S.State != SessionState.Offered || S.OfferExpiresAt is not { } expiresAt || S.AgentId is not { } agentId)
+        {
+            return;
+        }
+
+        if (clock.Now < expiresAt + OrphanedOfferGrace)
+        {
+            ArmAlarm();
+            return;
+        }
+
+        // The agent's alarm should have ended this offer at its expiry; it did not (its grain lost the offer in a crash
+        // between the two writes, or gave it up before this offer arrived). Back to the queue at the original place, and
+        // the agent is told, in case it still holds it.
+        logger.OrphanedOfferReturned(Id, agentId);
+        await RequeueAsync(agentId, RequeueReason.Missed);
+        Notify(agentId, a => a.OfferWithdrawnAsync(Id));
+    }
+
     public async Task ResumeAsync()
     {
         if (S.Exists && S.State == SessionState.Queued)
@@ -350,6 +386,9 @@ public sealed class SessionGrain(
         S.QueueSequence = result.Sequence;
         S.ServiceLevelSeconds = result.ServiceLevelSeconds;
     }
+
+    private void ArmAlarm() =>
+        _alarm?.Set(S.State == SessionState.Offered && S.OfferExpiresAt is { } expiresAt ? expiresAt + OrphanedOfferGrace : null);
 
     /// <summary>Counts for the session's current stay (queue, segments, start) and agent, after the transition was written.</summary>
     private void Count(KpiCounters counts, DateTimeOffset? queuedAt = null, bool forAgent = true) =>
