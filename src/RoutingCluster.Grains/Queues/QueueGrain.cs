@@ -33,6 +33,11 @@ public sealed class QueueGrain(
     private readonly HashSet<string> _agentsBusy = new(StringComparer.Ordinal);
     private readonly HashSet<string> _cancelled = new(StringComparer.Ordinal);
 
+    /// <summary>Agents taken off the roster because an offer attempt got no answer (their silo died or was too slow).
+    /// Each is asked to publish its availability again at every wake-up until it answers: an idle agent publishes only
+    /// when it changes, so without this the queue would never count on it again.</summary>
+    private readonly HashSet<string> _unanswered = new(StringComparer.Ordinal);
+
     /// <summary>An agent that declined an offer attempt of a session although the queue thought it could take it
     /// is not asked again for that session until it publishes a newer snapshot (no offer ping-pong).</summary>
     private readonly Dictionary<string, (string AgentId, long Version)> _declined = new(StringComparer.Ordinal);
@@ -317,6 +322,8 @@ public sealed class QueueGrain(
             MatchAgent(agent);
         }
 
+        AskUnansweredAgents();
+
         if (_nextPositionUpdate <= now)
         {
             _nextPositionUpdate = null;
@@ -474,6 +481,7 @@ public sealed class QueueGrain(
             // The agent did not answer (its silo may be down): keep the session and try again shortly,
             // without counting on that agent until it publishes again.
             _roster.Remove(agentId);
+            _unanswered.Add(agentId);
             _retryAt = clock.Now + TimeSpan.FromSeconds(1);
         }
 
@@ -500,6 +508,31 @@ public sealed class QueueGrain(
         }
 
         ArmAlarm();
+    }
+
+    /// <summary>Asks each agent that did not answer an offer attempt to publish its availability again (it comes back
+    /// through <see cref="UpdateAgentAsync"/>); one that still does not answer is asked at the next wake-up.</summary>
+    private void AskUnansweredAgents()
+    {
+        foreach (var agentId in _unanswered.ToList())
+        {
+            _unanswered.Remove(agentId);
+            var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
+            tracker.Track(async () =>
+            {
+                try
+                {
+                    await agent.RepublishAsync();
+                }
+                catch (Exception ex)
+                {
+                    logger.BackgroundWorkFailed(ex, Id);
+                    _unanswered.Add(agentId);
+                    _retryAt = clock.Now + TimeSpan.FromSeconds(1);
+                    ArmAlarm();
+                }
+            }, label: $"republish {agentId} for {Id}");
+        }
     }
 
     private void ArmAlarm()
