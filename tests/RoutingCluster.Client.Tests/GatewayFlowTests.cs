@@ -37,7 +37,16 @@ public sealed class GatewayFlowTests(ClientHostFactory host)
             Skills = new Dictionary<string, int> { ["cards"] = 2 },
             Attributes = new Dictionary<string, string> { ["ivr"] = "loss" },
         });
+        // The offer attempt runs beside the create: read the session until it is offered (at once, but not in the same turn).
         var session = await client.GetSessionAsync(created.Session.Id);
+        using (var deadline = new CancellationTokenSource(Deadline.Default))
+        {
+            while (session.State == SessionState.Queued)
+            {
+                await Task.Delay(20, deadline.Token);
+                session = await client.GetSessionAsync(created.Session.Id);
+            }
+        }
 
         Assert.Equal(queueId, queue.Id);
         Assert.Equal(HeadStart.Strict, queue.HeadStart[Segment.Vip]);
