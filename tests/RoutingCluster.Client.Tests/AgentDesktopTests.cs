@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Client.Tests;
 
@@ -129,7 +130,7 @@ public sealed class AgentDesktopTests(ClientHostFactory host)
     {
         using var gateway = host.CreateRoutingClient();
         var (_, agentId) = await GatewayFlowTests.QueueWithReadyAgent(gateway);
-        var refusing = new Uri($"http://127.0.0.1:{ClientHostFactory.FreePort()}/");
+        var refusing = new Uri($"http://127.0.0.1:{FreePorts.One()}/");
         await using var desktop = new AgentDesktopClient([refusing, host.BaseAddress]);
         var failovers = new TaskCompletionSource<(Uri From, Uri To)>(TaskCreationOptions.RunContinuationsAsynchronously);
         desktop.FailedOver += (from, to) => { failovers.TrySetResult((from, to)); return Task.CompletedTask; };

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Client.Tests;
 
@@ -35,8 +36,8 @@ public sealed class ClientHostFactory : WebApplicationFactory<Program>
     {
         _primarySiloPort = primarySiloPort;
         _store = store;
-        SiloPort = FreePort();
-        GatewayPort = FreePort();
+        SiloPort = FreePorts.One();
+        GatewayPort = FreePorts.One();
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -106,12 +107,6 @@ public sealed class ClientHostFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A loopback port nothing listens on (at the time of asking).</summary>
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>One host for every test class in the collection; each test uses ids of its own.</summary>

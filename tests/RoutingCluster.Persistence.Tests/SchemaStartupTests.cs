@@ -2,6 +2,7 @@ using Npgsql;
 using RoutingCluster.Persistence.Hosting;
 using RoutingCluster.Persistence.Tests.Grains;
 using RoutingCluster.Persistence.Tests.Infrastructure;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Persistence.Tests;
 

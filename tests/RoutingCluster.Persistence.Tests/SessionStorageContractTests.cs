@@ -12,6 +12,7 @@ using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Persistence.Sessions;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Persistence.Tests;
 

@@ -11,6 +11,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
@@ -279,7 +280,7 @@ public sealed class FakeOtlpCollector : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var port = FreePort();
+        var port = FreePorts.One();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         _app = builder.Build();
@@ -331,12 +332,6 @@ public sealed class FakeOtlpCollector : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A Prometheus text exposition (format 0.0.4) read into samples.</summary>

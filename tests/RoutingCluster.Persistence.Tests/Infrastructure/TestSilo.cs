@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using RoutingCluster.Persistence.Hosting;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Persistence.Tests.Infrastructure;
 

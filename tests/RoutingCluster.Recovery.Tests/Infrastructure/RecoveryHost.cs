@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests.Infrastructure;
 
@@ -21,37 +22,17 @@ public sealed record HostSettings(string ConnectionString, int SiloPort, int Gat
 
     public static HostSettings For(string connectionString)
     {
-        var ports = FreePorts(2);
+        var ports = FreePorts.Take(2);
         return new HostSettings(connectionString, ports[0], ports[1]);
     }
 
     /// <summary>The silos of one cluster on one connection string: distinct ports, all picked at once.</summary>
     public static HostSettings[] ForCluster(string connectionString, int silos)
     {
-        var ports = FreePorts(2 * silos);
+        var ports = FreePorts.Take(2 * silos);
         return [.. Enumerable.Range(0, silos).Select(i => new HostSettings(connectionString, ports[2 * i], ports[(2 * i) + 1]))];
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        try
-        {
-            foreach (var listener in listeners)
-            {
-                listener.Start();
-            }
-
-            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            foreach (var listener in listeners)
-            {
-                listener.Stop();
-            }
-        }
-    }
 }
 
 /// <summary>

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace RoutingCluster.Persistence.Tests.Infrastructure;
+namespace RoutingCluster.Tests.Shared;
 
+/// <summary>Loopback ports for the hosts, silos and servers the tests start, so they run beside anything started by hand.</summary>
 public static class FreePorts
 {
-    /// <summary>Loopback ports nothing listens on right now (bound and released: good enough for tests).</summary>
+    /// <summary>Loopback ports nothing listens on right now (bound together and released: good enough for tests).</summary>
     public static int[] Take(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
@@ -16,7 +17,7 @@ public static class FreePorts
                 listener.Start();
             }
 
-            return listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
+            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
         }
         finally
         {
@@ -26,4 +27,6 @@ public static class FreePorts
             }
         }
     }
+
+    public static int One() => Take(1)[0];
 }
