@@ -135,6 +135,34 @@ public sealed class StepModeTests
     }
 
     [Fact]
+    public void Retry_OnlyAStepThatFailedOnP99Alone_WhileRetriesRemain()
+    {
+        var slow = StepJudge.Judge(Figures(p99: 80), Limit);
+
+        Assert.True(StepJudge.Retry(slow, attempt: 1, retries: 1));
+        Assert.False(StepJudge.Retry(slow, attempt: 2, retries: 1));
+        Assert.False(StepJudge.Retry(slow, attempt: 1, retries: 0));
+        Assert.False(StepJudge.Retry(StepJudge.Judge(Figures(p99: 80) with { Errors = 1 }, Limit), attempt: 1, retries: 3));
+        Assert.False(StepJudge.Retry(StepJudge.Judge(Figures(p99: 80) with { Invariants = new InvariantFigures { Lost = 1 } }, Limit), attempt: 1, retries: 3));
+        Assert.False(StepJudge.Retry(StepJudge.Judge(Figures(), Limit), attempt: 1, retries: 3));
+    }
+
+    [Fact]
+    public void Report_ShowsAnAttemptRunAgain_ButJudgesTheStepByItsLastAttempt()
+    {
+        var slowFirst = Step(2, 100, p99: 70) with { Attempt = 1 };
+        var report = Report(null, Step(1, 50, p99: 10), Step(2, 100, p99: 30) with { Attempt = 2 }) with { Retried = [slowFirst] };
+
+        Assert.Equal(100, report.MaxSustainablePerSecond);
+        Assert.Contains(" steps=2 stopped_by=max", report.ResultLine, StringComparison.Ordinal);
+        Assert.Contains("created=250 ", report.ResultLine, StringComparison.Ordinal);
+        var markdown = report.ToMarkdown();
+        Assert.Contains("FAIL: p99 create -> offer 70 ms > 50 ms (run again) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 2 (attempt 2) | 100 |", markdown, StringComparison.Ordinal);
+        Assert.True(markdown.IndexOf("FAIL: p99", StringComparison.Ordinal) < markdown.IndexOf("| 2 (attempt 2) |", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ResultLine_WhenNoStepPassed_SaysZero_WithTheFirstStepsP99_AndABrokenInvariantAnywhereExitsWith1()
     {
         var broken = new InvariantFigures { DoubleAssigned = 1 };

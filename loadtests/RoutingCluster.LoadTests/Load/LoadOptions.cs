@@ -217,6 +217,7 @@ internal sealed partial record LoadOptions
             P99LimitMs = line.Double("step-p99-ms", 50, 0.1, 600_000),
             WarmupSeconds = line.Int("step-warmup-s", 0, 0, MaxDurationSeconds),
             BudgetSeconds = line.Int("step-budget-s", 1200, 10, 86_400),
+            Retries = line.Int("step-retries", 0, 0, 5),
         };
         if (from is null)
         {
@@ -380,6 +381,8 @@ internal sealed partial record LoadOptions
           --step-p99-ms N         the p99 create -> offer limit of a passing step, ms [50]
           --step-warmup-s N       first run N seconds at --step-from, checked but not judged (0-600) [0]
           --step-budget-s N       start no step after this many seconds of the run (10-86400) [1200]
+          --step-retries N        run a step that failed on p99 alone again, up to N times, fresh sessions,
+                                  judged by its last attempt (0-5) [0]
         Reports: load-<run-id>.md/.json with a table of the steps (rate, achieved, p50/p99/max create -> offer,
         errors, checks, grain calls and DB writes per lifecycle, CPU) and each step's full figures; the RESULT
         line gives sessions_per_s and p99_offer_ms of the last step that passed (of the first step when none

@@ -233,6 +233,7 @@ internal sealed class LoadRun
         var pgRunStart = await ReadPgAsync();
         var rates = step.Rates();
         var steps = new List<StepResult>();
+        var retried = new List<StepResult>();
         string stoppedBy;
         for (var k = 0; ; k++)
         {
@@ -244,13 +245,26 @@ internal sealed class LoadRun
             }
 
             var rate = rates[k];
-            var phase = new LoadPhase($"step {k + 1}", rate, step.StepSeconds, _workload.Sessions(rate, step.StepSeconds, unchecked(_options.Seed + k + 1), $"s{k + 1}-"), _accepts);
-            await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Step {k + 1}: {rate}/s for {step.StepSeconds} s ({phase.Plan.Count} sessions planned)."));
-            var measured = await MeasureAsync(phase, stopArrivals, startedAt, watcher, settlePg: false);
-            await CleanUpAsync(measured.Sessions);
-            var result = StepResult.From(k + 1, measured.Report, StepJudge.Judge(StepResult.Figures(measured.Report), step.P99LimitMs), step.P99LimitMs);
-            steps.Add(result);
-            await _out.WriteLineAsync("  " + result.Describe());
+            for (var attempt = 1; ; attempt++)
+            {
+                var tag = attempt == 1 ? $"s{k + 1}-" : $"s{k + 1}r{attempt}-";
+                var phase = new LoadPhase($"step {k + 1}", rate, step.StepSeconds, _workload.Sessions(rate, step.StepSeconds, unchecked(_options.Seed + k + 1 + (1000 * (attempt - 1))), tag), _accepts);
+                await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"Step {k + 1}{(attempt > 1 ? $" (attempt {attempt})" : string.Empty)}: {rate}/s for {step.StepSeconds} s ({phase.Plan.Count} sessions planned)."));
+                var measured = await MeasureAsync(phase, stopArrivals, startedAt, watcher, settlePg: false);
+                await CleanUpAsync(measured.Sessions);
+                var verdict = StepJudge.Judge(StepResult.Figures(measured.Report), step.P99LimitMs);
+                var result = StepResult.From(k + 1, measured.Report, verdict, step.P99LimitMs) with { Attempt = attempt };
+                await _out.WriteLineAsync("  " + result.Describe());
+                if (StepJudge.Retry(verdict, attempt, step.Retries) && !stopArrivals.IsCancellationRequested && runClock.Elapsed.TotalSeconds < step.BudgetSeconds)
+                {
+                    retried.Add(result);
+                    continue;
+                }
+
+                steps.Add(result);
+                break;
+            }
         }
 
         PgWrites? pgRun = null;
@@ -278,6 +292,7 @@ internal sealed class LoadRun
             Step = step,
             Warmup = warmup,
             Steps = steps,
+            Retried = retried,
             StoppedBy = stoppedBy,
             PgWholeRun = pgRun,
             WallSeconds = Math.Round(runClock.Elapsed.TotalSeconds, 1),

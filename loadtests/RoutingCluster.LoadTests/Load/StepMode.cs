@@ -34,6 +34,11 @@ internal sealed record StepSettings
     /// <summary>No step starts once the run (set-up included) has lasted this long.</summary>
     public required int BudgetSeconds { get; init; }
 
+    /// <summary>A step that fails on p99 alone is run again (fresh sessions) up to this many times, and judged by its
+    /// last attempt: on a shared machine a burst of other work can fail one step. Errors, broken invariants and
+    /// unfinished sessions are never retried.</summary>
+    public int Retries { get; init; }
+
     /// <summary>The rates of the steps, in order: <see cref="FromRate"/>, then raised by <see cref="By"/> or
     /// <see cref="Factor"/> while not above <see cref="MaxRate"/>, at most <see cref="MaxSteps"/> of them.</summary>
     public IReadOnlyList<double> Rates() => StepPlan.Rates(FromRate, By, Factor, MaxRate);
@@ -200,6 +205,13 @@ internal static class StepJudge
     }
 
     /// <summary>Why the run stopped after the steps so far, or null to go on to <paramref name="nextRate"/>.</summary>
+    /// <summary>Whether a failed step may be run again: it failed on p99 alone and has retries left.</summary>
+    public static bool Retry(StepVerdict verdict, int attempt, int retries)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        return !verdict.Passed && verdict.Stop == StepStop.P99 && attempt <= retries;
+    }
+
     public static string? StopBefore(IReadOnlyList<(double Rate, StepVerdict Verdict)> steps, double? nextRate, TimeSpan elapsed, int budgetSeconds, bool cancelled)
     {
         ArgumentNullException.ThrowIfNull(steps);

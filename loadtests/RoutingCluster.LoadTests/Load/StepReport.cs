@@ -41,6 +41,9 @@ internal sealed record StepResult
 {
     public required int Index { get; init; }
 
+    /// <summary>1 for a step's first run; 2, 3, ... for its runs again (--step-retries).</summary>
+    public int Attempt { get; init; } = 1;
+
     public required double Rate { get; init; }
 
     public required double Achieved { get; init; }
@@ -110,7 +113,7 @@ internal sealed record StepResult
     public string Describe()
     {
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"{(Index == 0 ? "warm-up" : $"step {Index}")}: {Rate}/s, achieved {Achieved}/s, create -> offer p50 {Offer.P50Ms} / p99 {Offer.P99Ms} / max {Offer.MaxMs} ms, errors {Errors}, unfinished {Unfinished}, missed {MissedOffers}, invariants {(Invariants.Hold ? "hold" : "BROKEN")}");
+            $"{(Index == 0 ? "warm-up" : $"step {Index}")}{(Attempt > 1 ? $" attempt {Attempt}" : string.Empty)}: {Rate}/s, achieved {Achieved}/s, create -> offer p50 {Offer.P50Ms} / p99 {Offer.P99Ms} / max {Offer.MaxMs} ms, errors {Errors}, unfinished {Unfinished}, missed {MissedOffers}, invariants {(Invariants.Hold ? "hold" : "BROKEN")}");
         if (Report.Resources is { } r && r.PerLifecycle("grain calls") is { } calls)
         {
             text += string.Create(CultureInfo.InvariantCulture, $", {calls} grain calls/lifecycle");
@@ -157,7 +160,11 @@ internal sealed record StepRunReport
 
     public StepResult? Warmup { get; init; }
 
+    /// <summary>The judged attempt of each step, in order.</summary>
     public required IReadOnlyList<StepResult> Steps { get; init; }
+
+    /// <summary>Attempts that failed on p99 and were run again (--step-retries); not judged further.</summary>
+    public IReadOnlyList<StepResult> Retried { get; init; } = [];
 
     /// <summary>Why no further step ran: p99, errors, invariants, unfinished, missed_offers, refused, no_offers (the
     /// last step failed so), max (no rate left), budget, cancelled.</summary>
@@ -173,7 +180,9 @@ internal sealed record StepRunReport
     /// <summary>The last step that passed (the sustainable one), else the first step; null when no step ran.</summary>
     public StepResult? Headline => Steps.LastOrDefault(s => s.Passed && s.Rate == MaxSustainablePerSecond) ?? Steps.FirstOrDefault();
 
-    private IEnumerable<StepResult> All => Warmup is null ? Steps : Steps.Prepend(Warmup);
+    /// <summary>The warm-up, then every attempt of every step in the order they ran.</summary>
+    private IEnumerable<StepResult> All =>
+        (Warmup is null ? [] : new[] { Warmup }).Concat(Steps.Concat(Retried).OrderBy(s => s.Index).ThenBy(s => s.Attempt));
 
     public string ResultLine
     {
@@ -219,7 +228,7 @@ internal sealed record StepRunReport
         Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var s in All)
         {
-            var verdict = s.Verdict is null ? "not judged" : s.Verdict.Passed ? "pass" : "FAIL: " + string.Join("; ", s.Verdict.Reasons);
+            var verdict = s.Verdict is null ? "not judged" : s.Verdict.Passed ? "pass" : "FAIL: " + string.Join("; ", s.Verdict.Reasons) + (Retried.Contains(s) ? " (run again)" : string.Empty);
             Line($"| {Name(s)} | {F(s.Rate)} | {F(s.Achieved)} | {s.Created} | {s.Completed} | {F(s.Offer.P50Ms)} | {F(s.Offer.P90Ms)} | {F(s.Offer.P99Ms)} | {F(s.Offer.MaxMs)} | " +
                  $"{s.Errors} | {s.Unfinished} | {s.MissedOffers} | {(s.Invariants.Hold ? "hold" : "BROKEN")} | {verdict} |");
         }
@@ -354,5 +363,6 @@ internal sealed record StepRunReport
         return $"| {name} | {F(rate)} | {s.Polls} | {s.PollsBehind} | {F(s.P50Seconds)} | {F(s.P99Seconds)} | {F(s.MaxSeconds)} | {F(s.MeanSeconds)} | {F(s.NewestIncludedAgeP99Seconds)} | {s.MaxAnswersBehind} | {F(s.PollRoundTripP99Ms)} |";
     }
 
-    private static string Name(StepResult s) => s.Index == 0 ? "warm-up" : s.Index.ToString(CultureInfo.InvariantCulture);
+    private static string Name(StepResult s) =>
+        s.Index == 0 ? "warm-up" : s.Index.ToString(CultureInfo.InvariantCulture) + (s.Attempt > 1 ? string.Create(CultureInfo.InvariantCulture, $" (attempt {s.Attempt})") : string.Empty);
 }
