@@ -85,7 +85,7 @@ public sealed class MeasurementTests
             microsoft_orleans_orleans_app_requests_latency_count 1100
             microsoft_orleans_orleans_storage_write_latency_count{provider="routing"} 30
             microsoft_orleans_orleans_storage_write_latency_count{provider="stats"} 6
-            npgsql_db_client_commands_duration_count{pool="a"} 40
+            npgsql_db_client_operation_duration_count{pool="a"} 40
             process_cpu_seconds_total 4.75 1700000000000
             """;
 
@@ -113,7 +113,7 @@ public sealed class MeasurementTests
         var figures = ResourceFigures.Between(cpu, cpu, 100, host0, host1, pg0, pg1);
 
         Assert.Equal(48, figures.PerLifecycle("grain calls"));
-        Assert.Equal(20, figures.PerLifecycle("host CPU s")); // 2 s over 100 lifecycles: 20 ms each
+        Assert.Equal(20, figures.PerLifecycle("host CPU ms")); // 2 s over 100 lifecycles: 20 ms each
         Assert.Equal(100 + 300 + 5 + 95, figures.Pg!.Inserted + figures.Pg.Updated);
         Assert.Equal(5, figures.Pg.RowsWrittenPerLifecycle);
         Assert.Equal(3, figures.Pg.CommitsPerLifecycle);

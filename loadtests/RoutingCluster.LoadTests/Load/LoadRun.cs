@@ -278,7 +278,7 @@ internal sealed class LoadRun
 
             if (await ReadPgAsync() is { } pgRunEnd)
             {
-                pgRun = PgSnapshot.Delta(pgRunStart, pgRunEnd, steps.Sum(s => s.Completed));
+                pgRun = PgSnapshot.Delta(pgRunStart, pgRunEnd, steps.Concat(retried).Sum(s => s.Completed));
             }
         }
 

@@ -21,7 +21,7 @@ internal static partial class HostMetrics
         ("grain storage reads", "^microsoft_orleans_orleans_storage_read_latency_count$"),
         ("activations", "^microsoft_orleans_orleans_catalog_activation_created$"),
         ("HTTP requests", "^microsoft_aspnetcore_hosting_http_server_request_duration_count$"),
-        ("Npgsql commands", "^npgsql_.*command.*duration.*_count$"),
+        ("Npgsql commands", "^npgsql_db_client_(operation|commands?)_duration_count$"),
         ("host CPU s", "^process_cpu_seconds_total$"),
         ("GC count", "^system_runtime_dotnet_gc_collections$"),
     ];
@@ -245,7 +245,7 @@ internal sealed record ResourceFigures
             Lifecycles = lifecycles,
             Host = host,
             HostPerLifecycle = lifecycles > 0
-                ? host.ToDictionary(h => h.Key, h => Math.Round(h.Key == "host CPU s" ? h.Value * 1000 / lifecycles : h.Value / lifecycles, 3), StringComparer.Ordinal)
+                ? host.ToDictionary(h => h.Key == "host CPU s" ? "host CPU ms" : h.Key, h => Math.Round(h.Key == "host CPU s" ? h.Value * 1000 / lifecycles : h.Value / lifecycles, 3), StringComparer.Ordinal)
                 : new Dictionary<string, double>(),
             Pg = pgBefore is not null && pgAfter is not null ? PgSnapshot.Delta(pgBefore, pgAfter, lifecycles) : null,
             DriverCpuSeconds = Math.Round((cpuAfter.DriverCpu - cpuBefore.DriverCpu).TotalSeconds, 2),
@@ -254,7 +254,7 @@ internal sealed record ResourceFigures
         };
     }
 
-    /// <summary>Per lifecycle, host CPU is in ms ("host CPU ms"); every other figure is a count.</summary>
+    /// <summary>A figure of <see cref="HostPerLifecycle"/>: host CPU is in ms ("host CPU ms"); every other figure is a count.</summary>
     public double? PerLifecycle(string figure) =>
         HostPerLifecycle.TryGetValue(figure, out var v) ? v : null;
 }

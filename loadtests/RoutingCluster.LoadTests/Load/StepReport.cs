@@ -331,7 +331,7 @@ internal sealed record StepRunReport
         string F(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "-";
         return $"| {name} | {F(rate)} | {r.Lifecycles} | {F(r.PerLifecycle("grain calls"))} | {F(r.PerLifecycle("messages to grains"))} | " +
                $"{F(r.PerLifecycle("grain storage writes"))} | {F(r.Pg?.RowsWrittenPerLifecycle)} | {F(r.Pg?.CommitsPerLifecycle)} | {F(r.PerLifecycle("Npgsql commands"))} | " +
-               $"{F(r.PerLifecycle("HTTP requests"))} | {F(r.PerLifecycle("host CPU s"))} | {F(r.Lifecycles > 0 ? r.DriverCpuSeconds * 1000 / r.Lifecycles : null)} | " +
+               $"{F(r.PerLifecycle("HTTP requests"))} | {F(r.PerLifecycle("host CPU ms"))} | {F(r.Lifecycles > 0 ? r.DriverCpuSeconds * 1000 / r.Lifecycles : null)} | " +
                $"{(r.MachineBusyShare < 0 ? "-" : (r.MachineBusyShare * 100).ToString("0", CultureInfo.InvariantCulture) + "%")} | {(r.LoadAverageAtStart < 0 ? "-" : F(r.LoadAverageAtStart))} |";
     }
 
