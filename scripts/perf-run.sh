@@ -12,6 +12,7 @@
 #   postgres3    three silos on this host, same database; the driver spreads sessions and agents (--targets)
 #   stats-onoff  one silo, memory storage, twice back to back with the same build and driver options: first with
 #                --Stats:Enabled=true, then with --Stats:Enabled=false
+#   stats-offon  the same in the other order (off first)
 #
 # The driver options are passed through (e.g. --step-from 25 --step-by 25 --step-s 15 --agents auto ...); the
 # script adds --targets, --run-id, --out and, with PostgreSQL, --pg-stats. Per leg it prints `uptime` before and
@@ -20,7 +21,7 @@
 #
 # Environment: PERF_HTTP_BASE (5100), PERF_SILO_BASE (11200), PERF_GATEWAY_BASE (30200): silo i (0, 1, 2) listens
 # on base+i; PERF_PG_DIR (/tmp/rc-perf-pg, at most 80 characters), PERF_OUT (loadtests/results/perf),
-# PERF_NO_BUILD=1 (use the Release build as it is), PERF_HOST_ARGS (more host options, e.g. --Stats:Enabled=false),
+# PERF_NO_BUILD=1 (use the Release build as it is), PERF_IDLE_S (10: seconds of idle CPU measured before the run), PERF_HOST_ARGS (more host options, e.g. --Stats:Enabled=false),
 # PERF_READY_TIMEOUT (120 s per silo).
 set -euo pipefail
 
@@ -39,11 +40,11 @@ TICKS=$(getconf CLK_TCK)
 
 die() { echo "perf-run.sh: $*" >&2; exit 1; }
 log() { echo "perf-run.sh: $*" | tee -a "$LOG" >&2; }
-usage() { die "usage: $0 memory|postgres|postgres3|stats-onoff [load driver options...]"; }
+usage() { die "usage: $0 memory|postgres|postgres3|stats-onoff|stats-offon [load driver options...]"; }
 
 [[ $# -ge 1 ]] || usage
 CONFIG=$1; shift
-case "$CONFIG" in memory|postgres|postgres3|stats-onoff) ;; *) usage ;; esac
+case "$CONFIG" in memory|postgres|postgres3|stats-onoff|stats-offon) ;; *) usage ;; esac
 DRIVER_ARGS=("$@")
 
 mkdir -p "$OUT"
@@ -130,6 +131,9 @@ leg() {
   done
   log "leg $name: $silos silo(s), storage $storage, host options: ${host_args[*]}; pids ${PIDS[*]}; ready in $(( $(date +%s) - start )) s"
   run_id="p-$name-$(date -u +%H%M%S)"
+  # What the silos burn with nothing to do (timers, stream pulling agents, statistics flushes), before any agent.
+  cpu0=$(hosts_cpu); pg0=$(pg_cpu); sleep "${PERF_IDLE_S:-10}"; cpu1=$(hosts_cpu); pg1=$(pg_cpu)
+  log "leg $name: idle for ${PERF_IDLE_S:-10} s: CPU of the silos $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }') s, of PostgreSQL $(awk -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.2f", b - a }') s"
   log "uptime before: $(uptime)"
   cpu0=$(hosts_cpu); pg0=$(pg_cpu); t0=$(date +%s.%N)
   set +e
@@ -152,6 +156,10 @@ case "$CONFIG" in
   stats-onoff)
     leg stats-on 1 memory --Stats:Enabled=true
     leg stats-off 1 memory --Stats:Enabled=false
+    ;;
+  stats-offon)
+    leg stats-off 1 memory --Stats:Enabled=false
+    leg stats-on 1 memory --Stats:Enabled=true
     ;;
 esac
 log "done; log $LOG"
