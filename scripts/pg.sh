@@ -8,6 +8,7 @@
 #                               Host=127.0.0.1;Port=<port>;Username=postgres;Database=routing   (last line)
 #   scripts/pg.sh stop DIR    stops that server and removes DIR.
 #
+# PG_PORT=<port> in the environment: use that port instead of a random free one (fails when it is in use).
 # Everything else (apt, initdb, server log excerpts) goes to stderr, so callers can read stdout as-is.
 # Run as root (CI), the server runs as the unprivileged `postgres` user and DIR is chown'ed to it; run as
 # another user, the server runs as that user. The cluster trusts local connections (-A trust) and runs
@@ -52,6 +53,12 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
   local port attempt
+  if [[ -n "${PG_PORT:-}" ]]; then
+    [[ "$PG_PORT" =~ ^[0-9]+$ ]] || die "PG_PORT '$PG_PORT' is not a port number"
+    port_in_use "$PG_PORT" && die "port $PG_PORT (PG_PORT) is already in use"
+    echo "$PG_PORT"
+    return
+  fi
   for attempt in $(seq 1 50); do
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
     if ! port_in_use "$port"; then echo "$port"; return; fi

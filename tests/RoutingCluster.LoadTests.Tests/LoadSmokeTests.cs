@@ -59,6 +59,48 @@ public sealed class LoadSmokeTests(LoadHostFactory host, ITestOutputHelper log) 
     }
 
     [Fact]
+    public async Task StepMode_AtLowRates_RunsEveryStep_AndReportsTheHighestSustainableRate_WithTheCostPerLifecycle()
+    {
+        var runId = "step-" + Guid.NewGuid().ToString("N")[..6];
+        string[] args =
+        [
+            "--target", host.BaseAddress.ToString(), "--step-from", "4", "--step-by", "4", "--step-max", "8", "--step-s", "3",
+            "--step-p99-ms", "600000", "--agents", "auto", "--accept-delay-ms", "20", "--talk-s", "0.05", "--wrap-up-s", "0",
+            "--drain-s", "15", "--watch-stats", "on", "--run-id", runId, "--out", _out,
+        ];
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+
+        var exitCode = await Program.RunAsync(args, TextWriter.Synchronized(output), TextWriter.Synchronized(error));
+
+        log.WriteLine(output.ToString());
+        log.WriteLine(error.ToString());
+        var result = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+        var figures = result["RESULT ".Length..].Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        Assert.Equal(["sessions_per_s", "p99_offer_ms", "errors", "lost", "double_assigned"], figures.Keys.Take(5));
+        Assert.Equal("8", figures["max_sustainable_per_s"]);
+        Assert.Equal("2", figures["steps"]);
+        Assert.Equal("max", figures["stopped_by"]);
+        Assert.Equal("0", figures["lost"]);
+        Assert.Equal("0", figures["errors"]);
+        Assert.Equal(figures["created"], figures["completed"]);
+        Assert.Equal(0, exitCode);
+        Assert.Empty(error.ToString());
+
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, $"load-{runId}.json")));
+        var steps = json.RootElement.GetProperty("steps");
+        Assert.Equal(2, steps.GetArrayLength());
+        Assert.All(steps.EnumerateArray(), step =>
+        {
+            Assert.True(step.GetProperty("verdict").GetProperty("passed").GetBoolean());
+            var resources = step.GetProperty("report").GetProperty("resources");
+            Assert.True(resources.GetProperty("lifecycles").GetInt32() > 0);
+            Assert.True(resources.GetProperty("host").GetProperty("grain calls").GetDouble() > 0);
+        });
+        Assert.Contains("## Steps", await File.ReadAllTextAsync(Path.Combine(_out, $"load-{runId}.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SessionIdFor_IsTheIdTheHostGivesToACreateWithThatIdempotencyKey()
     {
         using var http = new RoutingClient(host.BaseAddress);

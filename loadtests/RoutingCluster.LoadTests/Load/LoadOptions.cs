@@ -9,7 +9,32 @@ internal sealed partial record LoadOptions
 {
     public const int MaxDurationSeconds = 600;
 
+    /// <summary>The first of <see cref="Targets"/>: set-up, checks and the live figures go through it.</summary>
     public required Uri Target { get; init; }
+
+    /// <summary>Every host the run drives (<c>--targets</c>): sessions are created on them in turn and agent i signs
+    /// in on target i mod n; the host metrics are read from each.</summary>
+    public required IReadOnlyList<Uri> Targets { get; init; }
+
+    /// <summary>The step mode's settings; null for a run at one rate.</summary>
+    public StepSettings? Step { get; init; }
+
+    /// <summary>The number of agents was sized from the load (<c>--agents auto</c>).</summary>
+    public bool AgentsAuto { get; init; }
+
+    /// <summary>Read every target's <c>/metrics</c> before and after each measured stretch (<c>--host-metrics</c>).</summary>
+    public bool HostMetrics { get; init; } = true;
+
+    /// <summary>Connection string of the hosts' PostgreSQL, to read the rows written (<c>--pg-stats</c>); null: not read.</summary>
+    public string? PgStats { get; init; }
+
+    /// <summary>Seconds to wait before the last database read, so every server process has reported its counters.</summary>
+    public int PgSettleSeconds { get; init; } = 11;
+
+    /// <summary>Poll the live <c>answered</c> figure during the run to measure its staleness (<c>--watch-stats</c>).</summary>
+    public bool WatchStats { get; init; }
+
+    public int WatchEveryMs { get; init; } = 250;
 
     /// <summary>Sessions created per second (mean of the Poisson arrivals).</summary>
     public required double Rate { get; init; }
@@ -77,16 +102,48 @@ internal sealed partial record LoadOptions
 
     private static LoadOptions Parse(CommandLine line)
     {
-        var targetText = line.Text("target", "http://127.0.0.1:5000");
+        var targetText = line.OptionalText("target");
+        var targetsText = line.OptionalText("targets");
+        if (targetText is not null && targetsText is not null)
+        {
+            throw new ArgumentException("Give --target or --targets, not both.");
+        }
+
+        IReadOnlyList<Uri> targets = targetsText is null
+            ? [ParseTarget(targetText ?? "http://127.0.0.1:5000")]
+            : [.. targetsText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseTarget)];
+        if (targets.Count == 0)
+        {
+            throw new ArgumentException("--targets is empty: give one or more URLs separated by commas.");
+        }
+
+        var step = ParseStep(line);
+        var rateGiven = line.OptionalText("rate") is not null;
+        var durationGiven = line.OptionalText("duration-s") is not null;
+        if (step is not null && (rateGiven || durationGiven))
+        {
+            throw new ArgumentException("--step-from sets the rates and durations: leave out --rate and --duration-s (use --step-by or --step-factor, --step-max and --step-s).");
+        }
+
+        var agentsText = line.OptionalText("agents");
+        var agentsAuto = agentsText == "auto";
         var channels = Mixes.ParseChannels(line.Text("channels", "voice:0.5,chat:0.5"), "channels");
         var capacityText = line.OptionalText("capacity");
         var options = new LoadOptions
         {
-            Target = ParseTarget(targetText),
-            Rate = line.Double("rate", 50, 0.01, 100_000),
-            DurationSeconds = line.Int("duration-s", 30, 1, MaxDurationSeconds),
+            Target = targets[0],
+            Targets = targets,
+            Step = step,
+            AgentsAuto = agentsAuto,
+            Rate = step?.FromRate ?? line.Double("rate", 50, 0.01, 100_000),
+            DurationSeconds = step?.StepSeconds ?? line.Int("duration-s", 30, 1, MaxDurationSeconds),
             MaxSessions = line.Int("max-sessions", 100_000, 1, 1_000_000),
-            Agents = line.Int("agents", 50, 1, 20_000),
+            Agents = agentsAuto ? 1 : line.Int("agents", 50, 1, 20_000),
+            HostMetrics = ParseSwitch(line, "host-metrics", true),
+            PgStats = line.OptionalText("pg-stats"),
+            PgSettleSeconds = line.Int("pg-settle-s", 11, 0, 120),
+            WatchStats = ParseSwitch(line, "watch-stats", false),
+            WatchEveryMs = line.Int("watch-every-ms", 250, 50, 10_000),
             Queues = line.Int("queues", 1, 1, 100),
             RunId = ParseRunId(line.OptionalText("run-id")),
             Seed = line.Int("seed", 1, 0, int.MaxValue),
@@ -108,6 +165,14 @@ internal sealed partial record LoadOptions
         };
         line.RejectUnknown();
 
+        if (agentsAuto)
+        {
+            // Enough agents for the highest rate the run offers, three times over (the server holds an agent's slot
+            // longer than accept + talk + wrap-up: the offer's and the calls' round trips too), and 10 more.
+            var highest = step?.Rates() is { Count: > 0 } rates ? rates[^1] : options.Rate;
+            options = options with { Agents = (int)Math.Min(20_000, Math.Ceiling(options.AgentsNeeded(highest) * 3) + 10) };
+        }
+
         foreach (var channel in options.Channels.Values.Where(c => options.Capacity.GetValueOrDefault(c) <= 0))
         {
             throw new ArgumentException($"--capacity gives agents no capacity for {Mixes.WireName(channel)}, which --channels uses: those sessions could never be offered.");
@@ -115,7 +180,7 @@ internal sealed partial record LoadOptions
 
         if (options.WarmupSeconds >= options.DurationSeconds)
         {
-            throw new ArgumentException($"--warmup-s ({options.WarmupSeconds.ToString(CultureInfo.InvariantCulture)}) must be shorter than --duration-s ({options.DurationSeconds}).");
+            throw new ArgumentException($"--warmup-s ({options.WarmupSeconds.ToString(CultureInfo.InvariantCulture)}) must be shorter than {(options.Step is null ? "--duration-s" : "--step-s")} ({options.DurationSeconds}).");
         }
 
         // Every skill needs someone who can serve it (throws with a message when the agents are too few).
@@ -128,11 +193,57 @@ internal sealed partial record LoadOptions
     /// delay + talk + wrap-up) and the capacity per channel (Little's law). Above <see cref="Agents"/> the
     /// sessions wait for agents, and create → offer then measures queueing, not routing.
     /// </summary>
-    public double AgentsNeeded()
+    public double AgentsNeeded() => AgentsNeeded(Rate);
+
+    /// <summary>Agents needed on average at <paramref name="rate"/> sessions per second (see <see cref="AgentsNeeded()"/>).</summary>
+    public double AgentsNeeded(double rate)
     {
         var hold = (AcceptDelayMs / 1000.0) + TalkSeconds + WrapUpSeconds;
-        return Channels.Items.Sum(i => Rate * i.Share * hold / Capacity[i.Value]);
+        return Channels.Items.Sum(i => rate * i.Share * hold / Capacity[i.Value]);
     }
+
+    private static StepSettings? ParseStep(CommandLine line)
+    {
+        var from = line.OptionalText("step-from");
+        var byText = line.OptionalText("step-by");
+        var factorText = line.OptionalText("step-factor");
+        var settings = new StepSettings
+        {
+            FromRate = line.Double("step-from", 50, 0.01, 100_000),
+            By = byText is null ? null : line.Double("step-by", 50, 0.01, 100_000),
+            Factor = factorText is null ? null : line.Double("step-factor", 1.5, 1.01, 10),
+            MaxRate = line.Double("step-max", 2000, 0.01, 100_000),
+            StepSeconds = line.Int("step-s", 20, 1, MaxDurationSeconds),
+            P99LimitMs = line.Double("step-p99-ms", 50, 0.1, 600_000),
+            WarmupSeconds = line.Int("step-warmup-s", 0, 0, MaxDurationSeconds),
+            BudgetSeconds = line.Int("step-budget-s", 1200, 10, 86_400),
+            Retries = line.Int("step-retries", 0, 0, 5),
+        };
+        if (from is null)
+        {
+            return null;
+        }
+
+        if (byText is not null && factorText is not null)
+        {
+            throw new ArgumentException("Give --step-by or --step-factor, not both.");
+        }
+
+        if (settings.MaxRate < settings.FromRate)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--step-max ({settings.MaxRate}) is below --step-from ({settings.FromRate})."));
+        }
+
+        return byText is null && factorText is null ? settings with { By = settings.FromRate } : settings;
+    }
+
+    private static bool ParseSwitch(CommandLine line, string name, bool fallback) => line.OptionalText(name) switch
+    {
+        null => fallback,
+        "on" or "true" or "1" => true,
+        "off" or "false" or "0" => false,
+        var other => throw new ArgumentException($"--{name} must be on or off, not '{other}'."),
+    };
 
     /// <summary>The target must be this machine: 127.0.0.1, ::1 or localhost, over http or https.</summary>
     public static Uri ParseTarget(string text)
@@ -206,10 +317,14 @@ internal sealed partial record LoadOptions
         Options (defaults in brackets):
           --target URL            the host's HTTP address; loopback only (127.0.0.1, ::1, localhost)
                                   [http://127.0.0.1:5000]
+          --targets URL,URL,...   several silos of one cluster instead of --target: sessions are created on
+                                  them in turn, agent i signs in on the (i mod n)-th, set-up, checks and the
+                                  live figures go through the first, host metrics are read from all
           --rate N                sessions created per second, mean of the Poisson arrivals (0.01-100000) [50]
           --duration-s N          seconds of arrivals (1-600) [30]
           --max-sessions N        stop the arrivals after this many sessions (1-1000000) [100000]
-          --agents N              simulated agents, each with a SignalR connection (1-20000) [50]
+          --agents N|auto         simulated agents, each with a SignalR connection (1-20000); auto: three
+                                  times the agents the highest rate needs (see the warning), plus 10 [50]
           --queues N              queues; sessions are spread evenly, every agent serves every queue (1-100) [1]
           --run-id ID             prefix of every queue, agent, customer id and idempotency key of the run, so
                                   repeated runs against one host do not collide [a fresh 8-character id]
@@ -237,7 +352,44 @@ internal sealed partial record LoadOptions
           --warmup-s N            leave sessions scheduled in the first N seconds out of the latency figures
                                   (they are still checked) [0]
           --out DIR               where the reports go [loadtests/results]
+          --host-metrics on|off   read every target's /metrics before and after each measured stretch and
+                                  report grain calls, grain storage writes, HTTP requests, Npgsql commands
+                                  and host CPU, in total and per completed session lifecycle [on]
+          --pg-stats CONN         the hosts' PostgreSQL (Npgsql connection string): read pg_stat_user_tables
+                                  before and after each stretch and report rows written (n_tup_ins +
+                                  n_tup_upd) per table and per lifecycle [not read]
+          --pg-settle-s N         wait this long before the run's last database read: a server process
+                                  reports its counters up to 10 s after it goes idle (0-120) [11]
+          --watch-stats on|off    poll GET /v1/stats?groupBy=queue every --watch-every-ms on the first target
+                                  and report how far the live `answered` of the run's queues lags behind
+                                  the accepts the desktops saw (p50/p99/max seconds) [off]
+          --watch-every-ms N      the poll interval of --watch-stats (50-10000) [250]
           --help                  this text
+
+        Step mode (--step-from): the highest sustainable rate. After one set-up (queues, agents), runs steps of
+        --step-s seconds at rising Poisson rates, each with fresh session ids, drained and checked before the
+        next. A step passes when p99 create -> offer (from scheduled, after --warmup-s of the step) is at most
+        --step-p99-ms, with no error, no broken invariant, no session unfinished after the drain, no missed offer
+        and none refused. The run stops at the first failed step, past --step-max, or once --step-budget-s has
+        passed; the highest sustainable rate is the rate of the last step that passed (0: none did). Leave out
+        --rate and --duration-s; size the agents for --step-max (--agents auto).
+          --step-from N           the first step's rate, sessions per second (0.01-100000)
+          --step-by N             add this to the rate at each step [the first step's rate]
+          --step-factor F         or multiply the rate by F at each step (1.01-10)
+          --step-max N            no step above this rate (0.01-100000) [2000]
+          --step-s N              seconds of arrivals per step (1-600) [20]
+          --step-p99-ms N         the p99 create -> offer limit of a passing step, ms [50]
+          --step-warmup-s N       first run N seconds at --step-from, checked but not judged (0-600) [0]
+          --step-budget-s N       start no step after this many seconds of the run (10-86400) [1200]
+          --step-retries N        run a step that failed on p99 alone again, up to N times, fresh sessions,
+                                  judged by its last attempt (0-5) [0]
+        Reports: load-<run-id>.md/.json with a table of the steps (rate, achieved, p50/p99/max create -> offer,
+        errors, checks, grain calls and DB writes per lifecycle, CPU) and each step's full figures; the RESULT
+        line gives sessions_per_s and p99_offer_ms of the last step that passed (of the first step when none
+        did), the counts (errors, lost, ..., missed_offers) summed over every step, then
+        max_sustainable_per_s=<n> steps=<n> stopped_by=<p99|errors|invariants|unfinished|missed_offers|
+        refused|no_offers|max|budget|cancelled>. Exit code: 1 when an invariant broke in any step, else 0 (a
+        failed step is the answer, not an error); 2 and 4 as above.
 
         offer-latency --target http://127.0.0.1:5000 --sessions 1000 --agents 50 [--queue lat]
                       [--rate 0] [--warmup 0] [--max-seconds 120] [--out results.md]

@@ -100,6 +100,12 @@ internal sealed record LoadReport
     /// <summary>p99 of create → offer received, from the scheduled time (-1 when no offer was measured).</summary>
     public required double P99OfferMs { get; init; }
 
+    /// <summary>What the run cost the hosts, the database and the CPU, per completed lifecycle (arrivals and drain).</summary>
+    public ResourceFigures? Resources { get; init; }
+
+    /// <summary>How far the live <c>answered</c> lagged behind the accepts (<c>--watch-stats</c>).</summary>
+    public StalenessFigures? Staleness { get; init; }
+
     public string ResultLine => string.Create(
         CultureInfo.InvariantCulture,
         $"RESULT sessions_per_s={Rates.Achieved:0.##} p99_offer_ms={P99OfferMs:0.##} errors={Errors} lost={Invariants.Lost} " +
@@ -186,6 +192,27 @@ internal sealed record LoadReport
                 Line($"| {kind} | {count} |");
             }
 
+            Line();
+        }
+
+        if (Resources is { } r)
+        {
+            Line("## Cost per session lifecycle (arrivals and drain)");
+            Line();
+            Line(StepRunReport.ResourceHeader);
+            Line(StepRunReport.ResourceRule);
+            Line(StepRunReport.ResourceRow("run", Rates.Configured, r));
+            Line();
+            StepRunReport.PgTables(Line, r.Pg);
+        }
+
+        if (Staleness is { } st)
+        {
+            Line("## Staleness of the live figures (--watch-stats)");
+            Line();
+            Line(StepRunReport.StalenessHeader);
+            Line(StepRunReport.StalenessRule);
+            Line(StepRunReport.StalenessRow("run", Rates.Configured, st));
             Line();
         }
 

@@ -26,11 +26,10 @@ internal sealed class LoadRun
     private readonly IReadOnlyList<string> _args;
     private readonly TextWriter _out;
     private readonly TextWriter _error;
-    private readonly Observations _observations = new();
+    private readonly AcceptLog _accepts = new();
     private readonly Workload _workload;
-    private readonly ConcurrentBag<PlannedSession> _failedCreates = [];
-    private readonly ConcurrentDictionary<string, PlannedSession> _refused = new(StringComparer.Ordinal);
-    private int _created;
+    private LoadPhase _phase;
+    private RoutingClient[] _clients = [];
 
     private LoadRun(LoadOptions options, IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
@@ -39,7 +38,14 @@ internal sealed class LoadRun
         _out = output;
         _error = error;
         _workload = new Workload(options);
+        _phase = new LoadPhase("set-up", options.Rate, options.DurationSeconds, [], _accepts);
     }
+
+    /// <summary>The observations of the stretch under way (the simulated agents record into it).</summary>
+    private Observations Current => Volatile.Read(ref _phase).Observations;
+
+    /// <summary>The first target's client: set-up, checks and clean-up go through it.</summary>
+    private RoutingClient Http => _clients[0];
 
     /// <summary>
     /// Runs the load command with <paramref name="args"/> (the options only), writing progress, the report's
@@ -73,26 +79,40 @@ internal sealed class LoadRun
     private async Task<int> RunAsync(CancellationToken stopArrivals)
     {
         var startedAt = DateTimeOffset.UtcNow;
-        var plan = _workload.Sessions();
-        using var http = new RoutingClient(_options.Target);
+        var runClock = Stopwatch.StartNew();
+        _clients = [.. _options.Targets.Select(t => new RoutingClient(t))];
         using var endOfRun = new CancellationTokenSource();
         var agents = new List<SimulatedAgent>(_options.Agents);
+        StatsWatcher? watcher = null;
         try
         {
-            await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"Run {_options.RunId}: {_options.Rate}/s for {_options.DurationSeconds} s ({plan.Count} sessions planned) against {_options.Target}, " +
-                $"{_options.Agents} agents, {_options.Queues} queue(s), channels {_options.Channels}, skills {_options.Skills}, elderly share {_options.ElderlyShare}."));
-            var needed = _options.AgentsNeeded();
+            var step = _options.Step;
+            var single = step is null ? new LoadPhase("run", _options.Rate, _options.DurationSeconds, _workload.Sessions(), _accepts) : null;
+            if (single is not null)
+            {
+                Volatile.Write(ref _phase, single);
+            }
+
+            var targets = _options.Targets.Count == 1 ? _options.Target.ToString() : string.Join(", ", _options.Targets);
+            await _out.WriteLineAsync(step is null
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"Run {_options.RunId}: {_options.Rate}/s for {_options.DurationSeconds} s ({single!.Plan.Count} sessions planned) against {targets}, " +
+                    $"{_options.Agents} agents, {_options.Queues} queue(s), channels {_options.Channels}, skills {_options.Skills}, elderly share {_options.ElderlyShare}.")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"Step run {_options.RunId}: {step} (rates {string.Join(", ", step.Rates())}) against {targets}, " +
+                    $"{_options.Agents} agents{(_options.AgentsAuto ? " (auto)" : string.Empty)}, {_options.Queues} queue(s), channels {_options.Channels}, skills {_options.Skills}, elderly share {_options.ElderlyShare}."));
+            var highest = step?.Rates() is { Count: > 0 } rates ? rates[^1] : _options.Rate;
+            var needed = _options.AgentsNeeded(highest);
             if (needed > _options.Agents * 0.9)
             {
                 await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"Warning: the offered load needs about {needed:0} agents on average ({_options.Rate}/s x (accept {_options.AcceptDelayMs} ms + talk {_options.TalkSeconds} s + wrap-up {_options.WrapUpSeconds} s) / capacity), " +
+                    $"Warning: the offered load needs about {needed:0} agents on average ({highest}/s x (accept {_options.AcceptDelayMs} ms + talk {_options.TalkSeconds} s + wrap-up {_options.WrapUpSeconds} s) / capacity), " +
                     $"and there are {_options.Agents}: sessions will wait for agents, and create -> offer will measure that wait."));
             }
 
             try
             {
-                await SetUpAsync(http, agents, endOfRun.Token);
+                await SetUpAsync(agents, endOfRun.Token);
             }
             catch (Exception ex) when (ex is RoutingApiException or HttpRequestException or TimeoutException or HubException or InvalidOperationException or IOException or OperationCanceledException)
             {
@@ -100,22 +120,35 @@ internal sealed class LoadRun
                 return 4;
             }
 
-            var arrival = await RunArrivalsAsync(http, plan, stopArrivals);
-            await DrainAsync();
-            await endOfRun.CancelAsync();
-            foreach (var agent in agents)
+            if (_options.WatchStats)
             {
-                agent.Finished = true;
+                watcher = new StatsWatcher(_options.Target, $"lt-{_options.RunId}-q", TimeSpan.FromMilliseconds(_options.WatchEveryMs));
             }
 
-            var (report, sessions) = await CheckAsync(http, agents, plan, arrival, startedAt);
-            var abandoned = await CleanUpAsync(http, sessions);
-            var final = report with { Counts = report.Counts with { AbandonedAtEnd = abandoned } };
-            await WriteReportAsync(final);
-            return final.ExitCode;
+            if (single is not null)
+            {
+                var measured = await MeasureAsync(single, stopArrivals, startedAt, watcher, settlePg: true);
+                await endOfRun.CancelAsync();
+                foreach (var agent in agents)
+                {
+                    agent.Finished = true;
+                }
+
+                var abandoned = await CleanUpAsync(measured.Sessions);
+                var final = measured.Report with { Counts = measured.Report.Counts with { AbandonedAtEnd = abandoned } };
+                await WriteReportAsync(final);
+                return final.ExitCode;
+            }
+
+            return await RunStepsAsync(step!, agents, stopArrivals, startedAt, runClock, watcher);
         }
         finally
         {
+            if (watcher is not null)
+            {
+                await watcher.DisposeAsync();
+            }
+
             await endOfRun.CancelAsync();
             using var logout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (agent, _) =>
@@ -123,11 +156,165 @@ internal sealed class LoadRun
                 await agent.LogOutAsync(logout.Token);
                 await agent.DisposeAsync();
             });
+            foreach (var client in _clients)
+            {
+                client.Dispose();
+            }
         }
     }
 
-    private async Task SetUpAsync(RoutingClient http, List<SimulatedAgent> agents, CancellationToken endOfRun)
+    /// <summary>What one measured stretch gave: its report (with resources and staleness) and the session views.</summary>
+    private sealed record Measured(LoadReport Report, IReadOnlyList<SessionView> Sessions);
+
+    /// <summary>
+    /// One measured stretch: reads the host counters, the database's and the CPU, runs the arrivals and the drain,
+    /// reads them again, checks every session and agent from the API, and answers the report with what the
+    /// stretch cost per completed lifecycle. With <paramref name="settlePg"/>, the database is read again after
+    /// --pg-settle-s, before the clean-up, so that every server process has reported what it wrote.
+    /// </summary>
+    private async Task<Measured> MeasureAsync(LoadPhase phase, CancellationToken stopArrivals, DateTimeOffset startedAt, StatsWatcher? watcher, bool settlePg)
     {
+        Volatile.Write(ref _phase, phase);
+        var hostBefore = _options.HostMetrics ? await HostMetrics.ScrapeAsync(_options.Targets, CancellationToken.None) : null;
+        var pgBefore = await ReadPgAsync();
+        var cpuBefore = CpuSnapshot.Take();
+        var arrival = await RunArrivalsAsync(phase, stopArrivals);
+        await DrainAsync(phase);
+        var cpuAfter = CpuSnapshot.Take();
+        var hostAfter = _options.HostMetrics ? await HostMetrics.ScrapeAsync(_options.Targets, CancellationToken.None) : null;
+        var pgAfter = await ReadPgAsync();
+        var (report, sessions) = await CheckAsync(phase, arrival, startedAt);
+        if (settlePg && pgAfter is not null && _options.PgSettleSeconds > 0)
+        {
+            await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Waiting {_options.PgSettleSeconds} s for PostgreSQL's counters to settle."));
+            await Task.Delay(TimeSpan.FromSeconds(_options.PgSettleSeconds), CancellationToken.None);
+            pgAfter = await ReadPgAsync();
+        }
+
+        var resources = ResourceFigures.Between(cpuBefore, cpuAfter, report.Counts.Completed, hostBefore, hostAfter, pgBefore, pgAfter);
+        var staleness = watcher is null ? null : Staleness.Summarize(watcher.Samples(), _accepts.Sorted(), cpuBefore.Timestamp, cpuAfter.Timestamp);
+        return new Measured(report with { Resources = resources, Staleness = staleness }, sessions);
+    }
+
+    private async Task<PgSnapshot?> ReadPgAsync()
+    {
+        if (_options.PgStats is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            return await PgSnapshot.ReadAsync(_options.PgStats, timeout.Token);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or OperationCanceledException or ArgumentException)
+        {
+            await _error.WriteLineAsync($"--pg-stats: could not read pg_stat_user_tables: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The step mode (see <see cref="LoadOptions.Usage"/>): the steps one after the other, each drained
+    /// and checked before the next, until one fails, the rates pass --step-max or the budget is spent.</summary>
+    private async Task<int> RunStepsAsync(StepSettings step, List<SimulatedAgent> agents, CancellationToken stopArrivals, DateTimeOffset startedAt, Stopwatch runClock, StatsWatcher? watcher)
+    {
+        StepResult? warmup = null;
+        if (step.WarmupSeconds > 0)
+        {
+            var phase = new LoadPhase("warm-up", step.FromRate, step.WarmupSeconds, _workload.Sessions(step.FromRate, step.WarmupSeconds, _options.Seed, "w-"), _accepts);
+            await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Warm-up: {step.FromRate}/s for {step.WarmupSeconds} s ({phase.Plan.Count} sessions), not judged."));
+            var measured = await MeasureAsync(phase, stopArrivals, startedAt, watcher, settlePg: false);
+            await CleanUpAsync(measured.Sessions);
+            warmup = StepResult.From(0, measured.Report, null, step.P99LimitMs);
+            await _out.WriteLineAsync("  " + warmup.Describe());
+        }
+
+        var pgRunStart = await ReadPgAsync();
+        var rates = step.Rates();
+        var steps = new List<StepResult>();
+        var retried = new List<StepResult>();
+        string stoppedBy;
+        for (var k = 0; ; k++)
+        {
+            var stop = StepJudge.StopBefore([.. steps.Select(s => (s.Rate, s.Verdict!))], k < rates.Count ? rates[k] : null, runClock.Elapsed, step.BudgetSeconds, stopArrivals.IsCancellationRequested);
+            if (stop is not null)
+            {
+                stoppedBy = stop;
+                break;
+            }
+
+            var rate = rates[k];
+            for (var attempt = 1; ; attempt++)
+            {
+                var tag = attempt == 1 ? $"s{k + 1}-" : $"s{k + 1}r{attempt}-";
+                var phase = new LoadPhase($"step {k + 1}", rate, step.StepSeconds, _workload.Sessions(rate, step.StepSeconds, unchecked(_options.Seed + k + 1 + (1000 * (attempt - 1))), tag), _accepts);
+                await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"Step {k + 1}{(attempt > 1 ? $" (attempt {attempt})" : string.Empty)}: {rate}/s for {step.StepSeconds} s ({phase.Plan.Count} sessions planned)."));
+                var measured = await MeasureAsync(phase, stopArrivals, startedAt, watcher, settlePg: false);
+                await CleanUpAsync(measured.Sessions);
+                var verdict = StepJudge.Judge(StepResult.Figures(measured.Report), step.P99LimitMs);
+                var result = StepResult.From(k + 1, measured.Report, verdict, step.P99LimitMs) with { Attempt = attempt };
+                await _out.WriteLineAsync("  " + result.Describe());
+                if (StepJudge.Retry(verdict, attempt, step.Retries) && !stopArrivals.IsCancellationRequested && runClock.Elapsed.TotalSeconds < step.BudgetSeconds)
+                {
+                    retried.Add(result);
+                    continue;
+                }
+
+                steps.Add(result);
+                break;
+            }
+        }
+
+        PgWrites? pgRun = null;
+        if (pgRunStart is not null && steps.Count > 0)
+        {
+            if (_options.PgSettleSeconds > 0)
+            {
+                await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Waiting {_options.PgSettleSeconds} s for PostgreSQL's counters to settle."));
+                await Task.Delay(TimeSpan.FromSeconds(_options.PgSettleSeconds), CancellationToken.None);
+            }
+
+            if (await ReadPgAsync() is { } pgRunEnd)
+            {
+                pgRun = PgSnapshot.Delta(pgRunStart, pgRunEnd, steps.Concat(retried).Sum(s => s.Completed));
+            }
+        }
+
+        var report = new StepRunReport
+        {
+            RunId = _options.RunId,
+            StartedAt = startedAt,
+            CommandLine = "dotnet run -c Release --project loadtests/RoutingCluster.LoadTests -- " + string.Join(" ", _args),
+            Machine = MachineText(),
+            Settings = Settings(null),
+            Step = step,
+            Warmup = warmup,
+            Steps = steps,
+            Retried = retried,
+            StoppedBy = stoppedBy,
+            PgWholeRun = pgRun,
+            WallSeconds = Math.Round(runClock.Elapsed.TotalSeconds, 1),
+        };
+        Directory.CreateDirectory(_options.OutDirectory);
+        var markdown = Path.Combine(_options.OutDirectory, $"load-{_options.RunId}.md");
+        var json = Path.Combine(_options.OutDirectory, $"load-{_options.RunId}.json");
+        await File.WriteAllTextAsync(markdown, report.ToMarkdown(), CancellationToken.None);
+        await File.WriteAllTextAsync(json, report.ToJson(), CancellationToken.None);
+        await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"Highest sustainable rate: {report.MaxSustainablePerSecond}/s (stopped by {stoppedBy} after {steps.Count} steps, {report.WallSeconds} s)."));
+        await _out.WriteLineAsync($"Report: {markdown} and {json}");
+        await _out.WriteLineAsync(report.ResultLine);
+        return report.ExitCode;
+    }
+
+    private static string MachineText() => string.Create(CultureInfo.InvariantCulture,
+        $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+
+    private async Task SetUpAsync(List<SimulatedAgent> agents, CancellationToken endOfRun)
+    {
+        var http = Http;
         var setup = Stopwatch.StartNew();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         for (var k = 0; k < _workload.QueueIds.Count; k++)
@@ -149,7 +336,8 @@ internal sealed class LoadRun
                 new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism, CancellationToken = timeout.Token },
                 async (agent, ct) =>
                 {
-                    var simulated = new SimulatedAgent(agent.Id, _options, _observations, unchecked((_options.Seed * 31) + agent.Index), endOfRun);
+                    var target = _options.Targets[agent.Index % _options.Targets.Count];
+                    var simulated = new SimulatedAgent(agent.Id, target, _options, () => Current, unchecked((_options.Seed * 31) + agent.Index), endOfRun);
                     signedIn.Add(simulated);
                     await simulated.StartAsync(ct);
                 });
@@ -164,12 +352,13 @@ internal sealed class LoadRun
     }
 
     /// <summary>Creates each planned session at its time from the start, without waiting for earlier ones.</summary>
-    private async Task<double> RunArrivalsAsync(RoutingClient http, IReadOnlyList<PlannedSession> plan, CancellationToken stopArrivals)
+    private async Task<double> RunArrivalsAsync(LoadPhase phase, CancellationToken stopArrivals)
     {
+        var plan = phase.Plan;
         var creates = new List<Task>(plan.Count);
         var start = Stopwatch.GetTimestamp();
         using var progress = new CancellationTokenSource();
-        var reporter = ReportProgressAsync(start, progress.Token);
+        var reporter = ReportProgressAsync(phase, start, progress.Token);
         try
         {
             foreach (var session in plan)
@@ -193,16 +382,17 @@ internal sealed class LoadRun
                     break;
                 }
 
-                creates.Add(Task.Run(() => CreateAsync(http, session, due), CancellationToken.None));
+                var http = _clients[session.Index % _clients.Length];
+                creates.Add(Task.Run(() => CreateAsync(phase, http, session, due), CancellationToken.None));
             }
 
             // The arrival phase lasts the whole duration (a Poisson draw leaves a gap after the last arrival),
             // unless --max-sessions or a stop ended it early.
             var stoppedEarly = stopArrivals.IsCancellationRequested || creates.Count < plan.Count || plan.Count >= _options.MaxSessions;
-            var arrivalSeconds = stoppedEarly ? Stopwatch.GetElapsedTime(start).TotalSeconds : _options.DurationSeconds;
+            var arrivalSeconds = stoppedEarly ? Stopwatch.GetElapsedTime(start).TotalSeconds : phase.DurationSeconds;
             if (!stoppedEarly)
             {
-                var rest = TimeSpan.FromSeconds(_options.DurationSeconds) - Stopwatch.GetElapsedTime(start);
+                var rest = TimeSpan.FromSeconds(phase.DurationSeconds) - Stopwatch.GetElapsedTime(start);
                 if (rest > TimeSpan.Zero)
                 {
                     await Task.Delay(rest, CancellationToken.None);
@@ -219,47 +409,49 @@ internal sealed class LoadRun
         }
     }
 
-    private async Task CreateAsync(RoutingClient http, PlannedSession session, long scheduled)
+    private static async Task CreateAsync(LoadPhase phase, RoutingClient http, PlannedSession session, long scheduled)
     {
+        var observations = phase.Observations;
         var sent = Stopwatch.GetTimestamp();
         try
         {
             var created = await http.CreateSessionAsync(session.Request, session.IdempotencyKey);
-            _observations.Latency.Record("POST /v1/sessions", Stopwatch.GetTimestamp() - sent);
-            _observations.Track(created.Session.Id).Created(session, scheduled, sent, acknowledged: true);
-            Interlocked.Increment(ref _created);
+            observations.Latency.Record("POST /v1/sessions", Stopwatch.GetTimestamp() - sent);
+            observations.Track(created.Session.Id).Created(session, scheduled, sent, acknowledged: true);
+            phase.CountCreated();
         }
         catch (RoutingApiException ex)
         {
-            _observations.Latency.Record("POST /v1/sessions", Stopwatch.GetTimestamp() - sent);
+            observations.Latency.Record("POST /v1/sessions", Stopwatch.GetTimestamp() - sent);
             if (ex.IsQueueFull)
             {
                 // Refused: the session exists (state refused) and is checked like the others.
-                _refused[SessionIdFor(session.IdempotencyKey)] = session;
-                _observations.Track(SessionIdFor(session.IdempotencyKey)).Created(session, scheduled, sent, acknowledged: false);
+                phase.Refused[SessionIdFor(session.IdempotencyKey)] = session;
+                observations.Track(SessionIdFor(session.IdempotencyKey)).Created(session, scheduled, sent, acknowledged: false);
                 return;
             }
 
-            _observations.Errors.Add($"POST /v1/sessions {(int)ex.StatusCode}");
-            _failedCreates.Add(session);
+            observations.Errors.Add($"POST /v1/sessions {(int)ex.StatusCode}");
+            phase.FailedCreates.Add(session);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException)
         {
-            _observations.Errors.Add($"POST /v1/sessions {ex.GetType().Name}");
-            _failedCreates.Add(session);
+            observations.Errors.Add($"POST /v1/sessions {ex.GetType().Name}");
+            phase.FailedCreates.Add(session);
         }
     }
 
-    private async Task ReportProgressAsync(long start, CancellationToken cancellationToken)
+    private async Task ReportProgressAsync(LoadPhase phase, long start, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(ProgressEvery);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                var offered = _observations.Sessions.Values.Count(t => t.FirstOfferTimestamp != 0);
+                var observations = phase.Observations;
+                var offered = observations.Sessions.Values.Count(t => t.FirstOfferTimestamp != 0);
                 await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  t={Stopwatch.GetElapsedTime(start).TotalSeconds:0}s created={Volatile.Read(ref _created)} offered={offered} errors={_observations.Errors.Total} missed_offers={_observations.MissedOffers}"));
+                    $"  t={Stopwatch.GetElapsedTime(start).TotalSeconds:0}s created={phase.Created} offered={offered} errors={observations.Errors.Total} missed_offers={observations.MissedOffers}"));
             }
         }
         catch (OperationCanceledException)
@@ -270,15 +462,16 @@ internal sealed class LoadRun
 
     /// <summary>Waits, at most --drain-s, until every created session has been ended by its agent and no agent is
     /// busy; then for the server's wrap-up timers.</summary>
-    private async Task DrainAsync()
+    private async Task DrainAsync(LoadPhase phase)
     {
+        var observations = phase.Observations;
         var drain = Stopwatch.StartNew();
         var limit = TimeSpan.FromSeconds(_options.DrainSeconds);
         var open = 0;
         while (true)
         {
-            open = _observations.Sessions.Values.Count(t => t.Acknowledged && t.Ended == 0);
-            if ((open == 0 && _observations.BusyAgents == 0) || drain.Elapsed >= limit)
+            open = observations.Sessions.Values.Count(t => t.Acknowledged && t.Ended == 0);
+            if ((open == 0 && observations.BusyAgents == 0) || drain.Elapsed >= limit)
             {
                 break;
             }
@@ -300,27 +493,31 @@ internal sealed class LoadRun
     /// Reads every session and agent of the run back from the API and checks the invariants against them and
     /// against what the desktops saw; builds the report. Answers it with the session views (for the clean-up).
     /// </summary>
-    private async Task<(LoadReport Report, IReadOnlyList<SessionView> Sessions)> CheckAsync(RoutingClient http, IReadOnlyList<SimulatedAgent> agents, IReadOnlyList<PlannedSession> plan, double arrivalSeconds, DateTimeOffset startedAt)
+    private async Task<(LoadReport Report, IReadOnlyList<SessionView> Sessions)> CheckAsync(LoadPhase phase, double arrivalSeconds, DateTimeOffset startedAt)
     {
+        var http = Http;
+        var plan = phase.Plan;
+        var observations = phase.Observations;
+        var options = _options with { Rate = phase.Rate, DurationSeconds = phase.DurationSeconds };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(120, plan.Count / 50)));
         var ct = timeout.Token;
         var examples = new List<string>();
 
         // Sessions whose create got no answer may exist all the same (the request reached the server).
-        var failed = _failedCreates.ToList();
+        var failed = phase.FailedCreates.ToList();
         var found = 0;
         foreach (var session in failed)
         {
             var id = SessionIdFor(session.IdempotencyKey);
             if (await GetSessionOrNullAsync(http, id, ct) is not null)
             {
-                _observations.Track(id).Created(session, 0, 0, acknowledged: false);
+                observations.Track(id).Created(session, 0, 0, acknowledged: false);
                 found++;
             }
         }
 
-        var ours = _observations.Sessions.Values.Where(t => t.Plan is not null).ToList();
-        var foreignOffers = _observations.Sessions.Values.Count(t => t.Plan is null);
+        var ours = observations.Sessions.Values.Where(t => t.Plan is not null).ToList();
+        var foreignOffers = observations.Sessions.Values.Count(t => t.Plan is null);
 
         // Read every session; give those still moving (a wrap-up timer about to fire) a few seconds more.
         var views = new ConcurrentDictionary<string, SessionView?>(StringComparer.Ordinal);
@@ -334,7 +531,7 @@ internal sealed class LoadRun
 
         // Every agent of the run as it is now (and any other agent a session names).
         var agentViews = new ConcurrentDictionary<string, AgentView?>(StringComparer.Ordinal);
-        var agentIds = agents.Select(a => a.AgentId)
+        var agentIds = _workload.Agents().Select(a => a.Id)
             .Concat(views.Values.Where(v => v?.AgentId is not null && !v.State.IsTerminal()).Select(v => v!.AgentId!))
             .Distinct(StringComparer.Ordinal)
             .ToList();
@@ -344,7 +541,7 @@ internal sealed class LoadRun
             agentViews[agentId] = view;
             if (view is not null)
             {
-                _observations.CheckAgentView(view);
+                observations.CheckAgentView(view);
             }
         });
 
@@ -405,61 +602,61 @@ internal sealed class LoadRun
             }
         }
 
-        foreach (var track in ours.Where(t => t.Acknowledged && t.FirstOfferTimestamp != 0 && t.Plan!.AtSeconds >= _options.WarmupSeconds))
+        foreach (var track in ours.Where(t => t.Acknowledged && t.FirstOfferTimestamp != 0 && t.Plan!.AtSeconds >= options.WarmupSeconds))
         {
-            _observations.Latency.Record(OfferFromScheduled, track.FirstOfferTimestamp - track.ScheduledTimestamp);
-            _observations.Latency.Record(OfferFromSend, track.FirstOfferTimestamp - track.SentTimestamp);
+            observations.Latency.Record(OfferFromScheduled, track.FirstOfferTimestamp - track.ScheduledTimestamp);
+            observations.Latency.Record(OfferFromSend, track.FirstOfferTimestamp - track.SentTimestamp);
         }
 
         // The same latency over the run, in ten windows by scheduled time (warm-up included): shows a cold start or
         // a backlog building up, which one set of percentiles hides.
-        var window = Math.Max(1, (int)Math.Ceiling(_options.DurationSeconds / 10.0));
+        var window = Math.Max(1, (int)Math.Ceiling(options.DurationSeconds / 10.0));
         var byWindow = new LatencyBook();
-        var windowNames = Enumerable.Range(0, (_options.DurationSeconds + window - 1) / window)
-            .Select(w => string.Create(CultureInfo.InvariantCulture, $"{w * window}-{Math.Min((w + 1) * window, _options.DurationSeconds)} s"))
+        var windowNames = Enumerable.Range(0, (options.DurationSeconds + window - 1) / window)
+            .Select(w => string.Create(CultureInfo.InvariantCulture, $"{w * window}-{Math.Min((w + 1) * window, options.DurationSeconds)} s"))
             .ToArray();
         foreach (var track in ours.Where(t => t.Acknowledged && t.FirstOfferTimestamp != 0))
         {
             byWindow.Record(windowNames[Math.Min((int)(track.Plan!.AtSeconds / window), windowNames.Length - 1)], track.FirstOfferTimestamp - track.ScheduledTimestamp);
         }
 
-        var p99 = _observations.Latency.Summary(OfferFromScheduled) is { Count: > 0 } s99 ? s99.P99Ms : -1;
-        var invariantExamples = examples.Concat(_observations.Examples).Take(20).ToList();
+        var p99 = observations.Latency.Summary(OfferFromScheduled) is { Count: > 0 } s99 ? s99.P99Ms : -1;
+        var invariantExamples = examples.Concat(observations.Examples).Take(20).ToList();
         var report = new LoadReport
         {
             RunId = _options.RunId,
             StartedAt = startedAt,
             CommandLine = "dotnet run -c Release --project loadtests/RoutingCluster.LoadTests -- " + string.Join(" ", _args),
-            Machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}"),
-            Settings = Settings(),
+            Machine = MachineText(),
+            Settings = Settings(phase),
             Rates = new RateFigures(
-                _options.Rate,
-                Math.Round(plan.Count / (double)_options.DurationSeconds, 3),
-                Math.Round(_created / Math.Max(arrivalSeconds, 0.001), 3),
+                phase.Rate,
+                Math.Round(plan.Count / (double)options.DurationSeconds, 3),
+                Math.Round(phase.Created / Math.Max(arrivalSeconds, 0.001), 3),
                 Math.Round(arrivalSeconds, 3)),
             Counts = new CountFigures
             {
                 Planned = plan.Count,
-                Created = _created,
-                Refused = _refused.Count,
+                Created = phase.Created,
+                Refused = phase.Refused.Count,
                 CreateFailed = failed.Count,
                 FoundAfterFailedCreate = found,
                 Offered = ours.Count(t => t.FirstOfferTimestamp != 0),
                 Completed = completed,
                 Unfinished = unfinished,
-                MissedOffers = _observations.MissedOffers,
+                MissedOffers = observations.MissedOffers,
                 ForeignOffers = foreignOffers,
-                AgentViewsChecked = _observations.AgentViewsChecked,
+                AgentViewsChecked = observations.AgentViewsChecked,
             },
-            Latencies = _observations.Latency.Summaries(OfferFromScheduled, OfferFromSend, "accept -> connected", "POST /v1/sessions"),
+            Latencies = observations.Latency.Summaries(OfferFromScheduled, OfferFromSend, "accept -> connected", "POST /v1/sessions"),
             OfferByWindow = byWindow.Summaries(windowNames),
-            Errors = _observations.Errors.Total,
-            ErrorsByKind = _observations.Errors.ByKind(),
+            Errors = observations.Errors.Total,
+            ErrorsByKind = observations.Errors.ByKind(),
             Invariants = new InvariantFigures
             {
                 Lost = lost,
                 DoubleAssigned = doubleAssigned,
-                OverCapacity = _observations.AgentsOverCapacity.Count,
+                OverCapacity = observations.AgentsOverCapacity.Count,
                 EndedTwice = endedTwice,
                 Examples = invariantExamples,
             },
@@ -487,29 +684,30 @@ internal sealed class LoadRun
         try
         {
             var view = await http.GetSessionAsync(sessionId, ct);
-            _observations.Latency.Record("GET /v1/sessions/{id}", Stopwatch.GetTimestamp() - start);
+            Current.Latency.Record("GET /v1/sessions/{id}", Stopwatch.GetTimestamp() - start);
             return view;
         }
         catch (RoutingApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
-            _observations.Latency.Record("GET /v1/sessions/{id}", Stopwatch.GetTimestamp() - start);
+            Current.Latency.Record("GET /v1/sessions/{id}", Stopwatch.GetTimestamp() - start);
             return null;
         }
         catch (RoutingApiException ex)
         {
-            _observations.Errors.Add($"GET /v1/sessions/{{id}} {(int)ex.StatusCode}");
+            Current.Errors.Add($"GET /v1/sessions/{{id}} {(int)ex.StatusCode}");
             throw;
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException)
         {
-            _observations.Errors.Add($"GET /v1/sessions/{{id}} {ex.GetType().Name}");
+            Current.Errors.Add($"GET /v1/sessions/{{id}} {ex.GetType().Name}");
             throw;
         }
     }
 
     /// <summary>Abandons what is still queued or offered, so the host is left without the run's waiting sessions.</summary>
-    private async Task<int> CleanUpAsync(RoutingClient http, IReadOnlyList<SessionView> sessions)
+    private async Task<int> CleanUpAsync(IReadOnlyList<SessionView> sessions)
     {
+        var http = Http;
         var abandoned = 0;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await Parallel.ForEachAsync(
@@ -559,14 +757,14 @@ internal sealed class LoadRun
         await _out.WriteLineAsync(report.ResultLine);
     }
 
-    private Dictionary<string, string> Settings()
+    private Dictionary<string, string> Settings(LoadPhase? phase)
     {
         string F(double v) => v.ToString(CultureInfo.InvariantCulture);
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["target"] = _options.Target.ToString(),
-            ["rate"] = F(_options.Rate),
-            ["duration-s"] = F(_options.DurationSeconds),
+            ["target"] = string.Join(",", _options.Targets),
+            ["rate"] = phase is null ? "(steps)" : F(phase.Rate),
+            ["duration-s"] = F(phase?.DurationSeconds ?? _options.DurationSeconds),
             ["max-sessions"] = F(_options.MaxSessions),
             ["agents"] = F(_options.Agents),
             ["queues"] = F(_options.Queues),
@@ -586,8 +784,19 @@ internal sealed class LoadRun
             ["offer-timeout-s"] = F(_options.OfferTimeoutSeconds),
             ["drain-s"] = F(_options.DrainSeconds),
             ["warmup-s"] = F(_options.WarmupSeconds),
-            ["agents needed on average (estimate)"] = _options.AgentsNeeded().ToString("0.0", CultureInfo.InvariantCulture),
+            ["agents needed on average (estimate)"] = _options.AgentsNeeded(phase?.Rate ?? _options.Step?.Rates().LastOrDefault() ?? _options.Rate).ToString("0.0", CultureInfo.InvariantCulture),
+            ["host-metrics"] = _options.HostMetrics ? "on" : "off",
+            ["pg-stats"] = _options.PgStats is null ? "off" : "on",
+            ["watch-stats"] = _options.WatchStats ? F(_options.WatchEveryMs) + " ms" : "off",
         };
+        if (_options.Step is { } step)
+        {
+            settings["step"] = step.ToString();
+            settings["step-warmup-s"] = F(step.WarmupSeconds);
+            settings["step-budget-s"] = F(step.BudgetSeconds);
+        }
+
+        return settings;
     }
 
     private async Task<T> TimedHttp<T>(string route, Func<Task<T>> call)
@@ -596,18 +805,18 @@ internal sealed class LoadRun
         try
         {
             var result = await call();
-            _observations.Latency.Record(route, Stopwatch.GetTimestamp() - start);
+            Current.Latency.Record(route, Stopwatch.GetTimestamp() - start);
             return result;
         }
         catch (RoutingApiException ex)
         {
-            _observations.Latency.Record(route, Stopwatch.GetTimestamp() - start);
-            _observations.Errors.Add($"{route} {(int)ex.StatusCode}");
+            Current.Latency.Record(route, Stopwatch.GetTimestamp() - start);
+            Current.Errors.Add($"{route} {(int)ex.StatusCode}");
             throw;
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException)
         {
-            _observations.Errors.Add($"{route} {ex.GetType().Name}");
+            Current.Errors.Add($"{route} {ex.GetType().Name}");
             throw;
         }
     }

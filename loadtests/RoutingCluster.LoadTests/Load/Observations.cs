@@ -89,8 +89,13 @@ internal sealed class SessionTrack(string sessionId)
 }
 
 /// <summary>What the gateway side and the simulated agents of one run record, from any thread.</summary>
-internal sealed class Observations
+internal sealed class Observations(AcceptLog accepts)
 {
+    public Observations()
+        : this(new AcceptLog())
+    {
+    }
+
     private const int MaxExamples = 20;
 
     private readonly ConcurrentQueue<string> _examples = new();
@@ -102,6 +107,9 @@ internal sealed class Observations
     public ConcurrentDictionary<string, SessionTrack> Sessions { get; } = new(StringComparer.Ordinal);
 
     public LatencyBook Latency { get; } = new();
+
+    /// <summary>When the desktops' accepts were answered ok (shared by every step of a run).</summary>
+    public AcceptLog Accepts => accepts;
 
     public ErrorBook Errors { get; } = new();
 

@@ -18,20 +18,26 @@ internal sealed class SimulatedAgent : IAsyncDisposable
     private static readonly TimeSpan ExpiryTolerance = TimeSpan.FromMilliseconds(500);
 
     private readonly AgentDesktopClient _desktop;
-    private readonly Observations _observations;
+    private readonly Func<Observations> _observations;
     private readonly LoadOptions _options;
     private readonly Random _random;
     private readonly Lock _randomLock = new();
     private readonly CancellationToken _stop;
 
-    public SimulatedAgent(string agentId, LoadOptions options, Observations observations, int seed, CancellationToken stop)
+    /// <param name="agentId">The agent's id.</param>
+    /// <param name="target">The host whose agent hub this desktop connects to.</param>
+    /// <param name="options">The run's options (accept delay, talk time).</param>
+    /// <param name="observations">Where to record, read at each event: the step mode gives each step its own.</param>
+    /// <param name="seed">Seed of the talk times.</param>
+    /// <param name="stop">End of the run: talks and accepts under way are abandoned.</param>
+    public SimulatedAgent(string agentId, Uri target, LoadOptions options, Func<Observations> observations, int seed, CancellationToken stop)
     {
         AgentId = agentId;
         _options = options;
         _observations = observations;
         _random = new Random(seed);
         _stop = stop;
-        _desktop = new AgentDesktopClient(options.Target);
+        _desktop = new AgentDesktopClient(target);
         _desktop.OfferReceived += OnOfferAsync;
         _desktop.OfferExpired += OnOfferExpiredAsync;
         _desktop.OfferWithdrawn += (_, view) => CheckView(view);
@@ -39,7 +45,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         _desktop.Reconnected += CheckView;
         _desktop.Reconnecting += _ =>
         {
-            _observations.Errors.Add("hub connection lost (reconnecting)");
+            _observations().Errors.Add("hub connection lost (reconnecting)");
             return Task.CompletedTask;
         };
     }
@@ -53,7 +59,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var view = await Timed("hub SignIn", () => _desktop.SignInAsync(AgentId, cancellationToken));
-        _observations.CheckAgentView(view);
+        _observations().CheckAgentView(view);
         var ready = await Timed("hub SetState", () => _desktop.SetStateAsync(AgentState.Ready, cancellationToken: cancellationToken));
         if (!ready.Ok)
         {
@@ -83,21 +89,22 @@ internal sealed class SimulatedAgent : IAsyncDisposable
     private Task OnOfferAsync(OfferNotice offer, AgentView view)
     {
         var received = Stopwatch.GetTimestamp();
-        _observations.CheckAgentView(view);
+        var observations = _observations();
+        observations.CheckAgentView(view);
         if (Finished)
         {
             return Task.CompletedTask;
         }
 
-        var observed = _observations.Track(offer.SessionId).OfferReceived(AgentId, offer, received);
+        var observed = observations.Track(offer.SessionId).OfferReceived(AgentId, offer, received);
 
         // Beside the event loop: an agent with a chat capacity of 3 talks on three sessions at once.
-        _observations.AgentBusy();
-        _ = Task.Run(() => AnswerAsync(observed), CancellationToken.None);
+        observations.AgentBusy();
+        _ = Task.Run(() => AnswerAsync(observed, observations), CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    private async Task AnswerAsync(ObservedOffer offer)
+    private async Task AnswerAsync(ObservedOffer offer, Observations observations)
     {
         var sessionId = offer.Notice.SessionId;
         try
@@ -106,7 +113,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
             var acceptStart = Stopwatch.GetTimestamp();
             var accepted = await _desktop.AcceptAsync(sessionId, _stop);
             var acceptTicks = Stopwatch.GetTimestamp() - acceptStart;
-            _observations.Latency.Record("hub Accept", acceptTicks);
+            observations.Latency.Record("hub Accept", acceptTicks);
             if (!accepted.Ok)
             {
                 if (accepted.Status == 409 && DateTimeOffset.UtcNow >= offer.Notice.ExpiresAt - ExpiryTolerance)
@@ -114,21 +121,22 @@ internal sealed class SimulatedAgent : IAsyncDisposable
                     return; // the offer expired first: counted as a missed offer (OfferExpired)
                 }
 
-                _observations.Errors.Add($"hub Accept {accepted.Status}");
+                observations.Errors.Add($"hub Accept {accepted.Status}");
                 return;
             }
 
             offer.Accepted = true;
-            _observations.Latency.Record("accept -> connected", acceptTicks);
+            observations.Accepts.Add(acceptStart + acceptTicks);
+            observations.Latency.Record("accept -> connected", acceptTicks);
             await Task.Delay(TalkTime(), _stop);
-            var ended = await Timed("hub End", () => _desktop.EndAsync(sessionId, _stop));
+            var ended = await Timed(observations, "hub End", () => _desktop.EndAsync(sessionId, _stop));
             if (ended.Ok)
             {
-                _observations.Track(sessionId).EndedByAgent();
+                observations.Track(sessionId).EndedByAgent();
             }
             else
             {
-                _observations.Errors.Add($"hub End {ended.Status}");
+                observations.Errors.Add($"hub End {ended.Status}");
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -137,31 +145,32 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         }
         catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException or OperationCanceledException)
         {
-            _observations.Errors.Add($"hub {ex.GetType().Name}");
+            observations.Errors.Add($"hub {ex.GetType().Name}");
         }
         finally
         {
-            _observations.AgentFree();
+            observations.AgentFree();
         }
     }
 
     private async Task OnOfferExpiredAsync(string sessionId, AgentView view)
     {
-        _observations.CheckAgentView(view);
+        var observations = _observations();
+        observations.CheckAgentView(view);
         if (Finished)
         {
             return;
         }
 
-        _observations.MissedOffer();
+        observations.MissedOffer();
 
         // A missed offer leaves the agent not-ready (missed-offer); the agent at the desktop goes ready again.
         try
         {
-            var ready = await Timed("hub SetState", () => _desktop.SetStateAsync(AgentState.Ready, cancellationToken: _stop));
+            var ready = await Timed(observations, "hub SetState", () => _desktop.SetStateAsync(AgentState.Ready, cancellationToken: _stop));
             if (!ready.Ok)
             {
-                _observations.Errors.Add($"hub SetState {ready.Status}");
+                observations.Errors.Add($"hub SetState {ready.Status}");
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -169,13 +178,13 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         }
         catch (Exception ex) when (ex is HubException or InvalidOperationException or IOException)
         {
-            _observations.Errors.Add($"hub {ex.GetType().Name}");
+            observations.Errors.Add($"hub {ex.GetType().Name}");
         }
     }
 
     private Task CheckView(AgentView view)
     {
-        _observations.CheckAgentView(view);
+        _observations().CheckAgentView(view);
         return Task.CompletedTask;
     }
 
@@ -192,11 +201,13 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         }
     }
 
-    private async Task<T> Timed<T>(string name, Func<Task<T>> call)
+    private Task<T> Timed<T>(string name, Func<Task<T>> call) => Timed(_observations(), name, call);
+
+    private static async Task<T> Timed<T>(Observations observations, string name, Func<Task<T>> call)
     {
         var start = Stopwatch.GetTimestamp();
         var result = await call();
-        _observations.Latency.Record(name, Stopwatch.GetTimestamp() - start);
+        observations.Latency.Record(name, Stopwatch.GetTimestamp() - start);
         return result;
     }
 }

@@ -61,12 +61,19 @@ internal sealed class Workload(LoadOptions options)
     }
 
     /// <summary>The planned sessions: Poisson arrivals over the run, each with its channel, skill and customer.</summary>
-    public IReadOnlyList<PlannedSession> Sessions()
+    public IReadOnlyList<PlannedSession> Sessions() => Sessions(options.Rate, options.DurationSeconds, options.Seed, string.Empty);
+
+    /// <summary>
+    /// The planned sessions of one stretch of a run (a step of the step mode): Poisson arrivals at
+    /// <paramref name="rate"/> for <paramref name="durationSeconds"/>, drawn from <paramref name="seed"/>; ids and
+    /// idempotency keys carry <paramref name="tag"/> after the run id, so the stretches of one run do not collide.
+    /// </summary>
+    public IReadOnlyList<PlannedSession> Sessions(double rate, int durationSeconds, int seed, string tag)
     {
-        var offsets = ArrivalSchedule.Offsets(options.Rate, options.DurationSeconds, options.MaxSessions, options.Seed);
+        var offsets = ArrivalSchedule.Offsets(rate, durationSeconds, options.MaxSessions, seed);
 
         // A second stream for the mix, so changing the mix does not change the arrival times.
-        var random = new Random(unchecked((options.Seed * 7919) + 17));
+        var random = new Random(unchecked((seed * 7919) + 17));
         var plan = new List<PlannedSession>(offsets.Length);
         for (var i = 0; i < offsets.Length; i++)
         {
@@ -78,14 +85,14 @@ internal sealed class Workload(LoadOptions options)
                 Channel = options.Channels.Pick(random.NextDouble()),
                 Customer = new Customer
                 {
-                    Id = $"c-{options.RunId}-{i}",
+                    Id = $"c-{options.RunId}-{tag}{i}",
                     Age = elderly ? options.ElderlyAge : random.Next(18, 65),
                     Segments = segments.Count == 0 ? null : segments,
                 },
                 Skills = new Dictionary<string, int>(StringComparer.Ordinal) { [options.Skills.Pick(random.NextDouble())] = options.SkillLevel },
                 Attributes = new Dictionary<string, string>(StringComparer.Ordinal) { ["source"] = "load-test" },
             };
-            plan.Add(new PlannedSession(i, offsets[i], $"lt-{options.RunId}-{i}", request, elderly));
+            plan.Add(new PlannedSession(i, offsets[i], $"lt-{options.RunId}-{tag}{i}", request, elderly));
         }
 
         return plan;
