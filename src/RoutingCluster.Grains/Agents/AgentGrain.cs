@@ -200,6 +200,19 @@ public sealed class AgentGrain(
         var ended = await Session(sessionId).EndAsync(Id);
         if (!ended.IsOk)
         {
+            // The session is not this agent's any more (a crash left this hold behind after the session moved on):
+            // release the capacity, or the agent would stay busy with a session it can never end.
+            if (await Session(sessionId).GetAsync() is not { } session
+                || session.AgentId != Id
+                || session.State is not (SessionState.Connected or SessionState.WrapUp))
+            {
+                logger.StaleHoldReleased(Id, sessionId);
+                S.Sessions.Remove(sessionId);
+                await Changed();
+                await PublishAsync(AgentEventType.Changed, sessionId);
+                await PullIfFree();
+            }
+
             return ended;
         }
 

@@ -24,6 +24,9 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "Agent {AgentId} is now {State} ({Reason})")]
     public static partial void AgentStateChanged(this ILogger logger, string agentId, RoutingCluster.Routing.Model.AgentState state, string? reason);
 
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Agent {AgentId} held session {SessionId}, which is no longer connected to it; the hold is released")]
+    public static partial void StaleHoldReleased(this ILogger logger, string agentId, string sessionId);
+
     [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "Offer attempt of session {SessionId} to agent {AgentId} failed; it stays queued")]
     public static partial void OfferAttemptFailed(this ILogger logger, Exception exception, string sessionId, string agentId);
 

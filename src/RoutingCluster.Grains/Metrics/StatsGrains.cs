@@ -52,7 +52,16 @@ public abstract class StatsGrainBase(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _alarm?.Dispose();
-        await PersistAsync();
+        try
+        {
+            await PersistAsync();
+        }
+        catch (Exception ex)
+        {
+            // The silo is going away (with memory storage its storage may already be gone): nothing more to do here.
+            // With a database the intervals written at the last persist stay, and at most one persist interval is lost.
+            StatsLog.PersistFailed(logger, ex, Key);
+        }
     }
 
     public Task ApplyAsync(StatsBatch batch)

@@ -4,11 +4,12 @@ using RoutingCluster.Routing.Model;
 namespace RoutingCluster.Grains.Tests;
 
 /// <summary>
+/// Holds and offers left inconsistent by a crash between the agent's and the session's writes heal themselves.
 /// An offer whose agent no longer holds it (the agent grain lost it in a crash between its write and the session's,
 /// or gave it up before a delayed offer reached the session) must not leave the session offered forever.
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class OrphanedOfferTests(RoutingClusterFixture fx)
+public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
 {
     [Fact]
     public async Task OfferNobodyHolds_GoesBackToTheQueue_AfterItsExpiryAndTheGrace_AndIsServedThen()
@@ -47,6 +48,29 @@ public sealed class OrphanedOfferTests(RoutingClusterFixture fx)
 
         Assert.False(await fx.Session(session).OfferAsync(new OfferCommand(agent, fx.Time.GetUtcNow(), Explanation(agent))));
         Assert.Equal(SessionState.Queued, (await s.GetSession(session)).State);
+    }
+
+    [Fact]
+    public async Task HoldOfASessionThatMovedOn_IsReleasedWhenTheAgentTriesToEndIt()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a", [queue]);
+        var session = await s.SessionAsync("moved", queue);
+        Assert.True((await fx.Agent(agent).AcceptAsync(session)).IsOk);
+
+        // The session finishes behind the agent's back, as when a crash lost the agent's writes after the session's.
+        Assert.True((await fx.Session(session).EndAsync(agent)).IsOk);
+        await fx.Session(session).CompleteAsync(agent);
+
+        Assert.False((await fx.Agent(agent).EndAsync(session)).IsOk);
+        await fx.SettleAsync();
+        var view = (await fx.Agent(agent).GetAsync())!;
+        Assert.Empty(view.Sessions);
+
+        // Free again: the next session reaches it.
+        var next = await s.SessionAsync("next", queue);
+        Assert.Equal(agent, (await s.GetSession(next)).AgentId);
     }
 
     private static Explanation Explanation(string agentId) => new()
