@@ -8,7 +8,7 @@ namespace RoutingCluster.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/RoutingCluster.Benchmarks -- [BenchmarkDotNet arguments]</c>: every
 /// benchmark class (<see cref="PostgresUpsertBenchmarks"/> only when <c>RC_BENCH_PG</c> is set).
-/// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000]</c>: <see cref="ScaleReport"/>.
+/// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64]</c>: <see cref="ScaleReport"/>.
 /// <c>-- calls [--sessions 1000]</c>: <see cref="CallsReport"/>.
 /// </summary>
 public static class BenchmarkProgram
@@ -17,8 +17,9 @@ public static class BenchmarkProgram
     {
         if (args is ["scale", .. var scaleArgs])
         {
-            var sizes = Option(scaleArgs, "--sizes", "1000,10000,100000").Split(',').Select(int.Parse).ToArray();
-            await ScaleReport.RunAsync(sizes, int.Parse(Option(scaleArgs, "--grain-agents", "10000")), int.Parse(Option(scaleArgs, "--grain-sessions", "10000")));
+            var sizes = Option(scaleArgs, "--sizes", "1000,10000,100000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+            await ScaleReport.RunAsync(sizes, int.Parse(Option(scaleArgs, "--grain-agents", "10000")), int.Parse(Option(scaleArgs, "--grain-sessions", "10000")),
+                int.Parse(Option(scaleArgs, "--in-flight", "64")));
             return;
         }
 

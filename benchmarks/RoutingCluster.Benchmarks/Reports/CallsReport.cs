@@ -42,6 +42,28 @@ internal static class CallsReport
 
         var seconds = sw.Elapsed.TotalSeconds;
 
+        // Signing in: a new agent's profile (joins the queue) and its first state, one agent at a time, counted and timed.
+        const int SignIns = 200;
+        await silo.QueueAsync("calls-sign-in");
+        var signInCalls = new Dictionary<string, long>();
+        var signInWrites = new Dictionary<string, long>();
+        var signInMs = new List<double>();
+        for (var i = 0; i < SignIns; i++)
+        {
+            var c0 = silo.Calls!.Snapshot();
+            var w0 = silo.Writes!.Snapshot();
+            var a = silo.Agent($"sign-in-{i:D4}");
+            var t = Stopwatch.StartNew();
+            await a.PutProfileAsync(new RoutingCluster.Abstractions.Agents.AgentProfile { Name = "x", Queues = ["calls-sign-in"], Skills = new Dictionary<string, int> { ["cards"] = 3 } });
+            await a.SetStateAsync(RoutingCluster.Routing.Model.AgentState.NotReady, "calls");
+            signInMs.Add(t.Elapsed.TotalMilliseconds);
+            await silo.SettleAsync();
+            Accumulate(signInCalls, c0, silo.Calls.Snapshot());
+            Accumulate(signInWrites, w0, silo.Writes.Snapshot());
+        }
+
+        signInMs.Sort();
+
         async Task Phase(string phase, Func<Task> action)
         {
             var c0 = silo.Calls!.Snapshot();
@@ -89,6 +111,10 @@ internal static class CallsReport
             + string.Join(", ", writes.Values.SelectMany(d => d).GroupBy(kv => kv.Key).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Sum(kv => kv.Value) / (double)sessions:0.##}")));
         Console.WriteLine($"Statistics grain calls (collector flushes, about one a second per statistics grain, whatever the traffic): {statsCalls:N0} in {seconds:F1} s, "
             + $"{statsCalls / sessions:F3} per lifecycle at this rate ({sessions / seconds:F0} lifecycles/s with every phase settled).");
+        Console.WriteLine($"Signing in a new agent (profile with one queue, then not-ready), {SignIns} one after another: p50 {signInMs[SignIns / 2]:F2} ms, "
+            + $"p90 {signInMs[(int)(SignIns * 0.9)]:F2} ms; per agent {signInCalls.Where(kv => Kind(kv.Key) != "stats").Sum(kv => kv.Value) / (double)SignIns:F2} grain calls ("
+            + string.Join(", ", signInCalls.Where(kv => Kind(kv.Key) != "stats").GroupBy(kv => Kind(kv.Key)).Select(g => $"{g.Key} {g.Sum(kv => kv.Value) / (double)SignIns:0.##}"))
+            + "), storage: " + string.Join(", ", signInWrites.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value / (double)SignIns:0.##}")) + ".");
         Console.WriteLine();
         Console.WriteLine("Every call counted, per lifecycle:");
         foreach (var (key, value) in calls.Values.SelectMany(d => d).GroupBy(kv => kv.Key).Select(g => (g.Key, g.Sum(kv => kv.Value))).OrderByDescending(x => x.Item2))

@@ -32,16 +32,19 @@ internal static class ScaleReport
     private static readonly Func<SessionDemand, bool> NoOneElse = _ => false;
     private static readonly IReadOnlySet<string> NoneBusy = new HashSet<string>();
 
-    public static async Task RunAsync(int[] sizes, int grainAgents, int grainSessions)
+    public static async Task RunAsync(int[] sizes, int grainAgents, int grainSessions, int inFlight)
     {
         Console.WriteLine($"# scale: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         // A first pass at the smallest size, not reported, so every operation runs as optimized (tier-1) code in the
         // measured pass whatever size comes first.
-        PolicyScale([sizes[0]], print: false);
-        PolicyScale(sizes, print: true);
+        if (sizes.Length > 0)
+        {
+            PolicyScale([sizes[0]], print: false);
+            PolicyScale(sizes, print: true);
+        }
         if (grainAgents > 0 || grainSessions > 0)
         {
-            await GrainScale(grainAgents, grainSessions);
+            await GrainScale(grainAgents, grainSessions, inFlight);
         }
     }
 
@@ -176,7 +179,7 @@ internal static class ScaleReport
         };
     }
 
-    private static async Task GrainScale(int agentCount, int sessionCount)
+    private static async Task GrainScale(int agentCount, int sessionCount, int inFlight)
     {
         Console.WriteLine();
         Console.WriteLine($"## Grains in one silo: {agentCount:N0} agents signed in (not ready), {sessionCount:N0} sessions waiting in one queue");
@@ -203,7 +206,7 @@ internal static class ScaleReport
         foreach (var chunk in ids.Chunk(Batch))
         {
             var sw = Stopwatch.StartNew();
-            await BenchSilo.ForEachAsync(chunk, 64, async id =>
+            await BenchSilo.ForEachAsync(chunk, inFlight, async id =>
             {
                 var agent = silo.Agent(id);
                 await agent.PutProfileAsync(new AgentProfile { Name = id, Queues = [Queue], Skills = new Dictionary<string, int> { ["cards"] = 3 } });
@@ -221,7 +224,7 @@ internal static class ScaleReport
         foreach (var chunk in sessionIds.Chunk(Batch))
         {
             var sw = Stopwatch.StartNew();
-            await BenchSilo.ForEachAsync(chunk, 64, async id =>
+            await BenchSilo.ForEachAsync(chunk, inFlight, async id =>
             {
                 var result = await silo.Session(id).CreateAsync(BenchSilo.NewSession(Queue, id));
                 if (result.Status != RoutingCluster.Abstractions.Sessions.CreateStatus.Created)
@@ -259,12 +262,12 @@ internal static class ScaleReport
         Console.WriteLine($"| the queue's own count: waiting / agents known | {live.Waiting:N0} / {live.AgentsKnown:N0} |");
         if (signIn.Count > 0)
         {
-            Console.WriteLine($"| sign-in rate (profile + not-ready), first / last {Batch:N0} agents, 64 in flight | {signIn[0]:N0}/s / {signIn[^1]:N0}/s |");
+            Console.WriteLine($"| sign-in rate (profile + not-ready), first / last {Batch:N0} agents, {inFlight} in flight | {signIn[0]:N0}/s / {signIn[^1]:N0}/s |");
         }
 
         if (creates.Count > 0)
         {
-            Console.WriteLine($"| create rate (session queued), first / last {Batch:N0} sessions, 64 in flight | {creates[0]:N0}/s / {creates[^1]:N0}/s |");
+            Console.WriteLine($"| create rate (session queued), first / last {Batch:N0} sessions, {inFlight} in flight | {creates[0]:N0}/s / {creates[^1]:N0}/s |");
         }
 
         if (takes.Count > 0)
