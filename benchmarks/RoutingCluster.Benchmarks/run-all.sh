@@ -6,7 +6,8 @@
 #   2. BenchmarkDotNet, ShortRun job, in process (no generated project is built), every class, the PostgreSQL
 #      ceiling included (RC_BENCH_PG);
 #   3. the `calls` report (grain calls and storage writes per lifecycle);
-#   4. the `scale` report (policy objects at 1k/10k/100k, grains at $RC_BENCH_GRAIN_COUNT, 10,000 unless set).
+#   4. the `scale` report (policy objects at 1k/10k/100k; grains at $RC_BENCH_GRAIN_COUNT, 10,000 unless set, one
+#      call at a time so the first and last 1,000 show the cost per call as the counts grow).
 # Each measured step holds /tmp/rc-measure.lock (flock), so it never overlaps another measurement on this machine,
 # and prints the load average before it starts. Output: $OUT (/tmp/rc-bench-results/<UTC time> unless given).
 #
@@ -56,5 +57,5 @@ measure() {  # measure NAME command...
 cd "$OUT"
 measure benchmarkdotnet dotnet "$DLL" --filter '*' --job short --inProcess --artifacts "$OUT/BenchmarkDotNet.Artifacts"
 measure calls dotnet "$DLL" calls --sessions 1000
-measure scale dotnet "$DLL" scale --grain-agents "$GRAINS" --grain-sessions "$GRAINS"
+measure scale dotnet "$DLL" scale --grain-agents "$GRAINS" --grain-sessions "$GRAINS" --in-flight 1
 echo "results in $OUT"
