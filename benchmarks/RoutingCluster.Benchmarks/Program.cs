@@ -8,8 +8,9 @@ namespace RoutingCluster.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/RoutingCluster.Benchmarks -- [BenchmarkDotNet arguments]</c>: every
 /// benchmark class (<see cref="PostgresUpsertBenchmarks"/> only when <c>RC_BENCH_PG</c> is set).
-/// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64]</c>: <see cref="ScaleReport"/>.
+/// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64] [--agent-queues 1]</c>: <see cref="ScaleReport"/>.
 /// <c>-- calls [--sessions 1000]</c>: <see cref="CallsReport"/>.
+/// <c>-- lifecycles [--workers 64] [--seconds 20] [--alloc] [--no-streams]</c>: <see cref="LifecycleSoak"/> (for profiling).
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -19,13 +20,20 @@ public static class BenchmarkProgram
         {
             var sizes = Option(scaleArgs, "--sizes", "1000,10000,100000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
             await ScaleReport.RunAsync(sizes, int.Parse(Option(scaleArgs, "--grain-agents", "10000")), int.Parse(Option(scaleArgs, "--grain-sessions", "10000")),
-                int.Parse(Option(scaleArgs, "--in-flight", "64")));
+                int.Parse(Option(scaleArgs, "--in-flight", "64")), int.Parse(Option(scaleArgs, "--agent-queues", "1")));
             return;
         }
 
         if (args is ["calls", .. var callArgs])
         {
             await CallsReport.RunAsync(int.Parse(Option(callArgs, "--sessions", "1000")));
+            return;
+        }
+
+        if (args is ["lifecycles", .. var soakArgs])
+        {
+            await LifecycleSoak.RunAsync(int.Parse(Option(soakArgs, "--workers", "64")), double.Parse(Option(soakArgs, "--seconds", "20"), System.Globalization.CultureInfo.InvariantCulture),
+                soakArgs.Contains("--alloc"), !soakArgs.Contains("--no-streams"));
             return;
         }
 

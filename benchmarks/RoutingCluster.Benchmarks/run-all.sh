@@ -47,11 +47,15 @@ as_pg "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d bench -qAt \
   | tee "$OUT/postgres.txt"
 export RC_BENCH_PG="Host=127.0.0.1;Port=$PORT;Username=postgres;Database=bench;Pooling=true"
 
-measure() {  # measure NAME command...
+measure() {  # measure NAME command...: under the lock, the load average recorded once the lock is held
   local name=$1; shift
-  { echo "$name: start $(date -u +%H:%M:%S) UTC, load before: $(uptime | sed 's/.*load average: //')"; } | tee -a "$OUT/load.txt"
-  flock "$LOCK" "$@" >"$OUT/$name.txt" 2>&1
-  { echo "$name: end $(date -u +%H:%M:%S) UTC, load after: $(uptime | sed 's/.*load average: //')"; } | tee -a "$OUT/load.txt"
+  flock "$LOCK" bash -c '
+    name=$1; out=$2; shift 2
+    echo "$name: start $(date -u +%H:%M:%S) UTC, load before: $(uptime | sed "s/.*load average: //")" | tee -a "$out/load.txt"
+    "$@" >"$out/$name.txt" 2>&1
+    rc=$?
+    echo "$name: end $(date -u +%H:%M:%S) UTC, load after: $(uptime | sed "s/.*load average: //")" | tee -a "$out/load.txt"
+    exit $rc' _ "$name" "$OUT" "$@"
 }
 
 cd "$OUT"

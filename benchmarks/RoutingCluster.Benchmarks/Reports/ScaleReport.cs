@@ -32,7 +32,7 @@ internal static class ScaleReport
     private static readonly Func<SessionDemand, bool> NoOneElse = _ => false;
     private static readonly IReadOnlySet<string> NoneBusy = new HashSet<string>();
 
-    public static async Task RunAsync(int[] sizes, int grainAgents, int grainSessions, int inFlight)
+    public static async Task RunAsync(int[] sizes, int grainAgents, int grainSessions, int inFlight, int agentQueues)
     {
         Console.WriteLine($"# scale: {Environment.ProcessorCount} cores, .NET {Environment.Version}, server GC {System.Runtime.GCSettings.IsServerGC}, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         // A first pass at the smallest size, not reported, so every operation runs as optimized (tier-1) code in the
@@ -44,7 +44,7 @@ internal static class ScaleReport
         }
         if (grainAgents > 0 || grainSessions > 0)
         {
-            await GrainScale(grainAgents, grainSessions, inFlight);
+            await GrainScale(grainAgents, grainSessions, inFlight, agentQueues);
         }
     }
 
@@ -179,10 +179,10 @@ internal static class ScaleReport
         };
     }
 
-    private static async Task GrainScale(int agentCount, int sessionCount, int inFlight)
+    private static async Task GrainScale(int agentCount, int sessionCount, int inFlight, int agentQueues)
     {
         Console.WriteLine();
-        Console.WriteLine($"## Grains in one silo: {agentCount:N0} agents signed in (not ready), {sessionCount:N0} sessions waiting in one queue");
+        Console.WriteLine($"## Grains in one silo: {agentCount:N0} agents signed in (not ready) over {agentQueues:N0} queue(s), {sessionCount:N0} sessions waiting in one of them");
         Console.WriteLine();
         await using var silo = await BenchSilo.StartAsync();
         const string Queue = "scale";
@@ -196,20 +196,26 @@ internal static class ScaleReport
             await silo.FinishAsync(await silo.CreateUntilOfferedAsync("warm", id), id);
         }
 
-        await silo.QueueAsync(Queue);
+        string QueueOf(int agent) => agentQueues == 1 ? Queue : $"{Queue}-{agent % agentQueues}";
+        foreach (var q in Enumerable.Range(0, agentQueues).Select(QueueOf).Distinct())
+        {
+            await silo.QueueAsync(q);
+        }
+
         await silo.SettleAsync();
         var heap0 = Heap();
 
         const int Batch = 1_000;
         var signIn = new List<double>();
         var ids = Enumerable.Range(0, agentCount).Select(i => $"agent-{i:D6}").ToArray();
-        foreach (var chunk in ids.Chunk(Batch))
+        foreach (var chunk in Enumerable.Range(0, agentCount).Chunk(Batch))
         {
             var sw = Stopwatch.StartNew();
-            await BenchSilo.ForEachAsync(chunk, inFlight, async id =>
+            await BenchSilo.ForEachAsync(chunk, inFlight, async i =>
             {
+                var id = ids[i];
                 var agent = silo.Agent(id);
-                await agent.PutProfileAsync(new AgentProfile { Name = id, Queues = [Queue], Skills = new Dictionary<string, int> { ["cards"] = 3 } });
+                await agent.PutProfileAsync(new AgentProfile { Name = id, Queues = [QueueOf(i)], Skills = new Dictionary<string, int> { ["cards"] = 3 } });
                 await agent.SetStateAsync(AgentState.NotReady, "scale");
             });
             signIn.Add(chunk.Length / sw.Elapsed.TotalSeconds);
@@ -220,13 +226,14 @@ internal static class ScaleReport
         var perAgent = agentCount > 0 ? (heapAgents - heap0) / (double)agentCount : 0;
 
         var creates = new List<double>();
+        var sessionQueue = QueueOf(0);
         var sessionIds = Enumerable.Range(0, sessionCount).Select(i => $"waiting-{i:D7}").ToArray();
         foreach (var chunk in sessionIds.Chunk(Batch))
         {
             var sw = Stopwatch.StartNew();
             await BenchSilo.ForEachAsync(chunk, inFlight, async id =>
             {
-                var result = await silo.Session(id).CreateAsync(BenchSilo.NewSession(Queue, id));
+                var result = await silo.Session(id).CreateAsync(BenchSilo.NewSession(sessionQueue, id));
                 if (result.Status != RoutingCluster.Abstractions.Sessions.CreateStatus.Created)
                 {
                     throw new InvalidOperationException($"create {id}: {result.Status}");
@@ -238,11 +245,11 @@ internal static class ScaleReport
         await silo.SettleAsync();
         var heapSessions = Heap();
         var perSession = sessionCount > 0 ? (heapSessions - heapAgents) / (double)sessionCount : 0;
-        var live = await silo.Queue(Queue).GetLiveAsync();
+        var live = await silo.Queue(sessionQueue).GetLiveAsync();
 
         // Session surplus at that queue length: an agent becomes ready and takes the best waiting session.
         var takes = new List<double>();
-        foreach (var id in ids.Take(Math.Min(200, agentCount)))
+        foreach (var id in ids.Where((_, i) => QueueOf(i) == sessionQueue).Take(200))
         {
             var agent = silo.Agent(id);
             await agent.DesktopConnectedAsync("scale-" + id, silo.WatcherReference);
@@ -259,7 +266,7 @@ internal static class ScaleReport
         Console.WriteLine($"| heap per agent signed in (grain, state, storage copy, queue roster and membership) | {Bytes(perAgent)} |");
         Console.WriteLine($"| heap per waiting session (grain, state, storage copy, queue entry) | {Bytes(perSession)} |");
         Console.WriteLine($"| heap in all: {agentCount:N0} agents + {sessionCount:N0} sessions | {Bytes(heapSessions - heap0)} |");
-        Console.WriteLine($"| the queue's own count: waiting / agents known | {live.Waiting:N0} / {live.AgentsKnown:N0} |");
+        Console.WriteLine($"| the sessions' queue's own count: waiting / agents known | {live.Waiting:N0} / {live.AgentsKnown:N0} |");
         if (signIn.Count > 0)
         {
             Console.WriteLine($"| sign-in rate (profile + not-ready), first / last {Batch:N0} agents, {inFlight} in flight | {signIn[0]:N0}/s / {signIn[^1]:N0}/s |");
