@@ -5,7 +5,9 @@ using System.Text.Json.Serialization;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Orleans.Serialization;
+using Orleans.Storage;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Sessions;
@@ -41,6 +43,8 @@ public class ContractSerializationBenchmarks
     private CreateSessionRequest _request = null!;
     private SessionView _created = null!;
     private Serializer _serializer = null!;
+    private IGrainStorageSerializer _storageJson = null!;
+    private IHost _silo = null!;
 
     public SessionRecord Session { get; private set; } = null!;
 
@@ -75,7 +79,14 @@ public class ContractSerializationBenchmarks
             Attributes = session.Attributes,
         };
 
-        _serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        // The serializers of a silo, built (never started) as the benchmark silo is: Orleans' binary serializer (grain
+        // calls; what the PostgreSQL storage writes) and the silo's default grain storage serializer (what the memory
+        // storage writes, in the silo host's memory profile: Newtonsoft JSON with type names).
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleans(silo => silo.UseLocalhostClustering());
+        _silo = builder.Build();
+        _serializer = _silo.Services.GetRequiredService<Serializer>();
+        _storageJson = _silo.Services.GetRequiredService<IGrainStorageSerializer>();
         Session = CompletedSession();
         Agent = BusyAgent();
         Batch = OneSecondOfStats();
@@ -84,9 +95,16 @@ public class ContractSerializationBenchmarks
         Check(Orleans_SessionRecord_RoundTrip().History.Count == Session.History.Count, "a session record round-trips");
         Check(Orleans_AgentRecord_RoundTrip().Sessions.Count == 1, "an agent record round-trips");
         Check(Orleans_StatsBatch_RoundTrip().Cells.Count == Batch.Cells.Count, "a stats batch round-trips");
+        Check(MemoryStorageJson_SessionRecord_Write() > 0, "a session record is written as the memory storage's JSON");
+        Check(MemoryStorageJson_AgentRecord_RoundTrip().Sessions.Count == 1, "an agent record round-trips as the memory storage's JSON");
         Console.WriteLine($"// sizes: request {_requestBytes.Length} B, 201 body {Http_CreateResponse_Write()} B, SessionRecord {Size(Session)} B, "
-            + $"AgentRecord {Size(Agent)} B, StatsBatch ({Batch.Cells.Count} cells, {Batch.Activities.Count} activities) {Size(Batch)} B");
+            + $"AgentRecord {Size(Agent)} B, StatsBatch ({Batch.Cells.Count} cells, {Batch.Activities.Count} activities) {Size(Batch)} B; "
+            + $"as the memory storage's {_storageJson.GetType().Name}: SessionRecord {_storageJson.Serialize(Session).ToMemory().Length} B ({JsonReadBack()}), "
+            + $"AgentRecord {_storageJson.Serialize(Agent).ToMemory().Length} B");
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _silo.Dispose();
 
     /// <summary>The request body as the host's binder reads it (<see cref="JsonBody{T}.BindAsync"/>: buffer, parse
     /// with duplicate-field checks, deserialize with <see cref="WireJson.Requests"/>).</summary>
@@ -129,6 +147,29 @@ public class ContractSerializationBenchmarks
 
     [Benchmark]
     public StatsBatch Orleans_StatsBatch_RoundTrip() => _serializer.Deserialize<StatsBatch>(_serializer.SerializeToArray(Batch))!;
+
+    /// <summary>A session's state as the memory storage writes it on every WriteStateAsync (the silo's default grain
+    /// storage serializer: Newtonsoft JSON with type names). Written only: this record, built from the HTTP request as
+    /// the host builds it, does not read back (see <see cref="JsonReadBack"/>).</summary>
+    [Benchmark]
+    public int MemoryStorageJson_SessionRecord_Write() => _storageJson.Serialize(Session).ToMemory().Length;
+
+    /// <summary>For the report: whether the memory storage's JSON of this session record reads back.</summary>
+    public string JsonReadBack()
+    {
+        try
+        {
+            _ = _storageJson.Deserialize<SessionRecord>(_storageJson.Serialize(Session));
+            return "reads back";
+        }
+        catch (Exception ex)
+        {
+            return $"does not read back ({ex.GetType().Name}: {ex.Message.Split('.')[0]})";
+        }
+    }
+
+    [Benchmark]
+    public AgentRecord MemoryStorageJson_AgentRecord_RoundTrip() => _storageJson.Deserialize<AgentRecord>(_storageJson.Serialize(Agent))!;
 
     public int Size<T>(T value) => _serializer.SerializeToArray(value).Length;
 
