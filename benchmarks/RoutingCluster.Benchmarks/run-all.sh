@@ -6,8 +6,9 @@
 #   2. BenchmarkDotNet, ShortRun job, in process (no generated project is built), every class, the PostgreSQL
 #      ceiling included (RC_BENCH_PG);
 #   3. the `calls` report (grain calls and storage writes per lifecycle);
-#   4. the `scale` report (policy objects at 1k/10k/100k; grains at $RC_BENCH_GRAIN_COUNT, 10,000 unless set, one
-#      call at a time so the first and last 1,000 show the cost per call as the counts grow).
+#   4. the `scale` report: policy objects at 1k/10k/100k (workstation GC), then grains in one silo at
+#      $RC_BENCH_GRAIN_COUNT agents and sessions (10,000 unless set; server GC as the host), one call at a time so
+#      the first and last 1,000 show the cost per call as the counts grow.
 # Each measured step holds /tmp/rc-measure.lock (flock), so it never overlaps another measurement on this machine,
 # and prints the load average before it starts. Output: $OUT (/tmp/rc-bench-results/<UTC time> unless given).
 #
@@ -61,5 +62,8 @@ measure() {  # measure NAME command...: under the lock, the load average recorde
 cd "$OUT"
 measure benchmarkdotnet dotnet "$DLL" --filter '*' --job short --inProcess --artifacts "$OUT/BenchmarkDotNet.Artifacts"
 measure calls dotnet "$DLL" calls --sessions 1000
-measure scale dotnet "$DLL" scale --grain-agents "$GRAINS" --grain-sessions "$GRAINS" --in-flight 1
+# The policy objects with the workstation GC: the figures are the data structures' own (with the server GC, the
+# operations that allocate pay for frequent gen-0 collections on this 2-core machine, up to 10x at 100,000).
+measure scale-policy env DOTNET_gcServer=0 dotnet "$DLL" scale --grain-agents 0 --grain-sessions 0
+measure scale-grains dotnet "$DLL" scale --sizes "" --grain-agents "$GRAINS" --grain-sessions "$GRAINS" --in-flight 1
 echo "results in $OUT"
