@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using RoutingCluster.SiloHost.Api;
 
 namespace RoutingCluster.SiloHost.Tests;
@@ -8,6 +9,22 @@ namespace RoutingCluster.SiloHost.Tests;
 public sealed class SessionTests(RoutingHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
+
+    [Fact]
+    public async Task Session_CreatedOverHttp_ReadsBackFromStorage_AfterItsGrainWasCollected()
+    {
+        var queue = await _api.PutQueue(HostApi.NewId("reload"));
+        var created = await _api.Post("/v1/sessions", Body(queue));
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        var id = created.Json!.Str("id");
+
+        // Every idle activation goes; the next call reactivates the session from the grain storage.
+        await host.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var again = (await _api.Get($"/v1/sessions/{id}")).Ok();
+        Assert.Equal("queued", again.Str("state"));
+        Assert.Equal(["vip"], again["segments"]!.AsArray().Select(x => x!.GetValue<string>()));
+    }
 
     private static string Body(string queue, string customer = "c-9") =>
         $$"""{ "queueId": "{{queue}}", "channel": "chat", "customer": { "id": "{{customer}}", "segments": [ "vip" ] }, "skills": { "cards": 2 }, "attributes": { "ivr": "loss" } }""";

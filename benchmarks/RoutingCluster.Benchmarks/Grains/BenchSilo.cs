@@ -218,6 +218,9 @@ public sealed class OfferWatcher : IAgentDesktopObserver
     /// <summary>Desktop pushes received (grain → client-object calls, which the silo's call filter does not see).</summary>
     public long Updates => Interlocked.Read(ref _updates);
 
+    /// <summary>The benchmark's desktop stays registered with its own silo, which never stops during a run.</summary>
+    public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
+
     public Task<string> Expect(string sessionId)
     {
         var offered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -138,7 +138,9 @@ public sealed class CustomerRequest
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
 
-    internal IReadOnlyList<Segment> SortedSegments => [.. (Segments ?? []).Distinct().Order()];
+    // An array, not a collection expression: grain storages that write type names (the memory storage's JSON) must be
+    // able to read the type back, and a compiler-generated collection type cannot be.
+    internal IReadOnlyList<Segment> SortedSegments => (Segments ?? []).Distinct().Order().ToArray();
 
     public void Validate(FieldErrors errors)
     {
