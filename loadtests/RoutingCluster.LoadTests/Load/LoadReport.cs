@@ -64,23 +64,8 @@ internal sealed record InvariantFigures
 }
 
 /// <summary>The report of one load run, written as JSON and as markdown.</summary>
-internal sealed record LoadReport
+internal sealed record LoadReport : RunReport
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
-    public required string RunId { get; init; }
-
-    public required DateTimeOffset StartedAt { get; init; }
-
-    public required string CommandLine { get; init; }
-
-    public required string Machine { get; init; }
-
-    public required IReadOnlyDictionary<string, string> Settings { get; init; }
 
     public required RateFigures Rates { get; init; }
 
@@ -115,7 +100,6 @@ internal sealed record LoadReport
     /// <summary>0: every check holds and no errors; 1: an invariant is broken; 3: no invariant broken, but errors.</summary>
     public int ExitCode => !Invariants.Hold ? 1 : Errors > 0 ? 3 : 0;
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public string ToMarkdown()
     {

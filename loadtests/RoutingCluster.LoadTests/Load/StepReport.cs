@@ -129,7 +129,7 @@ internal sealed record StepResult
 }
 
 /// <summary>The report of a step-mode run, written as JSON and as markdown.</summary>
-internal sealed record StepRunReport
+internal sealed record StepRunReport : RunReport
 {
     public const string ResourceHeader =
         "| step | rate /s | lifecycles | grain calls | messages to grains | grain storage writes | DB rows written | DB commits | Npgsql commands | HTTP requests | host CPU ms | driver CPU ms | machine busy | load avg at start |";
@@ -140,21 +140,6 @@ internal sealed record StepRunReport
 
     public const string StalenessRule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
-    public required string RunId { get; init; }
-
-    public required DateTimeOffset StartedAt { get; init; }
-
-    public required string CommandLine { get; init; }
-
-    public required string Machine { get; init; }
-
-    public required IReadOnlyDictionary<string, string> Settings { get; init; }
 
     public required StepSettings Step { get; init; }
 
@@ -203,7 +188,6 @@ internal sealed record StepRunReport
     /// <summary>1 when an invariant broke in any step (the warm-up included); 0 otherwise: a failed step is the answer.</summary>
     public int ExitCode => All.Any(s => !s.Invariants.Hold) ? 1 : 0;
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public string ToMarkdown()
     {
