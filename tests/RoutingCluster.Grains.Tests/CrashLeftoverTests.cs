@@ -21,7 +21,7 @@ public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
 
         // An offer the session accepts but no agent holds: no agent alarm will ever end it.
         var expiresAt = fx.Time.GetUtcNow().AddSeconds(10);
-        Assert.True(await fx.Session(session).OfferAsync(new OfferCommand(ghost, expiresAt, Explanation(ghost))));
+        Assert.Equal(OfferReply.Offered, await fx.Session(session).OfferAsync(new OfferCommand(ghost, expiresAt, Explanation(ghost))));
         await fx.AdvanceAsync(TimeSpan.FromSeconds(10) + RoutingCluster.Grains.Sessions.SessionGrain.OrphanedOfferGrace - TimeSpan.FromSeconds(1));
         Assert.Equal(SessionState.Offered, (await s.GetSession(session)).State);
 
@@ -46,8 +46,68 @@ public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
         var session = await s.SessionAsync("stale", queue);
         var agent = s.Id("slow");
 
-        Assert.False(await fx.Session(session).OfferAsync(new OfferCommand(agent, fx.Time.GetUtcNow(), Explanation(agent))));
+        Assert.Equal(OfferReply.TooLate, await fx.Session(session).OfferAsync(new OfferCommand(agent, fx.Time.GetUtcNow(), Explanation(agent))));
         Assert.Equal(SessionState.Queued, (await s.GetSession(session)).State);
+    }
+
+    [Fact]
+    public async Task OfferMadeByTheQueue_ReachingTheSessionTooLate_LeavesItInItsQueue_AndItIsOfferedAgain()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a", [queue]);
+        var session = s.Id("slow-link");
+
+        // The agent is free when the session arrives: the queue makes the offer attempt, and the session is reached
+        // only after the offer expired (as when its silo died on the way and it came back elsewhere).
+        RoutingClusterFixture.DelayOfferTo(session, TimeSpan.FromSeconds(QueuePolicy.Default.OfferTimeoutSeconds + 1));
+        await s.SessionAsync("slow-link", queue);
+        await fx.SettleAsync();
+
+        var view = await s.GetSession(session);
+        Assert.Equal(SessionState.Offered, view.State);
+        Assert.Equal(agent, view.AgentId);
+    }
+
+    [Fact]
+    public async Task OfferOfAClaimedSession_ReachingItTooLate_GivesItBackToItsQueue_AndItIsOfferedAgain()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var session = await s.SessionAsync("slow-claim", queue);
+
+        // The session waits when the agent comes: the agent claims it from the queue, and its offer is late.
+        RoutingClusterFixture.DelayOfferTo(session, TimeSpan.FromSeconds(QueuePolicy.Default.OfferTimeoutSeconds + 1));
+        var agent = await s.AgentAsync("a", [queue]);
+        await fx.SettleAsync();
+
+        var view = await s.GetSession(session);
+        Assert.Equal(SessionState.Offered, view.State);
+        Assert.Equal(agent, view.AgentId);
+    }
+
+    [Fact]
+    public async Task SessionItsQueueLostTrackOf_IsTakenBackFromTheRecords_AndServed()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var session = await s.SessionAsync("forgotten", queue);
+
+        // The queue lets go of it while it still waits (as a fault between two grains' steps could), and its record
+        // says it waits there.
+        await fx.Queue(queue).RemoveAsync(session);
+        RoutingClusterFixture.RecordedQueues.SetQueued(queue, session);
+        var agent = await s.AgentAsync("a", [queue]);
+        Assert.Equal(SessionState.Queued, (await s.GetSession(session)).State);
+
+        // Unheld at two comparisons in a row: taken back, and the free agent gets it.
+        var interval = new RoutingCluster.Grains.Queues.QueueOptions().ReconcileInterval;
+        await fx.AdvanceAsync(interval * 2 + TimeSpan.FromSeconds(1));
+        await fx.SettleAsync();
+        RoutingClusterFixture.RecordedQueues.SetQueued(queue);
+        var view = await s.GetSession(session);
+        Assert.Equal(SessionState.Offered, view.State);
+        Assert.Equal(agent, view.AgentId);
     }
 
     [Fact]

@@ -14,6 +14,14 @@ namespace RoutingCluster.Grains.Tests;
 /// </summary>
 public sealed class RoutingClusterFixture : IAsyncLifetime
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan> s_offerDelays = new(StringComparer.Ordinal);
+
+    /// <summary>The next offer to this session reaches it only after the virtual clock moved on by <paramref name="delay"/>.</summary>
+    public static void DelayOfferTo(string sessionId, TimeSpan delay) => s_offerDelays[sessionId] = delay;
+
+    /// <summary>What the durable session records say waits in each queue, as a test sets it (memory storage keeps none).</summary>
+    public static TestSessionIndex RecordedQueues { get; } = new();
+
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 23, 8, 0, 0, TimeSpan.Zero));
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -30,7 +38,19 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
             silo.AddMemoryGrainStorage("PubSubStore");
             silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
+            silo.Services.AddSingleton<ISessionIndex>(RecordedQueues);
             silo.Services.AddRoutingGrains(time);
+            silo.AddIncomingGrainCallFilter(async call =>
+            {
+                // A slow link, in virtual time: the offer reaches the session only after the clock moved on.
+                if (call.InterfaceMethod?.Name == nameof(ISessionGrain.OfferAsync)
+                    && s_offerDelays.TryRemove(call.TargetId.Key.ToString()!, out var delay))
+                {
+                    time.Advance(delay);
+                }
+
+                await call.Invoke();
+            });
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider));
         Cluster = builder.Build();
@@ -95,4 +115,18 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
 public sealed class ClusterCollection : ICollectionFixture<RoutingClusterFixture>
 {
     public const string Name = "cluster";
+}
+
+/// <summary>An <see cref="ISessionIndex"/> whose "queued in the records" lists a test sets, standing in for the
+/// PostgreSQL session table in these memory-storage tests.</summary>
+public sealed class TestSessionIndex : ISessionIndex
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> _queued = new(StringComparer.Ordinal);
+
+    public void SetQueued(string queueId, params string[] sessionIds) => _queued[queueId] = sessionIds;
+
+    public Task<IReadOnlyList<string>> QueuedSessionsAsync(string queueId, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<string>>(_queued.GetValueOrDefault(queueId) ?? []);
+
+    public Task<RecoveryPlan> RecoveryPlanAsync(CancellationToken cancellationToken = default) => Task.FromResult(RecoveryPlan.Empty);
 }

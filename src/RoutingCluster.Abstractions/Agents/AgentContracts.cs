@@ -94,7 +94,12 @@ public enum OfferAttemptStatus
 {
     Offered,
     AgentUnavailable,
+
+    /// <summary>The session is not waiting any more: the queue lets it go.</summary>
     SessionGone,
+
+    /// <summary>The session still waits, but the offer reached it after its expiry: the queue keeps it.</summary>
+    OfferTooLate,
 }
 
 [GenerateSerializer, Immutable, Alias("rc.offer-attempt-result")]

@@ -24,9 +24,9 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("transfer")]
     Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds);
 
-    /// <summary>queued → offered, if still queued. False when it is not (abandoned, already offered).</summary>
+    /// <summary>queued → offered, if still queued and the offer has not expired on its way here.</summary>
     [Alias("offer")]
-    Task<bool> OfferAsync(OfferCommand offer);
+    Task<OfferReply> OfferAsync(OfferCommand offer);
 
     /// <summary>offered → connected, if offered to this agent and the offer has not expired.</summary>
     [Alias("connect")]

@@ -140,6 +140,20 @@ public sealed record OfferCommand(
     [property: Id(1)] DateTimeOffset ExpiresAt,
     [property: Id(2)] Explanation Explanation);
 
+/// <summary>A session's answer to an offer (<see cref="ISessionGrain.OfferAsync"/>).</summary>
+public enum OfferReply
+{
+    /// <summary>queued → offered: the agent holds it now.</summary>
+    Offered,
+
+    /// <summary>Not waiting any more (abandoned, offered or connected elsewhere, ended): no queue should hold it.</summary>
+    NotWaiting,
+
+    /// <summary>Still waiting, but the offer reached it at or after its expiry (a slow link, a silo that died on the way):
+    /// refused, and the session stays in its queue.</summary>
+    TooLate,
+}
+
 public enum RequeueReason
 {
     Rejected,

@@ -249,9 +249,13 @@ public sealed class AgentGrain(
         }
 
         var explanation = OfferExplanation.For(supply, session, request.Policy, step, request.CandidateCount, request.Decision, now);
-        return await Offer(session, request.Policy, explanation)
-            ? new OfferAttemptResult(OfferAttemptStatus.Offered, Supply())
-            : new OfferAttemptResult(OfferAttemptStatus.SessionGone, Supply());
+        var status = await Offer(session, request.Policy, explanation) switch
+        {
+            OfferReply.Offered => OfferAttemptStatus.Offered,
+            OfferReply.TooLate => OfferAttemptStatus.OfferTooLate,
+            _ => OfferAttemptStatus.SessionGone,
+        };
+        return new OfferAttemptResult(status, Supply());
     }
 
     public async Task OfferWithdrawnAsync(string sessionId)
@@ -369,7 +373,35 @@ public sealed class AgentGrain(
 
     /// <summary>Reserves capacity for the session and offers it. The reservation is written before the
     /// session hears of it, so after a crash the agent cannot be offered more than its capacity.</summary>
-    private async Task<bool> Offer(SessionDemand session, QueuePolicy policy, Explanation explanation)
+    /// <summary>
+    /// Offers a session this agent took out of its queue. The queue no longer holds it, so when the session may still
+    /// be waiting (the offer reached it too late, or the call failed and it cannot be known whether it arrived) it is
+    /// given back to its queue. The session decides: if it did take the offer, a later offer attempt from the queue
+    /// is answered "not waiting" and the queue lets it go again.
+    /// </summary>
+    private async Task<OfferReply> OfferClaimed(ClaimedSession claimed, Explanation explanation)
+    {
+        OfferReply reply;
+        try
+        {
+            reply = await Offer(claimed.Session, claimed.Policy, explanation);
+        }
+        catch (Exception ex)
+        {
+            logger.ClaimedOfferFailed(ex, claimed.Session.SessionId, Id);
+            await Queue(claimed.Session.QueueId).GiveBackAsync(claimed.Session);
+            throw;
+        }
+
+        if (reply == OfferReply.TooLate)
+        {
+            await Queue(claimed.Session.QueueId).GiveBackAsync(claimed.Session);
+        }
+
+        return reply;
+    }
+
+    private async Task<OfferReply> Offer(SessionDemand session, QueuePolicy policy, Explanation explanation)
     {
         var now = clock.Now;
         var held = new HeldSession
@@ -387,7 +419,8 @@ public sealed class AgentGrain(
         };
         S.Sessions[session.SessionId] = held;
         await Changed();
-        if (await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation)))
+        var reply = await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation));
+        if (reply == OfferReply.Offered)
         {
             ArmAlarm();
             await PublishAsync(AgentEventType.Offer, session.SessionId, new OfferNotice
@@ -400,12 +433,12 @@ public sealed class AgentGrain(
                 OfferedAt = held.OfferedAt,
                 ExpiresAt = held.ExpiresAt,
             });
-            return true;
+            return OfferReply.Offered;
         }
 
         S.Sessions.Remove(session.SessionId);
         await Changed();
-        return false;
+        return reply;
     }
 
     private async Task MissOffers(List<HeldSession> missed)
@@ -535,7 +568,10 @@ public sealed class AgentGrain(
 
             EndStaleWrapUp(claimed.Session.SessionId);
             var explanation = OfferExplanation.For(supply, claimed.Session, claimed.Policy, claimed.RelaxationStep, 1, "session-surplus", clock.Now);
-            await Offer(claimed.Session, claimed.Policy, explanation);
+            if (await OfferClaimed(claimed, explanation) != OfferReply.Offered)
+            {
+                break; // not offered: the next pull would meet the same session or the same slow link
+            }
         }
 
         await Publish(leaving);

@@ -39,4 +39,7 @@ internal static partial class RecoveryLog
 
     [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "Queue {QueueId} recovered {Count} waiting session(s) from the session records")]
     public static partial void QueueRecovered(ILogger logger, string queueId, int count);
+
+    [LoggerMessage(EventId = 132, Level = LogLevel.Warning, Message = "Queue {QueueId} did not hold session {SessionId}, which its record says is waiting there; it is taken back")]
+    public static partial void QueueLostSession(ILogger logger, string queueId, string sessionId);
 }

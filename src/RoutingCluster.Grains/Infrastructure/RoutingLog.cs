@@ -27,6 +27,9 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Agent {AgentId} held session {SessionId}, which is no longer connected to it; the hold is released")]
     public static partial void StaleHoldReleased(this ILogger logger, string agentId, string sessionId);
 
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "Offer of claimed session {SessionId} by agent {AgentId} failed; the session goes back to its queue")]
+    public static partial void ClaimedOfferFailed(this ILogger logger, Exception exception, string sessionId, string agentId);
+
     [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "Offer attempt of session {SessionId} to agent {AgentId} failed; it stays queued")]
     public static partial void OfferAttemptFailed(this ILogger logger, Exception exception, string sessionId, string agentId);
 

@@ -45,6 +45,11 @@ public sealed class QueueGrain(
     private long _sequence;
     private DateTimeOffset? _retryAt;
     private DateTimeOffset? _nextPositionUpdate;
+    private DateTimeOffset? _nextReconcile;
+    private bool _reconciling;
+
+    /// <summary>Sessions the last comparison with the records found waiting here but not held (null: none made yet).</summary>
+    private HashSet<string>? _unheldLastTime;
 
     /// <summary>While the waiting list is being rebuilt after activation nothing is matched, so a ready agent
     /// gets the best session of the whole list, not the first one that came back.</summary>
@@ -330,8 +335,49 @@ public sealed class QueueGrain(
             PublishPositions(now);
         }
 
+        if (_nextReconcile <= now)
+        {
+            _nextReconcile = null;
+            if (!_recovering && !_reconciling)
+            {
+                _reconciling = true;
+                tracker.Track(ReconcileAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"reconcile {Id}");
+            }
+        }
+
         ArmAlarm();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Compares the waiting list with the durable session records (see <see cref="QueueOptions.ReconcileInterval"/>).
+    /// A session seen unheld once may be in transit (claimed by an agent, its offer on the way); unheld twice, an
+    /// interval apart, it was lost, and it is asked to come back (<see cref="ISessionGrain.ResumeAsync"/>: a no-op
+    /// unless it still waits here). The session grain arbitrates every offer, so taking back one that was in fact
+    /// being offered cannot connect it twice.
+    /// </summary>
+    private async Task ReconcileAsync()
+    {
+        try
+        {
+            var queued = await index.QueuedSessionsAsync(Id);
+            var unheld = queued.Where(id => !_waiting.Contains(id) && !_offering.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
+            var lost = _unheldLastTime is { } before ? unheld.Where(before.Contains).ToList() : [];
+            _unheldLastTime = unheld;
+            foreach (var sessionId in lost)
+            {
+                if (!_waiting.Contains(sessionId) && !_offering.ContainsKey(sessionId))
+                {
+                    RecoveryLog.QueueLostSession(logger, Id, sessionId);
+                    await GrainFactory.GetGrain<ISessionGrain>(sessionId).ResumeAsync();
+                }
+            }
+        }
+        finally
+        {
+            _reconciling = false;
+            ArmAlarm();
+        }
     }
 
     /// <summary>Tells the sessions at the front of the queue their place (per channel) and an estimated wait:
@@ -553,6 +599,12 @@ public sealed class QueueGrain(
                 _nextPositionUpdate ??= now + interval;
                 next = Earliest(next, _nextPositionUpdate);
             }
+        }
+
+        if (S.Exists && options.Value.ReconcileInterval > TimeSpan.Zero && index is not NoSessionIndex)
+        {
+            _nextReconcile ??= now + options.Value.ReconcileInterval;
+            next = Earliest(next, _nextReconcile);
         }
 
         _alarm?.Set(next);

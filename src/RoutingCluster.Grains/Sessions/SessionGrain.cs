@@ -209,12 +209,19 @@ public sealed class SessionGrain(
         return Outcome.Ok;
     }
 
-    public async Task<bool> OfferAsync(OfferCommand offer)
+    public async Task<OfferReply> OfferAsync(OfferCommand offer)
     {
         var now = clock.Now;
-        if (!S.Exists || S.State != SessionState.Queued || now >= offer.ExpiresAt)
+        if (!S.Exists || S.State != SessionState.Queued)
         {
-            return false; // not waiting any more, or an offer that reached it too late (its agent lets it go)
+            return OfferReply.NotWaiting;
+        }
+
+        if (now >= offer.ExpiresAt)
+        {
+            // Its agent lets the offer go; the session still waits, and its queue must keep it (a queue that dropped it
+            // here would leave it waiting forever, seen after a silo was killed mid-offer).
+            return OfferReply.TooLate;
         }
 
         S.OfferedAt = now;
@@ -223,7 +230,7 @@ public sealed class SessionGrain(
         await Transition(SessionState.Offered, offer.AgentId, now);
         ArmAlarm();
         logger.SessionOffered(Id, offer.AgentId, offer.Explanation.Decision, offer.Explanation.Score);
-        return true;
+        return OfferReply.Offered;
     }
 
     public async Task<Outcome> ConnectAsync(string agentId)
