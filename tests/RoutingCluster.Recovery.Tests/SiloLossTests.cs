@@ -1,11 +1,3 @@
-// NOT COMPILED YET (renamed .cs.pending), kept out of CI on purpose until it has a clean record: a flaky test in CI
-// would block every submission. Record: session 1, 6 of 6 after the wrap-up fix. Session 2, on a machine at load 9-28:
-// it found three real bugs (a session offered forever after a kill; a queue never using again an agent that missed an
-// offer attempt; an agent left busy with a session that had moved on), each fixed with a grain test; after the first
-// two fixes runs 4 and 5 passed and run 6 found the third; with all three fixed, runs 7 and 8 passed (200 sessions
-// each, all completed; kill -> connected p99 3.6 s). Move it into CI after a longer clean record.
-// Run: cp SiloLossTests.cs.pending SiloLossTests.cs (drop these lines) && dotnet test tests/RoutingCluster.Recovery.Tests -c Release --filter FullyQualifiedName~SiloLoss
-
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -33,6 +25,14 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
     private static readonly TimeSpan KillAfter = TimeSpan.FromSeconds(7);
     private static readonly TimeSpan RestartAfter = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan DrainWithin = TimeSpan.FromSeconds(40);
+
+    /// <summary>A restarted silo joins a cluster that is still under traffic; on a loaded 2-core machine that took up
+    /// to 45 s (17-23 s is usual).</summary>
+    private static readonly TimeSpan RestartReadyWithin = TimeSpan.FromSeconds(90);
+
+    /// <summary>Shorter than the 30-s default so that a session some fault still lost is taken back within the drain;
+    /// the test reports how many were (the queue's warning "did not hold session").</summary>
+    private const string ReconcileInterval = "00:00:10";
     private static readonly TimeSpan CreateRetryWithin = TimeSpan.FromSeconds(30);
     private static readonly string[] Terminal = ["completed", "abandoned", "overflowed", "refused"];
 
@@ -90,7 +90,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 output.WriteLine($"killed silo 1 at {trafficStart.ElapsedMilliseconds} ms; {stats.WaitingAtKill.Count} sessions waiting (queued/offered) at that moment");
                 await Task.Delay(RestartAfter);
                 silos[1].Start();
-                await silos[1].WaitReadyAsync(TimeSpan.FromSeconds(45));
+                await silos[1].WaitReadyAsync(RestartReadyWithin);
                 output.WriteLine($"silo 1 ready again {(DateTimeOffset.UtcNow - killedAt).TotalMilliseconds:F0} ms after the kill");
             });
 
@@ -249,6 +249,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 output.WriteLine("PROBLEM " + problem);
             }
 
+            output.WriteLine($"sessions a queue found unheld and took back from the records: {silos.Sum(s => s.TakenBack)}");
             output.WriteLine($"total {total.ElapsedMilliseconds} ms");
 
             Assert.True(problems.Count == 0, string.Join('\n', problems.Take(30)) + $"\n({problems.Count} problems)\nsilo logs:\n" + string.Join('\n', silos.Select(s => s.Tail())));
@@ -472,6 +473,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
     private sealed class SiloProcess(int index, string connectionString) : IDisposable
     {
         private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
+        private int _takenBack;
         private readonly ConcurrentQueue<string> _log = new();
         private readonly int _httpPort = FreePort();
         private readonly int _siloPort = FreePort();
@@ -507,6 +509,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             start.Environment["ConnectionStrings__Routing"] = connectionString;
             start.Environment["Orleans__SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture);
             start.Environment["Orleans__GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture);
+            start.Environment["Queues__ReconcileInterval"] = ReconcileInterval;
             start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
             start.Environment["Serilog__MinimumLevel__Override__Microsoft.Hosting.Lifetime"] = "Warning";
             var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
@@ -560,6 +563,9 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             _process = null;
         }
 
+        /// <summary>Sessions a queue on this silo found unheld and took back from the records (see QueueOptions.ReconcileInterval).</summary>
+        public int TakenBack => Volatile.Read(ref _takenBack);
+
         public string Tail() => $"silo {index} ({BaseAddress}):\n  " + string.Join("\n  ", _log.TakeLast(40));
 
         public void Dispose()
@@ -588,6 +594,11 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             if (line is null)
             {
                 return;
+            }
+
+            if (line.Contains("did not hold session", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _takenBack);
             }
 
             _log.Enqueue(line);
