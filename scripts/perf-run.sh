@@ -22,7 +22,9 @@
 # Environment: PERF_HTTP_BASE (5100), PERF_SILO_BASE (11200), PERF_GATEWAY_BASE (30200): silo i (0, 1, 2) listens
 # on base+i; PERF_PG_DIR (/tmp/rc-perf-pg, at most 80 characters), PERF_OUT (loadtests/results/perf),
 # PERF_NO_BUILD=1 (use the Release build as it is), PERF_IDLE_S (10: seconds of idle CPU measured before the run), PERF_HOST_ARGS (more host options, e.g. --Stats:Enabled=false),
-# PERF_READY_TIMEOUT (120 s per silo).
+# PERF_READY_TIMEOUT (120 s per silo), PERF_PG_STATEMENTS=1 (PostgreSQL with pg_stat_statements: at the end of a leg the
+# statements by calls, with rows and time, go to $PERF_OUT/pg-statements-<run id>.txt), PERF_CONN_SUFFIX (appended to
+# the silos' connection string, e.g. ";Max Auto Prepare=0;No Reset On Close=false" for Npgsql's defaults).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,6 +73,9 @@ pg_cpu() {
 
 hosts_cpu() { cpu_of 0 "${PIDS[@]}"; }
 
+# A statement against the throwaway server's `routing` database, as psql prints it aligned.
+pg_sql() { psql -h 127.0.0.1 -p "$(cat "$PG_DIR/port")" -U postgres -d routing -X -c "$1"; }
+
 stop_all() {
   local pid waited
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -100,8 +105,12 @@ leg() {
   local host_args=("$@") conn="" i targets="" code start cpu0 pg0 cpu1 pg1 t0 t1 run_id extra=()
   if [[ "$storage" == postgres ]]; then
     [[ ! -e "$PG_DIR" ]] || die "$PG_DIR exists (a PostgreSQL left over? 'scripts/pg.sh stop $PG_DIR')"
-    conn=$(PG_PORT=$PG_PORT "$ROOT/scripts/pg.sh" start "$PG_DIR" 2>>"$LOG" | tail -n 1) || die "scripts/pg.sh start failed; see $LOG"
+    local pg_opts=""
+    [[ "${PERF_PG_STATEMENTS:-}" != 1 ]] || pg_opts="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+    conn=$(PG_PORT=$PG_PORT PG_SERVER_OPTS="$pg_opts" "$ROOT/scripts/pg.sh" start "$PG_DIR" 2>>"$LOG" | tail -n 1) || die "scripts/pg.sh start failed; see $LOG"
     PG_STARTED=1
+    conn+="${PERF_CONN_SUFFIX:-}"
+    [[ -z "$pg_opts" ]] || pg_sql "CREATE EXTENSION pg_stat_statements" >>"$LOG" 2>&1
     log "PostgreSQL: $conn"
     host_args+=(--Storage:Provider=postgres --Clustering:Provider=postgres)
     extra=(--pg-stats "$conn")
@@ -145,6 +154,13 @@ leg() {
   log "leg $name: driver exit code $code; wall $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (set-up, steps, checks);" \
       "CPU of the silos $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') s, of PostgreSQL $(awk -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.1f", b - a }') s"
   log "leg $name: report $OUT/load-$run_id.md"
+  if [[ "$storage" == postgres && "${PERF_PG_STATEMENTS:-}" == 1 ]]; then
+    pg_sql "SELECT calls, rows, round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+              regexp_replace(left(query, 160), '\s+', ' ', 'g') AS query
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'routing')
+            ORDER BY calls DESC LIMIT 40" >"$OUT/pg-statements-$run_id.txt" 2>&1 || true
+    log "leg $name: statements by calls in $OUT/pg-statements-$run_id.txt"
+  fi
   stop_all
 }
 

@@ -9,6 +9,7 @@
 #   scripts/pg.sh stop DIR    stops that server and removes DIR.
 #
 # PG_PORT=<port> in the environment: use that port instead of a random free one (fails when it is in use).
+# PG_SERVER_OPTS="-c name=value ...": more server settings, e.g. "-c shared_preload_libraries=pg_stat_statements".
 # Everything else (apt, initdb, server log excerpts) goes to stderr, so callers can read stdout as-is.
 # Run as root (CI), the server runs as the unprivileged `postgres` user and DIR is chown'ed to it; run as
 # another user, the server runs as that user. The cluster trusts local connections (-A trust) and runs
@@ -92,7 +93,7 @@ start() {
   for attempt in 1 2 3 4 5; do
     port=$(pick_port)
     if as_owner "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_SERVER_OPTS:-}" \
          start >&2; then
       started=1; break
     fi
