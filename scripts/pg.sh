@@ -50,6 +50,17 @@ as_owner() {
   fi
 }
 
+# Closes the file descriptors this shell inherited beyond stdin/out/err (and bash's own 255), so that the server
+# started from here does not keep them open for its whole life: run under `flock LOCKFILE scripts/pg.sh start ...`,
+# the server would otherwise hold the lock until it stops, and every later `flock` on that file would wait.
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [[ $fd =~ ^[0-9]+$ && $fd -gt 2 && $fd -ne 255 ]]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pick_port() {
@@ -92,9 +103,10 @@ start() {
   # A port is only known to be free when the server has bound it: retry on a bind failure.
   for attempt in 1 2 3 4 5; do
     port=$(pick_port)
-    if as_owner "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_SERVER_OPTS:-}" \
-         start >&2; then
+    if ( close_inherited_fds
+         as_owner "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
+           -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_SERVER_OPTS:-}" \
+           start >&2 ); then
       started=1; break
     fi
     log "start on port $port failed (attempt $attempt):"; tail -n 5 "$dir/postgres.log" >&2 || true
