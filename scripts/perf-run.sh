@@ -13,6 +13,8 @@
 #   stats-onoff  one silo, memory storage, twice back to back with the same build and driver options: first with
 #                --Stats:Enabled=true, then with --Stats:Enabled=false
 #   stats-offon  the same in the other order (off first)
+#   pg-tuning    one silo on PostgreSQL three times back to back: with the silo's Npgsql settings (auto-prepare, no
+#                reset on close), with Npgsql's defaults, and with the silo's settings again
 #
 # The driver options are passed through (e.g. --step-from 25 --step-by 25 --step-s 15 --agents auto ...); the
 # script adds --targets, --run-id, --out and, with PostgreSQL, --pg-stats. Per leg it prints `uptime` before and
@@ -24,7 +26,9 @@
 # PERF_NO_BUILD=1 (use the Release build as it is), PERF_IDLE_S (10: seconds of idle CPU measured before the run), PERF_HOST_ARGS (more host options, e.g. --Stats:Enabled=false),
 # PERF_READY_TIMEOUT (120 s per silo), PERF_PG_STATEMENTS=1 (PostgreSQL with pg_stat_statements: at the end of a leg the
 # statements by calls, with rows and time, go to $PERF_OUT/pg-statements-<run id>.txt), PERF_CONN_SUFFIX (appended to
-# the silos' connection string, e.g. ";Max Auto Prepare=0;No Reset On Close=false" for Npgsql's defaults).
+# the silos' connection string, e.g. ";Max Auto Prepare=0;No Reset On Close=false" for Npgsql's defaults),
+# PERF_TRACE_S=N (dotnet-trace, sampled thread time, of silo 0 for N seconds, PERF_TRACE_DELAY_S (20) after the driver
+# starts; written to $PERF_OUT/trace-<run id>.nettrace, read with `dotnet-trace report FILE topN -n 60`).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,11 +46,11 @@ TICKS=$(getconf CLK_TCK)
 
 die() { echo "perf-run.sh: $*" >&2; exit 1; }
 log() { echo "perf-run.sh: $*" | tee -a "$LOG" >&2; }
-usage() { die "usage: $0 memory|postgres|postgres3|stats-onoff|stats-offon [load driver options...]"; }
+usage() { die "usage: $0 memory|postgres|postgres3|stats-onoff|stats-offon|pg-tuning [load driver options...]"; }
 
 [[ $# -ge 1 ]] || usage
 CONFIG=$1; shift
-case "$CONFIG" in memory|postgres|postgres3|stats-onoff|stats-offon) ;; *) usage ;; esac
+case "$CONFIG" in memory|postgres|postgres3|stats-onoff|stats-offon|pg-tuning) ;; *) usage ;; esac
 DRIVER_ARGS=("$@")
 
 mkdir -p "$OUT"
@@ -109,7 +113,7 @@ leg() {
     [[ "${PERF_PG_STATEMENTS:-}" != 1 ]] || pg_opts="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
     conn=$(PG_PORT=$PG_PORT PG_SERVER_OPTS="$pg_opts" "$ROOT/scripts/pg.sh" start "$PG_DIR" 2>>"$LOG" | tail -n 1) || die "scripts/pg.sh start failed; see $LOG"
     PG_STARTED=1
-    conn+="${PERF_CONN_SUFFIX:-}"
+    conn+="${PERF_CONN_SUFFIX:-}${LEG_CONN_SUFFIX:-}"
     [[ -z "$pg_opts" ]] || pg_sql "CREATE EXTENSION pg_stat_statements" >>"$LOG" 2>&1
     log "PostgreSQL: $conn"
     host_args+=(--Storage:Provider=postgres --Clustering:Provider=postgres)
@@ -145,6 +149,11 @@ leg() {
   log "leg $name: idle for ${PERF_IDLE_S:-10} s: CPU of the silos $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }') s, of PostgreSQL $(awk -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.2f", b - a }') s"
   log "uptime before: $(uptime)"
   cpu0=$(hosts_cpu); pg0=$(pg_cpu); t0=$(date +%s.%N)
+  if [[ -n "${PERF_TRACE_S:-}" ]]; then
+    ( sleep "${PERF_TRACE_DELAY_S:-20}"
+      "${DOTNET_TRACE:-$HOME/.dotnet/tools/dotnet-trace}" collect -p "${PIDS[0]}" --profile dotnet-sampled-thread-time \
+        --duration "00:00:$(printf '%02d' "$PERF_TRACE_S")" -o "$OUT/trace-$run_id.nettrace" >>"$LOG" 2>&1 ) &
+  fi
   set +e
   dotnet "$DRIVER_DLL" --targets "$targets" --run-id "$run_id" --out "$OUT" "${extra[@]}" "${DRIVER_ARGS[@]}" 2>&1 | tee -a "$LOG"
   code=${PIPESTATUS[0]}
@@ -176,6 +185,11 @@ case "$CONFIG" in
   stats-offon)
     leg stats-off 1 memory --Stats:Enabled=false
     leg stats-on 1 memory --Stats:Enabled=true
+    ;;
+  pg-tuning)
+    leg pg-tuned 1 postgres
+    LEG_CONN_SUFFIX=";Max Auto Prepare=0;No Reset On Close=false" leg pg-defaults 1 postgres
+    leg pg-tuned-again 1 postgres
     ;;
 esac
 log "done; log $LOG"
