@@ -60,13 +60,9 @@ public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
 
         // The agent is free when the session arrives: the queue makes the offer attempt, and the session is reached
         // only after the offer expired (as when its silo died on the way and it came back elsewhere).
-        RoutingClusterFixture.DelayOfferTo(session, TimeSpan.FromSeconds(QueuePolicy.Default.OfferTimeoutSeconds + 1));
+        DelayOfferPastItsExpiry(session);
         await s.SessionAsync("slow-link", queue);
-        await fx.SettleAsync();
-
-        var view = await s.GetSession(session);
-        Assert.Equal(SessionState.Offered, view.State);
-        Assert.Equal(agent, view.AgentId);
+        await AssertOfferedTo(s, session, agent);
     }
 
     [Fact]
@@ -77,13 +73,9 @@ public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
         var session = await s.SessionAsync("slow-claim", queue);
 
         // The session waits when the agent comes: the agent claims it from the queue, and its offer is late.
-        RoutingClusterFixture.DelayOfferTo(session, TimeSpan.FromSeconds(QueuePolicy.Default.OfferTimeoutSeconds + 1));
+        DelayOfferPastItsExpiry(session);
         var agent = await s.AgentAsync("a", [queue]);
-        await fx.SettleAsync();
-
-        var view = await s.GetSession(session);
-        Assert.Equal(SessionState.Offered, view.State);
-        Assert.Equal(agent, view.AgentId);
+        await AssertOfferedTo(s, session, agent);
     }
 
     [Fact]
@@ -105,9 +97,7 @@ public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
         await fx.AdvanceAsync(interval * 2 + TimeSpan.FromSeconds(1));
         await fx.SettleAsync();
         RoutingClusterFixture.RecordedQueues.SetQueued(queue);
-        var view = await s.GetSession(session);
-        Assert.Equal(SessionState.Offered, view.State);
-        Assert.Equal(agent, view.AgentId);
+        await AssertOfferedTo(s, session, agent);
     }
 
     [Fact]
@@ -131,6 +121,18 @@ public sealed class CrashLeftoverTests(RoutingClusterFixture fx)
         // Free again: the next session reaches it.
         var next = await s.SessionAsync("next", queue);
         Assert.Equal(agent, (await s.GetSession(next)).AgentId);
+    }
+
+    /// <summary>The next offer to the session reaches it one second after the offer expired.</summary>
+    private static void DelayOfferPastItsExpiry(string session) =>
+        RoutingClusterFixture.DelayOfferTo(session, TimeSpan.FromSeconds(QueuePolicy.Default.OfferTimeoutSeconds + 1));
+
+    private async Task AssertOfferedTo(Scenario s, string session, string agent)
+    {
+        await fx.SettleAsync();
+        var view = await s.GetSession(session);
+        Assert.Equal(SessionState.Offered, view.State);
+        Assert.Equal(agent, view.AgentId);
     }
 
     private static Explanation Explanation(string agentId) => new()
