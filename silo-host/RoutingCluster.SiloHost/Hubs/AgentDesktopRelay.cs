@@ -285,7 +285,15 @@ public sealed class AgentDesktopRelay(
         {
             await foreach (var _ in _registerAll.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
             {
-                await RegisterAllAgainAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    await RegisterAllAgainAsync(stopping).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
+                {
+                    // Not expected (the calls' own failures are handled in the pass); the next death or renewal tries again.
+                    HubLog.RegisterAllAgainBroke(logger, ex);
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -28,4 +28,7 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 308, Level = LogLevel.Error, Message = "Following the cluster membership failed; following it again (the periodic renewal still runs)")]
     public static partial void MembershipWatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error, Message = "Registering the desktop connections again after a silo death failed; they are tried again at the next silo death or periodic renewal")]
+    public static partial void RegisterAllAgainBroke(ILogger logger, Exception exception);
 }
