@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Placement;
 using RoutingCluster.Client;
 using RoutingCluster.Recovery.Tests.Infrastructure;
 
@@ -49,20 +50,22 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
             var apiB = new Api(httpB);
             await apiA.PutQueue("cards", """{ "offerTimeoutSeconds": 30 }""");
 
-            // An agent created through B: its grain starts there as a rule, but placement may choose A; take the
-            // first of a few agents whose grain is on B.
-            string? agentId = null;
-            for (var i = 0; i < 10 && agentId is null; i++)
+            // The agent's grain is activated on B (Orleans' placement hint: placement alone would choose by load), then
+            // the agent is created through B's API.
+            const string agentId = "a-kill";
+            var siloB = (await management.GetHosts(onlyActive: true)).Keys.Single(silo => silo.Endpoint.Port == b.SiloPort);
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, siloB);
+            try
             {
-                var candidate = $"a-kill-{i}";
-                await apiB.PutAgent(candidate, "cards");
-                if (await SiloPortOfAsync(grains, candidate) == b.SiloPort)
-                {
-                    agentId = candidate;
-                }
+                await grains.GetGrain<RoutingCluster.Abstractions.Agents.IAgentGrain>(agentId).GetAsync();
+            }
+            finally
+            {
+                RequestContext.Remove(IPlacementDirector.PlacementHintKey);
             }
 
-            Assert.True(agentId is not null, "no agent grain was placed on B");
+            await apiB.PutAgent(agentId, "cards");
+            Assert.Equal(b.SiloPort, await SiloPortOfAsync(grains, agentId));
             await using var desktop = new AgentDesktopClient(a.BaseAddress);
             var offered = new TaskCompletionSource<(string SessionId, string How, TimeSpan At)>(TaskCreationOptions.RunContinuationsAsynchronously);
             var sinceKill = new Stopwatch();
@@ -82,9 +85,9 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
 
                 return Task.CompletedTask;
             };
-            await desktop.SignInAsync(agentId!);
+            await desktop.SignInAsync(agentId);
             Assert.True((await desktop.SetStateAsync(AgentState.Ready)).Ok);
-            Assert.Equal(b.SiloPort, await SiloPortOfAsync(grains, agentId!));
+            Assert.Equal(b.SiloPort, await SiloPortOfAsync(grains, agentId));
 
             b.Kill();
             sinceKill.Start();
@@ -100,7 +103,7 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
             output.WriteLine($"B killed at {killedAt:HH:mm:ss.fff}; session created through A after {createdAt.TotalSeconds:F1} s; the desktop on A had the offer ({how}) {at.TotalSeconds:F1} s after the kill");
 
             Assert.Equal(sessionId, offeredSession);
-            Assert.Equal(hostA.SiloPort, await SiloPortOfAsync(grains, agentId!));
+            Assert.Equal(hostA.SiloPort, await SiloPortOfAsync(grains, agentId));
             Assert.True((await desktop.AcceptAsync(sessionId)).Ok);
             Assert.Equal("connected", Api.Str((await apiA.Get($"/v1/sessions/{sessionId}")).Ok(), "state"));
         }
