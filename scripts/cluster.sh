@@ -15,7 +15,7 @@
 # silo-i.log (console log), silo-i.pid, connection (the connection string), pg/ (the throwaway server).
 #
 # Environment: ROUTING_PG (use this PostgreSQL), CLUSTER_READY_TIMEOUT (120 s per silo),
-# CLUSTER_STOP_TIMEOUT (45 s; the host's own Hosting:ShutdownTimeoutSeconds is 30), CLUSTER_NO_BUILD=1 (skip the build).
+# CLUSTER_STOP_TIMEOUT (45 s; the host's own Hosting:ShutdownTimeoutSeconds is 30, and its watchdog ends it 5 s later), CLUSTER_NO_BUILD=1 (skip the build).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -114,15 +114,21 @@ wait_ready() {
   done
 }
 
+# How many times the silo's shutdown watchdog has ended it (its log is appended to across restarts).
+watchdog_endings() { local n; n=$(grep -c "SHUTDOWN WATCHDOG" "$STATE/silo-$1.log" 2>/dev/null) || true; echo "${n:-0}"; }
+
 stop_silo() {
-  local i=$1 pid waited=0
+  local i=$1 pid waited=0 endings
   pid=$(cat "$(pid_file "$i")" 2>/dev/null) || { log "silo $i is not known"; return; }
   if kill -0 "$pid" 2>/dev/null; then
+    endings=$(watchdog_endings "$i")
     kill -TERM "$pid"
     while kill -0 "$pid" 2>/dev/null && (( waited < STOP_TIMEOUT * 10 )); do sleep 0.1; waited=$((waited + 1)); done
     if kill -0 "$pid" 2>/dev/null; then
       log "silo $i (pid $pid) still running after ${STOP_TIMEOUT}s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
+    elif (( $(watchdog_endings "$i") > endings )); then
+      log "silo $i (pid $pid) did NOT stop gracefully: its shutdown watchdog ended it after $((waited * 100))ms (exit code 3); see the SHUTDOWN WATCHDOG line in $STATE/silo-$i.log"
     else
       log "silo $i (pid $pid) stopped gracefully in $((waited * 100))ms"
     fi

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using RoutingCluster.Recovery.Tests.Infrastructure;
 using RoutingCluster.Tests.Shared;
@@ -15,6 +14,7 @@ namespace RoutingCluster.Recovery.Tests;
 /// lost, nothing is connected twice, no agent is over capacity, and every session ends exactly once.
 /// Everything is checked over the public HTTP contract, on 127.0.0.1 only.
 /// </summary>
+[Collection(nameof(SiloProcessCollection))]
 public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>
 {
     private const int Silos = 3;
@@ -41,7 +41,8 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
     {
         var total = Stopwatch.StartNew();
         var connectionString = await postgres.CreateSchemaAsync("siloloss");
-        var silos = Enumerable.Range(0, Silos).Select(i => new SiloProcess(i, connectionString)).ToArray();
+        var settings = new Dictionary<string, string> { ["Queues:ReconcileInterval"] = ReconcileInterval };
+        var silos = Enumerable.Range(0, Silos).Select(i => new SiloProcess(i, connectionString, settings)).ToArray();
         var clients = silos.Select(s => new Api(new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(5) })).ToArray();
         using var stop = new CancellationTokenSource();
         var stats = new Stats();
@@ -249,7 +250,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 output.WriteLine("PROBLEM " + problem);
             }
 
-            output.WriteLine($"sessions a queue found unheld and took back from the records: {silos.Sum(s => s.TakenBack)}");
+            output.WriteLine($"sessions a queue found unheld and took back from the records: {silos.Sum(s => s.SessionsTakenBack)}");
             output.WriteLine($"total {total.ElapsedMilliseconds} ms");
 
             Assert.True(problems.Count == 0, string.Join('\n', problems.Take(30)) + $"\n({problems.Count} problems)\nsilo logs:\n" + string.Join('\n', silos.Select(s => s.Tail())));
@@ -466,159 +467,5 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         public DateTimeOffset? KilledAt { get; set; }
 
         public IReadOnlyList<string> WaitingAtKill { get; set; } = [];
-    }
-
-    /// <summary>One silo host process (the built RoutingCluster.SiloHost.dll), postgres profile, on ports of its
-    /// own that stay the same across a restart.</summary>
-    private sealed class SiloProcess(int index, string connectionString) : IDisposable
-    {
-        private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
-        private int _takenBack;
-        private readonly ConcurrentQueue<string> _log = new();
-        private readonly int _httpPort = FreePort();
-        private readonly int _siloPort = FreePort();
-        private readonly int _gatewayPort = FreePort();
-        private Process? _process;
-
-        public Uri BaseAddress => new($"http://127.0.0.1:{_httpPort}/");
-
-        public void Start()
-        {
-            var root = TestProcess.RepositoryRoot();
-            var project = Path.Combine(root, "silo-host", "RoutingCluster.SiloHost");
-#if DEBUG
-            const string configuration = "Debug";
-#else
-            const string configuration = "Release";
-#endif
-            var dll = Path.Combine(project, "bin", configuration, "net10.0", "RoutingCluster.SiloHost.dll");
-            var start = new ProcessStartInfo("dotnet")
-            {
-                WorkingDirectory = project,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(dll);
-            start.ArgumentList.Add("--urls");
-            start.ArgumentList.Add(BaseAddress.ToString().TrimEnd('/'));
-            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-            start.Environment["Storage__Provider"] = "postgres";
-            start.Environment["Clustering__Provider"] = "postgres";
-            start.Environment["ConnectionStrings__Routing"] = connectionString;
-            start.Environment["Orleans__SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture);
-            start.Environment["Orleans__GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture);
-            start.Environment["Queues__ReconcileInterval"] = ReconcileInterval;
-            start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-            start.Environment["Serilog__MinimumLevel__Override__Microsoft.Hosting.Lifetime"] = "Warning";
-            var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
-            process.OutputDataReceived += (_, e) => Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            _process = process;
-            Keep($"--- silo {index} started, pid {process.Id}");
-        }
-
-        public async Task WaitReadyAsync(TimeSpan within)
-        {
-            var deadline = DateTime.UtcNow + within;
-            while (true)
-            {
-                if (_process is null || _process.HasExited)
-                {
-                    throw new InvalidOperationException($"silo {index} exited before it was ready:\n{Tail()}");
-                }
-
-                try
-                {
-                    using var response = await Probe.GetAsync(new Uri(BaseAddress, "health/ready"));
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return;
-                    }
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                }
-
-                if (DateTime.UtcNow > deadline)
-                {
-                    throw new TimeoutException($"silo {index} not ready within {within}:\n{Tail()}");
-                }
-
-                await Task.Delay(200);
-            }
-        }
-
-        /// <summary>SIGKILL: no graceful shutdown, nothing written on the way out.</summary>
-        public void Kill()
-        {
-            var process = _process ?? throw new InvalidOperationException("Not started.");
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-            Keep($"--- silo {index} killed");
-            process.Dispose();
-            _process = null;
-        }
-
-        /// <summary>Sessions a queue on this silo found unheld and took back from the records (see QueueOptions.ReconcileInterval).</summary>
-        public int TakenBack => Volatile.Read(ref _takenBack);
-
-        public string Tail() => $"silo {index} ({BaseAddress}):\n  " + string.Join("\n  ", _log.TakeLast(40));
-
-        public void Dispose()
-        {
-            if (_process is { } process)
-            {
-                try
-                {
-                    if (!process.HasExited)
-                    {
-                        process.Kill(entireProcessTree: true);
-                        process.WaitForExit(10_000);
-                    }
-                }
-                catch (InvalidOperationException)
-                {
-                }
-
-                process.Dispose();
-                _process = null;
-            }
-        }
-
-        private void Keep(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            if (line.Contains("did not hold session", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref _takenBack);
-            }
-
-            _log.Enqueue(line);
-            while (_log.Count > 200 && _log.TryDequeue(out _))
-            {
-            }
-        }
-
-        private static int FreePort()
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            try
-            {
-                return ((IPEndPoint)listener.LocalEndpoint).Port;
-            }
-            finally
-            {
-                listener.Stop();
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace RoutingCluster.SiloHost.Hosting;
@@ -15,7 +16,8 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// </list>
 /// Both answer <c>{"status","checks":[{"name","status","description"}]}</c> and are left out of the OpenAPI
 /// document. <c>Hosting:ShutdownTimeoutSeconds</c> (30 by default) is how long the host waits on SIGTERM for the
-/// silo to stop gracefully: grains deactivate (state already written) and the silo leaves the membership.
+/// silo to stop gracefully: grains deactivate (state already written) and the silo leaves the membership. A stop
+/// still running <c>Hosting:ShutdownGraceSeconds</c> (5) after that is ended by the <see cref="ShutdownWatchdog"/>.
 /// </summary>
 public static class RoutingHealth
 {
@@ -31,6 +33,16 @@ public static class RoutingHealth
         var configuration = builder.Configuration;
         var shutdown = configuration.GetValue<double?>("Hosting:ShutdownTimeoutSeconds") ?? 30;
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(shutdown));
+
+        // Ends a signalled stop that outlives the timeout (Orleans does not give up on it with the database down).
+        builder.Services.AddSingleton(services => new ShutdownWatchdog(
+            services.GetRequiredService<IOptions<HostOptions>>(),
+            configuration,
+            TimeProvider.System,
+            services.GetRequiredService<RoutingCluster.Grains.Metrics.KpiCollector>(),
+            services.GetRequiredService<RoutingCluster.Grains.Metrics.UnwrittenStats>(),
+            services.GetRequiredService<ILogger<ShutdownWatchdog>>()));
+        builder.Services.AddHostedService(services => services.GetRequiredService<ShutdownWatchdog>());
 
         builder.Services.AddSingleton<SiloMembershipHealthCheck>();
         builder.Services.AddSingleton<StorageHealthCheck>();

@@ -13,4 +13,22 @@ internal static partial class HubLog
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Registering the desktops of agent {AgentId} again after its grain deactivated failed; the periodic renewal retries")]
     public static partial void RegisterAgainFailed(ILogger logger, Exception exception, string agentId);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Silo {Silos} was declared dead: registering this silo's {Connections} desktop connection(s) again with their agents' grains")]
+    public static partial void SiloDeclaredDead(ILogger logger, string silos, int connections);
+
+    [LoggerMessage(EventId = 305, Level = LogLevel.Information, Message = "Registered {Connections} desktop connection(s) again after a silo death in {ElapsedMs} ms ({Rounds} round(s))")]
+    public static partial void RegisteredAllAgain(ILogger logger, int connections, int rounds, long elapsedMs);
+
+    [LoggerMessage(EventId = 306, Level = LogLevel.Warning, Message = "Registering {Failed} of {Connections} desktop connection(s) again after a silo death failed in round {Round}; they are tried again shortly")]
+    public static partial void RegisterAllAgainRetrying(ILogger logger, Exception exception, int failed, int connections, int round);
+
+    [LoggerMessage(EventId = 307, Level = LogLevel.Warning, Message = "Registering {Failed} of {Connections} desktop connection(s) again after a silo death still failed after {Rounds} rounds; they are tried again at the next silo death or periodic renewal")]
+    public static partial void RegisterAllAgainFailed(ILogger logger, Exception exception, int failed, int connections, int rounds);
+
+    [LoggerMessage(EventId = 308, Level = LogLevel.Error, Message = "Following the cluster membership failed; following it again (the periodic renewal still runs)")]
+    public static partial void MembershipWatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 309, Level = LogLevel.Error, Message = "Registering the desktop connections again after a silo death failed; they are tried again at the next silo death or periodic renewal")]
+    public static partial void RegisterAllAgainBroke(ILogger logger, Exception exception);
 }

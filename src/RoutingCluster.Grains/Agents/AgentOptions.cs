@@ -7,6 +7,11 @@ public sealed class AgentOptions
     public TimeSpan DesktopGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long an agent grain with a connected desktop stays active without calls (desktops renew
-    /// their connection more often than this).</summary>
+    /// their connection more often than this: <see cref="DesktopRenewInterval"/>).</summary>
     public TimeSpan DesktopKeepAlive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often each silo's desktop relay registers its connected desktops again with their agents' grains:
+    /// the backstop that reaches a grain which lost its desktops without the relay hearing of it. Shorter than
+    /// <see cref="DesktopKeepAlive"/>.</summary>
+    public TimeSpan DesktopRenewInterval { get; set; } = TimeSpan.FromSeconds(60);
 }

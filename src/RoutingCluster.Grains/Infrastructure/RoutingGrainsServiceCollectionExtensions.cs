@@ -29,6 +29,7 @@ public static class RoutingGrainsServiceCollectionExtensions
         services.AddOptions<Metrics.StatsOptions>();
         services.TryAddSingleton<Metrics.IStatsStore, Metrics.MemoryStatsStore>();
         services.TryAddSingleton<Metrics.StatsReader>();
+        services.TryAddSingleton<Metrics.UnwrittenStats>();
         if (!services.Any(d => d.ServiceType == typeof(Metrics.KpiCollector)))
         {
             services.AddSingleton<Metrics.KpiCollector>();

@@ -129,6 +129,19 @@ public sealed class KpiCollector(
         }
     }
 
+    /// <summary>Counts gathered on this silo that no statistics grain has acknowledged yet (cells and activity marks,
+    /// in batches on their way and gathering behind them).</summary>
+    public int Unsent
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _buffers.Values.Sum(b => b.Unsent);
+            }
+        }
+    }
+
     /// <summary>The same events as OpenTelemetry counters (for Prometheus and OTLP), whatever <see cref="Enabled"/> says.</summary>
     private void Export(SessionKpi fact)
     {
@@ -180,8 +193,15 @@ public sealed class KpiCollector(
         _timer?.Dispose();
         _timer = null;
 
-        // A silo that stops in an orderly way hands over everything it counted.
-        await FlushAsync().WaitAsync(cancellationToken);
+        // A silo that stops in an orderly way hands over everything it counted, within its shutdown timeout.
+        try
+        {
+            await FlushAsync().WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            StatsLog.NotHandedOver(logger, Unsent);
+        }
     }
 
     private void Tick()
@@ -250,6 +270,8 @@ public sealed class KpiCollector(
 
         public void Mark(AgentActivityMark mark) => _marks[mark.AgentId] = mark;
 
+        public int Unsent => _cells.Count + _marks.Count + (_pending is { } p ? p.Cells.Count + p.Activities.Count : 0);
+
         /// <summary>The batch to send: the one not yet acknowledged, or else a new one of what gathered.</summary>
         public StatsBatch? Seal(Guid source)
         {
@@ -287,4 +309,10 @@ internal static partial class StatsLog
 
     [LoggerMessage(EventId = 142, Level = LogLevel.Warning, Message = "Statistics of {Owner} could not be written; they are written again at the next persist")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string owner);
+
+    [LoggerMessage(EventId = 143, Level = LogLevel.Warning, Message = "Statistics of {Owner} could not be written as its grain deactivated: {Cells} changed interval cell(s) are lost from the stored figures (session records are not affected; the figures can be recomputed from them)")]
+    public static partial void LostAtDeactivation(ILogger logger, Exception exception, string owner, int cells);
+
+    [LoggerMessage(EventId = 144, Level = LogLevel.Warning, Message = "Statistics counts of this silo not handed over at stop (the shutdown timeout ended first): {Counts} count(s) not sent to the statistics grains are lost from the live and stored figures (session records are not affected)")]
+    public static partial void NotHandedOver(ILogger logger, int counts);
 }

@@ -17,6 +17,9 @@ internal sealed class StatsBook
 
     public bool IsDirty => _dirty.Count > 0;
 
+    /// <summary>How many cells changed since they were last written.</summary>
+    public int DirtyCount => _dirty.Count;
+
     public void Load(IEnumerable<StatsCellCounts> cells, DateTimeOffset heldFrom)
     {
         foreach (var cell in cells)

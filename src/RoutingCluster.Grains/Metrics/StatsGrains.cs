@@ -29,6 +29,7 @@ public abstract class StatsGrainBase(
     RoutingClock clock,
     WorkTracker tracker,
     IOptions<StatsOptions> options,
+    UnwrittenStats unwritten,
     ILogger logger) : Grain
 {
     private readonly StatsBook _book = new();
@@ -54,13 +55,20 @@ public abstract class StatsGrainBase(
         _alarm?.Dispose();
         try
         {
-            await PersistAsync();
+            // Within the time the silo gives its deactivations (its host's shutdown timeout when it stops).
+            await PersistAsync(cancellationToken);
         }
         catch (Exception ex)
         {
-            // The silo is going away (with memory storage its storage may already be gone): nothing more to do here.
-            // With a database the intervals written at the last persist stay, and at most one persist interval is lost.
-            StatsLog.PersistFailed(logger, ex, Key);
+            // The silo is going away (with memory storage its storage may already be gone; with a database the database
+            // may be down, or the stop out of time): the intervals written at the last persist stay, and what changed
+            // since (at most one persist interval) is lost from the stored figures. Sessions are not: their records
+            // keep every transition, and the figures can be recomputed from them.
+            StatsLog.LostAtDeactivation(logger, ex, Key, _book.DirtyCount);
+        }
+        finally
+        {
+            unwritten.Written(Kind, Key); // this activation's account ends here (written, or logged as lost)
         }
     }
 
@@ -74,6 +82,7 @@ public abstract class StatsGrainBase(
 
         applied[batch.Source] = new AppliedBatch(batch.Sequence, clock.Now);
         _book.Apply(batch);
+        unwritten.Pending(Kind, Key, _book.DirtyCount);
         _alarm?.Set(_alarm.At ?? clock.Now + options.Value.PersistInterval);
         return Task.CompletedTask;
     }
@@ -94,7 +103,9 @@ public abstract class StatsGrainBase(
     /// <summary>Writes the intervals that changed since the last write, and the activities going on. Counted
     /// batches are not written one by one: a crash loses at most one persist interval of the day's figures,
     /// never a session (the session records keep every transition).</summary>
-    public async Task PersistAsync()
+    public Task PersistAsync() => PersistAsync(CancellationToken.None);
+
+    private async Task PersistAsync(CancellationToken cancellationToken)
     {
         _alarm?.Clear();
         if (!_book.IsDirty)
@@ -106,22 +117,24 @@ public abstract class StatsGrainBase(
         var cells = _book.TakeDirty();
         try
         {
-            await store.SaveAsync(Kind, Key, cells);
+            await store.SaveAsync(Kind, Key, cells, cancellationToken);
             state.State.Activities = new Dictionary<string, AgentActivityMark>(_book.Activities, StringComparer.Ordinal);
             foreach (var stale in state.State.Applied.Where(a => a.Value.At < now.AddDays(-2)).Select(a => a.Key).ToList())
             {
                 state.State.Applied.Remove(stale);
             }
 
-            await state.WriteStateAsync();
+            await state.WriteStateAsync(cancellationToken);
         }
         catch
         {
             _book.Unwritten(cells);
+            unwritten.Pending(Kind, Key, _book.DirtyCount);
             _alarm?.Set(now + options.Value.PersistInterval);
             throw;
         }
 
+        unwritten.Written(Kind, Key);
         _book.Evict(KpiIntervals.DayStart(now).AddDays(-1));
     }
 
@@ -138,7 +151,8 @@ public sealed class QueueStatsGrain(
     RoutingClock clock,
     WorkTracker tracker,
     IOptions<StatsOptions> options,
-    ILogger<QueueStatsGrain> logger) : StatsGrainBase(state, store, clock, tracker, options, logger), IQueueStatsGrain
+    UnwrittenStats unwritten,
+    ILogger<QueueStatsGrain> logger) : StatsGrainBase(state, store, clock, tracker, options, unwritten, logger), IQueueStatsGrain
 {
     protected override StatsOwnerKind Kind => StatsOwnerKind.Queue;
 
@@ -162,7 +176,8 @@ public sealed class AgentStatsGrain(
     RoutingClock clock,
     WorkTracker tracker,
     IOptions<StatsOptions> options,
-    ILogger<AgentStatsGrain> logger) : StatsGrainBase(state, store, clock, tracker, options, logger), IAgentStatsGrain
+    UnwrittenStats unwritten,
+    ILogger<AgentStatsGrain> logger) : StatsGrainBase(state, store, clock, tracker, options, unwritten, logger), IAgentStatsGrain
 {
     protected override StatsOwnerKind Kind => StatsOwnerKind.Agent;
 

@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -45,6 +47,31 @@ public sealed class RecoveryHost(HostSettings settings) : WebApplicationFactory<
 {
     public ConcurrentQueue<(string Path, Exception Exception)> Failures { get; } = new();
 
+    private Uri? _baseAddress;
+
+    /// <summary>Where the host listens when started with <see cref="OnKestrel"/>: <c>http://127.0.0.1:{port}/</c>.</summary>
+    public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("Not started with OnKestrel.");
+
+    /// <summary>The host on real Kestrel, on a free loopback port (<see cref="BaseAddress"/>), started: for clients that
+    /// need real sockets (an agent desktop's SignalR connection).</summary>
+    public static RecoveryHost OnKestrel(HostSettings settings)
+    {
+        var host = new RecoveryHost(settings);
+        try
+        {
+            host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+            host.StartServer();
+            var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+            host._baseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)) + "/");
+            return host;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Storage:Provider", "postgres");
@@ -59,7 +86,7 @@ public sealed class RecoveryHost(HostSettings settings) : WebApplicationFactory<
 
         var level = Environment.GetEnvironmentVariable("ROUTING_TEST_LOG_LEVEL") is { Length: > 0 } given ? given : "Fatal";
         builder.UseSetting("Serilog:MinimumLevel:Default", level);
-        foreach (var source in new[] { "Microsoft", "Orleans", "Microsoft.Hosting.Lifetime" })
+        foreach (var source in new[] { "Microsoft", "Orleans", "Microsoft.Hosting.Lifetime", "Polly" })
         {
             builder.UseSetting($"Serilog:MinimumLevel:Override:{source}", level);
         }
