@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
@@ -26,9 +28,13 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         var time = Time;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
-            silo.AddMemoryGrainStorage("PubSubStore");
+            // As the silo host's memory profile (AddRoutingMemoryStorage): states kept in Orleans' binary form.
+            foreach (var name in new[] { RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore" })
+            {
+                silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((o, serializer) =>
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            }
+
             silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
             silo.Services.AddRoutingGrains(time);
         });

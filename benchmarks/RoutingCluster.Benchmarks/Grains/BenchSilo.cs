@@ -11,12 +11,13 @@ using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.Benchmarks.Grains;
 
 /// <summary>
 /// One silo in the benchmark process, set up as the silo host sets up its memory profile: memory grain storage for
-/// "routing" and "sessions", memory streams for session and agent events, the routing grains with the system
+/// "routing" and "sessions" in Orleans' binary form (<see cref="SiloProfileExtensions.AddRoutingMemoryStorage"/>), memory streams for session and agent events, the routing grains with the system
 /// clock, and the KPI collector. Calls come from the silo's own (co-hosted) client, as the host's HTTP handlers make
 /// them: no gateway, no network. Logging is off (no providers), so no figure includes console output.
 /// </summary>
@@ -64,14 +65,14 @@ public sealed class BenchSilo : IAsyncDisposable
             silo.UseLocalhostClustering(FreePort(), FreePort());
             if (writes is null)
             {
-                silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
-                silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
+                silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+                silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
             }
             else
             {
                 foreach (var name in new[] { RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName })
                 {
-                    silo.AddMemoryGrainStorage(name + "-inner");
+                    silo.AddRoutingMemoryStorage(name + "-inner");
                     silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
                         new CountingGrainStorage(name, services.GetRequiredKeyedService<IGrainStorage>(name + "-inner"), writes));
                 }
@@ -79,7 +80,7 @@ public sealed class BenchSilo : IAsyncDisposable
 
             if (streams)
             {
-                silo.AddMemoryGrainStorage("PubSubStore");
+                silo.AddRoutingMemoryStorage("PubSubStore");
                 silo.AddMemoryStreams(RoutingStreams.Provider);
             }
 
