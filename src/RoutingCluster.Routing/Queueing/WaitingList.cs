@@ -131,7 +131,7 @@ public sealed class WaitingList
 
                 if (skip?.Invoke(demand) != true
                     && Eligibility.IsEligible(agent, demand, policy, now, out var step)
-                    && Eligibility.Admits(agent.AgentId, demand, now, () => anyoneElseEligible(demand)))
+                    && Eligibility.Admits(agent.AgentId, demand, now, anyoneElseEligible))
                 {
                     best = new Candidate(demand, step);
                     break;

@@ -210,6 +210,28 @@ public sealed class WaitingListTests
     }
 
     [Fact]
+    public void BestFor_PassingOverSessions_AllocatesNothingPerSession()
+    {
+        // Issue 7: a closure per scanned session (about 32 B each). Here the agent may take every session but rejected
+        // them all while someone else could take them, so it looks at each one and takes none.
+        var list = new WaitingList();
+        for (var i = 0; i < 2_000; i++)
+        {
+            list.Add(Session($"s-{i}", At(i * 0.01), rejectedBy: ["a"]));
+        }
+
+        var agent = Agent("a");
+        Assert.Null(list.BestFor(agent, Policy, At(100), SomeoneElse));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var candidate = list.BestFor(agent, Policy, At(100), SomeoneElse);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Null(candidate);
+        Assert.True(allocated < 4_000, $"BestFor allocated {allocated} B passing over 2,000 sessions");
+    }
+
+    [Fact]
     public void NextEligibilityChange_IsTheNextRelaxationInstant()
     {
         var policy = Policy with { Relaxation = [new RelaxationStep(30, 1), new RelaxationStep(60, 2)] };
