@@ -86,7 +86,7 @@ internal static class ScaleReport
             var mismatched = ready with { AgentId = "mismatched", Skills = new Dictionary<string, int> { ["loans"] = 5 } };
 
             Add("WaitingList.BestFor: a freed agent takes the best session", NanosPerOp(_ => waiting.BestFor(ready, Policy, Now, NoOneElse)));
-            Add("WaitingList.BestFor: a freed agent eligible for none (scan bound)", NanosPerOp(_ => waiting.BestFor(mismatched, NoRelaxation, Now, NoOneElse), rounds: 5));
+            Add("WaitingList.BestFor: a freed agent eligible for none", NanosPerOp(_ => waiting.BestFor(mismatched, NoRelaxation, Now, NoOneElse), rounds: 5));
             Add("WaitingList.NextEligibilityChange (alarm re-armed)", NanosPerOp(_ => waiting.NextEligibilityChange(Policy, Now)));
             Add("WaitingList: a waiting session leaves and joins again (remove + add, random session)", NanosPerOp(i =>
             {
