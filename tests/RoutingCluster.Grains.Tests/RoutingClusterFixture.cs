@@ -28,12 +28,16 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         var time = Time;
         builder.ConfigureSilo((_, silo) =>
         {
-            // As the silo host's memory profile (AddRoutingMemoryStorage): states kept in Orleans' binary form.
-            foreach (var name in new[] { RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore" })
+            // As the silo host's memory profile (AddRoutingMemoryStorage): states kept in Orleans' binary form. The
+            // routing grains' storage takes the faults a test asks for (StorageFaults).
+            foreach (var name in new[] { "routing-memory", RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore" })
             {
                 silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((o, serializer) =>
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             }
+
+            silo.Services.AddKeyedSingleton<IGrainStorage>(RoutingGrainsServiceCollectionExtensions.StorageName, (services, _) =>
+                new FaultInjectingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("routing-memory")));
 
             silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
             silo.Services.AddRoutingGrains(time);

@@ -9,4 +9,8 @@ public sealed class AgentOptions
     /// <summary>How long an agent grain with a connected desktop stays active without calls (desktops renew
     /// their connection more often than this).</summary>
     public TimeSpan DesktopKeepAlive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long after a queue answered that its stored membership does not hold the agent yet (its write
+    /// still running, or lost in a crash) the agent publishes to that queue again, until it does.</summary>
+    public TimeSpan MembershipCheckDelay { get; set; } = TimeSpan.FromSeconds(10);
 }
