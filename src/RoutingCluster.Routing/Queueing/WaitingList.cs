@@ -47,8 +47,10 @@ public sealed class WaitingList
     private readonly SortedSet<SessionDemand> _byArrival = new(ArrivalOrder);
     private readonly SortedSet<SessionDemand> _preferred = new(WindowOrder);
 
-    /// <summary>Sessions no preferred-agent window holds, grouped for <see cref="BestFor"/> (see the remarks).</summary>
+    /// <summary>Sessions no preferred-agent window holds, grouped for <see cref="BestFor"/> (see the remarks), and the
+    /// same groups in the service order of their first sessions.</summary>
     private readonly Dictionary<SessionDemand, Group> _groups = new(GroupEquality.Instance);
+    private readonly SortedSet<Group> _groupsInOrder = new(Comparer<Group>.Create((a, b) => ServiceOrder.Compare(a.First, b.First)));
 
     /// <summary>Sessions whose preferred-agent window may still be open, in window order, and the same by preferred
     /// agent; each moves to its group once its window has ended (<see cref="CloseWindows"/>).</summary>
@@ -132,10 +134,23 @@ public sealed class WaitingList
         }
 
         var group = _groups[demand];
+        if (!ReferenceEquals(group.First, demand))
+        {
+            group.Sessions.Remove(demand);
+            return demand;
+        }
+
+        // The group's first session leaves: the group takes its new place in the order (or goes).
+        _groupsInOrder.Remove(group);
         group.Sessions.Remove(demand);
         if (group.Sessions.Count == 0)
         {
             _groups.Remove(demand);
+        }
+        else
+        {
+            group.First = group.Sessions.Min!;
+            _groupsInOrder.Add(group);
         }
 
         return demand;
@@ -192,22 +207,26 @@ public sealed class WaitingList
 
         var regions = RegionsOf(policy.Relaxation);
         Span<bool> meets = regions.Count <= 64 ? stackalloc bool[regions.Count] : new bool[regions.Count];
-        foreach (var group in _groups.Values)
+        foreach (var group in _groupsInOrder)
         {
-            var head = group.Head;
-            var earliest = group.Sessions.Min!;
-            if (!agent.CanTake(head.Channel) || !Serves(agent, head.QueueId)
-                || (best is not null && ServiceOrder.Compare(earliest, best) >= 0))
+            // Groups come in the order of their first sessions: once one cannot beat the best found, none can.
+            var first = group.First;
+            if (best is not null && ServiceOrder.Compare(first, best) >= 0)
+            {
+                break;
+            }
+
+            if (!agent.CanTake(first.Channel) || !Serves(agent, first.QueueId))
             {
                 continue;
             }
 
-            // The relaxation steps at which this agent meets the group's skills, as stretches of arrival time.
+            // The relaxation steps at which this agent meets the group's skills, as stretches of waiting time.
             var any = false;
             var all = true;
             for (var r = 0; r < meets.Length; r++)
             {
-                meets[r] = Eligibility.MeetsSkills(agent, head, policy, regions.Steps[r]);
+                meets[r] = Eligibility.MeetsSkills(agent, first, policy, regions.Steps[r]);
                 any |= meets[r];
                 all &= meets[r];
             }
@@ -217,17 +236,17 @@ public sealed class WaitingList
                 continue;
             }
 
+            // Usually the group's first session is the one (it has waited longest, so it is also the most relaxed).
+            if (meets[regions.RegionOf((now - first.Arrival).TotalSeconds)] && Consider(first))
+            {
+                continue;
+            }
+
             if (all)
             {
-                // Usually the group's first session is the one (looked at without an enumerator, which allocates).
-                if (Consider(earliest))
-                {
-                    continue;
-                }
-
                 foreach (var demand in group.Sessions)
                 {
-                    if (!ReferenceEquals(demand, earliest) && Consider(demand))
+                    if (!ReferenceEquals(demand, first) && Consider(demand))
                     {
                         break;
                     }
@@ -245,13 +264,21 @@ public sealed class WaitingList
                     continue;
                 }
 
-                var first = last;
-                while (first > 0 && meets[first - 1])
+                var from = last;
+                while (from > 0 && meets[from - 1])
                 {
-                    first--;
+                    from--;
                 }
 
-                foreach (var demand in Arrivals(group.Sessions, regions, first, last, now))
+                // Nobody in the group arrived before its first session: a stretch that ends earlier is empty.
+                var latest = LatestArrival(regions, from, now);
+                if (latest < first.Arrival)
+                {
+                    last = from;
+                    continue;
+                }
+
+                foreach (var demand in group.Sessions.GetViewBetween(Probe(EarliestArrival(regions, last, now), long.MinValue), Probe(latest, long.MaxValue)))
                 {
                     if (Consider(demand))
                     {
@@ -260,7 +287,7 @@ public sealed class WaitingList
                     }
                 }
 
-                last = first;
+                last = from;
             }
         }
 
@@ -334,10 +361,23 @@ public sealed class WaitingList
         if (!_groups.TryGetValue(demand, out var group))
         {
             group = new Group(demand);
+            group.Sessions.Add(demand);
             _groups[demand] = group;
+            _groupsInOrder.Add(group);
+            return;
         }
 
+        if (ServiceOrder.Compare(demand, group.First) >= 0)
+        {
+            group.Sessions.Add(demand);
+            return;
+        }
+
+        // A new first session: the group takes its new place in the order.
+        _groupsInOrder.Remove(group);
         group.Sessions.Add(demand);
+        group.First = demand;
+        _groupsInOrder.Add(group);
     }
 
     /// <summary>Sessions whose preferred-agent window has ended join their group: anyone eligible may take them now.
@@ -374,16 +414,16 @@ public sealed class WaitingList
         return false;
     }
 
-    /// <summary>The sessions of a group, in arrival order, that have waited into regions <paramref name="first"/> to
-    /// <paramref name="last"/>: at least From[first] seconds (arrived at or before now − From[first]) and less than
-    /// From[last + 1] (arrived after now − From[last + 1]). Widened by a tick at each end against rounding: the step
-    /// of each session is checked exactly when it is considered.</summary>
-    private static SortedSet<SessionDemand> Arrivals(SortedSet<SessionDemand> sessions, Regions regions, int first, int last, DateTimeOffset now)
-    {
-        var latest = first == 0 ? DateTimeOffset.MaxValue : Before(now, regions.From[first], 1);
-        var earliest = last == regions.Count - 1 ? DateTimeOffset.MinValue : Before(now, regions.From[last + 1], -1);
-        return sessions.GetViewBetween(Probe(earliest, long.MinValue), Probe(latest, long.MaxValue));
-    }
+    /// <summary>The latest arrival of a session that has waited into region <paramref name="from"/> or beyond: at least
+    /// From[from] seconds, so arrived at or before now − From[from]; widened by a tick against rounding (the step of each
+    /// session is checked exactly when it is considered).</summary>
+    private static DateTimeOffset LatestArrival(Regions regions, int from, DateTimeOffset now) =>
+        from == 0 ? DateTimeOffset.MaxValue : Before(now, regions.From[from], 1);
+
+    /// <summary>The earliest arrival of a session that has not waited past region <paramref name="last"/>: less than
+    /// From[last + 1] seconds, so arrived after now − From[last + 1]; widened by a tick.</summary>
+    private static DateTimeOffset EarliestArrival(Regions regions, int last, DateTimeOffset now) =>
+        last == regions.Count - 1 ? DateTimeOffset.MinValue : Before(now, regions.From[last + 1], -1);
 
     /// <summary><paramref name="now"/> − <paramref name="seconds"/> + <paramref name="ticks"/>, within the range of instants.</summary>
     private static DateTimeOffset Before(DateTimeOffset now, double seconds, long ticks)
@@ -422,14 +462,26 @@ public sealed class WaitingList
     private sealed record Regions(IReadOnlyList<RelaxationStep> Source, double[] From, int[] Steps)
     {
         public int Count => From.Length;
+
+        /// <summary>The region a session that has waited <paramref name="waitedSeconds"/> is in.</summary>
+        public int RegionOf(double waitedSeconds)
+        {
+            var r = 0;
+            while (r + 1 < From.Length && waitedSeconds >= From[r + 1])
+            {
+                r++;
+            }
+
+            return r;
+        }
     }
 
     /// <summary>Sessions of one queue and channel with the same required skills and head start, in arrival order
-    /// (which within the group is service order). <see cref="Head"/> is the session that created the group: it
-    /// stands for the group's skills, queue and channel.</summary>
-    private sealed class Group(SessionDemand head)
+    /// (which within the group is service order). <see cref="First"/> is the first of them (it stands for the group's
+    /// queue, channel, skills and head start).</summary>
+    private sealed class Group(SessionDemand first)
     {
-        public SessionDemand Head { get; } = head;
+        public SessionDemand First { get; set; } = first;
 
         public SortedSet<SessionDemand> Sessions { get; } = new(ArrivalOrder);
     }
@@ -454,6 +506,20 @@ public sealed class WaitingList
                 return false;
             }
 
+            // A concrete dictionary is enumerated without boxing its enumerator (as Eligibility.MeetsSkills does).
+            if (x.RequiredSkills is Dictionary<string, int> skills)
+            {
+                foreach (var (skill, level) in skills)
+                {
+                    if (!y.RequiredSkills.TryGetValue(skill, out var other) || other != level)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
             foreach (var (skill, level) in x.RequiredSkills)
             {
                 if (!y.RequiredSkills.TryGetValue(skill, out var other) || other != level)
@@ -469,9 +535,19 @@ public sealed class WaitingList
         {
             // Order-independent over the skills: two dictionaries with the same entries hash alike.
             var skills = 0;
-            foreach (var (skill, level) in obj.RequiredSkills)
+            if (obj.RequiredSkills is Dictionary<string, int> concrete)
             {
-                skills += HashCode.Combine(StringComparer.Ordinal.GetHashCode(skill), level);
+                foreach (var (skill, level) in concrete)
+                {
+                    skills += HashCode.Combine(StringComparer.Ordinal.GetHashCode(skill), level);
+                }
+            }
+            else
+            {
+                foreach (var (skill, level) in obj.RequiredSkills)
+                {
+                    skills += HashCode.Combine(StringComparer.Ordinal.GetHashCode(skill), level);
+                }
             }
 
             return HashCode.Combine(StringComparer.Ordinal.GetHashCode(obj.QueueId), obj.Channel, obj.HeadStart, skills, obj.RequiredSkills.Count);
