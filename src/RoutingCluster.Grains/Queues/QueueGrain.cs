@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Events;
@@ -70,6 +71,17 @@ public sealed class QueueGrain(
 
     /// <summary>A write failed: what is stored is unknown, so this activation writes nothing more and goes.</summary>
     private Exception? _writeFailure;
+
+    /// <summary>The next write does not start before this (a <see cref="Stopwatch"/> timestamp).</summary>
+    private long _nextWriteNotBefore;
+
+    /// <summary>After each write the queue waits this many times as long as the write took before it starts the next
+    /// one (at most <see cref="MaxWritePause"/>): while agents keep joining, writing the member list takes at most about
+    /// a fifth of the time, and the joins in between share one write. (Without a pause, joins arriving one at a time
+    /// would each find the last write finished and start their own: a write of the whole list per join.)</summary>
+    private const int WritePauseFactor = 4;
+
+    private static readonly TimeSpan MaxWritePause = TimeSpan.FromSeconds(1);
 
     private QueueRecord S => state.State;
 
@@ -650,10 +662,22 @@ public sealed class QueueGrain(
         {
             while (_written < _changes)
             {
+                // Real time, not the routing clock: this paces work, it decides nothing about routing.
+                var pause = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _nextWriteNotBefore);
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause);
+                    continue;
+                }
+
                 var covering = _changes;
                 var members = new HashSet<string>(_members, StringComparer.Ordinal);
                 S.Agents = members;
+                var started = Stopwatch.GetTimestamp();
                 await state.WriteStateAsync();
+                var took = Stopwatch.GetElapsedTime(started);
+                var wait = took * WritePauseFactor < MaxWritePause ? took * WritePauseFactor : MaxWritePause;
+                _nextWriteNotBefore = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
                 _stored = members;
                 _written = covering;
             }
