@@ -12,6 +12,7 @@ using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Agents;
+using RoutingCluster.Grains.Queues;
 using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Contracts;
@@ -44,11 +45,14 @@ public class ContractSerializationBenchmarks
     private SessionView _created = null!;
     private Serializer _serializer = null!;
     private IGrainStorageSerializer _storageJson = null!;
+    private IGrainStorageSerializer _storageBinary = null!;
     private IHost _silo = null!;
 
     public SessionRecord Session { get; private set; } = null!;
 
     public AgentRecord Agent { get; private set; } = null!;
+
+    public QueueRecord Queue10k { get; private set; } = null!;
 
     public StatsBatch Batch { get; private set; } = null!;
 
@@ -87,6 +91,13 @@ public class ContractSerializationBenchmarks
         _silo = builder.Build();
         _serializer = _silo.Services.GetRequiredService<Serializer>();
         _storageJson = _silo.Services.GetRequiredService<IGrainStorageSerializer>();
+        _storageBinary = new OrleansGrainStorageSerializer(_serializer);
+        Queue10k = new QueueRecord
+        {
+            Exists = true,
+            Name = "cards",
+            Agents = [.. Enumerable.Range(0, 10_000).Select(i => $"agent-{i:D6}")],
+        };
         Session = CompletedSession();
         Agent = BusyAgent();
         Batch = OneSecondOfStats();
@@ -170,6 +181,15 @@ public class ContractSerializationBenchmarks
 
     [Benchmark]
     public AgentRecord MemoryStorageJson_AgentRecord_RoundTrip() => _storageJson.Deserialize<AgentRecord>(_storageJson.Serialize(Agent))!;
+
+    /// <summary>A queue's record with 10,000 members, as a grain storage writes it: Orleans' binary form (what the
+    /// memory and PostgreSQL storages write).</summary>
+    [Benchmark]
+    public int Storage_QueueRecord10k_Write() => _storageBinary.Serialize(Queue10k).ToMemory().Length;
+
+    /// <summary>The same record in the default JSON grain storage serializer (what the memory storage wrote before issue 7).</summary>
+    [Benchmark]
+    public int MemoryStorageJson_QueueRecord10k_Write() => _storageJson.Serialize(Queue10k).ToMemory().Length;
 
     public int Size<T>(T value) => _serializer.SerializeToArray(value).Length;
 
