@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
@@ -34,9 +36,17 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         var time = Time;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
-            silo.AddMemoryGrainStorage("PubSubStore");
+            // As the silo host's memory profile (AddRoutingMemoryStorage): states kept in Orleans' binary form. The
+            // routing grains' storage takes the faults a test asks for (StorageFaults).
+            foreach (var name in new[] { "routing-memory", RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore" })
+            {
+                silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((o, serializer) =>
+                    o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+            }
+
+            silo.Services.AddKeyedSingleton<IGrainStorage>(RoutingGrainsServiceCollectionExtensions.StorageName, (services, _) =>
+                new FaultInjectingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("routing-memory")));
+
             silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
             silo.Services.AddSingleton<ISessionIndex>(RecordedQueues);
             silo.Services.AddRoutingGrains(time);

@@ -11,12 +11,13 @@ using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.Benchmarks.Grains;
 
 /// <summary>
 /// One silo in the benchmark process, set up as the silo host sets up its memory profile: memory grain storage for
-/// "routing" and "sessions", memory streams for session and agent events, the routing grains with the system
+/// "routing" and "sessions" in Orleans' binary form (<see cref="SiloProfileExtensions.AddRoutingMemoryStorage"/>), memory streams for session and agent events, the routing grains with the system
 /// clock, and the KPI collector. Calls come from the silo's own (co-hosted) client, as the host's HTTP handlers make
 /// them: no gateway, no network. Logging is off (no providers), so no figure includes console output.
 /// </summary>
@@ -53,10 +54,11 @@ public sealed class BenchSilo : IAsyncDisposable
 
     /// <param name="count">Count grain calls and storage operations (a filter on every call: leave off for timings).</param>
     /// <param name="streams">Memory streams for session and agent events, as the silo host has them.</param>
-    public static async Task<BenchSilo> StartAsync(bool count = false, bool streams = true)
+    /// <param name="countStorage">Count storage operations only (a counter beside each write: cheap enough for timings).</param>
+    public static async Task<BenchSilo> StartAsync(bool count = false, bool streams = true, bool countStorage = false)
     {
         var calls = count ? new CallCounter() : null;
-        var writes = count ? new StorageCounter() : null;
+        var writes = count || countStorage ? new StorageCounter() : null;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
@@ -64,14 +66,14 @@ public sealed class BenchSilo : IAsyncDisposable
             silo.UseLocalhostClustering(FreePort(), FreePort());
             if (writes is null)
             {
-                silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
-                silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
+                silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+                silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
             }
             else
             {
                 foreach (var name in new[] { RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName })
                 {
-                    silo.AddMemoryGrainStorage(name + "-inner");
+                    silo.AddRoutingMemoryStorage(name + "-inner");
                     silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
                         new CountingGrainStorage(name, services.GetRequiredKeyedService<IGrainStorage>(name + "-inner"), writes));
                 }
@@ -79,7 +81,7 @@ public sealed class BenchSilo : IAsyncDisposable
 
             if (streams)
             {
-                silo.AddMemoryGrainStorage("PubSubStore");
+                silo.AddRoutingMemoryStorage("PubSubStore");
                 silo.AddMemoryStreams(RoutingStreams.Provider);
             }
 
@@ -272,9 +274,16 @@ public sealed class StorageCounter
 {
     private readonly ConcurrentDictionary<string, long> _operations = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, long> _byState = new(StringComparer.Ordinal);
+
     public void Count(string what) => _operations.AddOrUpdate(what, 1, (_, n) => n + 1);
 
     public IReadOnlyDictionary<string, long> Snapshot() => new Dictionary<string, long>(_operations);
+
+    /// <summary>Writes of one state name ("routing/queue"), kept apart from <see cref="Snapshot"/>.</summary>
+    public long StateWrites(string storageAndState) => _byState.GetValueOrDefault(storageAndState);
+
+    public void CountStateWrite(string storageAndState) => _byState.AddOrUpdate(storageAndState, 1, (_, n) => n + 1);
 }
 
 /// <summary>Counts what reaches a grain storage, then lets the memory storage do it.</summary>
@@ -289,6 +298,7 @@ internal sealed class CountingGrainStorage(string name, IGrainStorage inner, Sto
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         counter.Count(name + ".write");
+        counter.CountStateWrite(name + "/" + stateName);
         return inner.WriteStateAsync(stateName, grainId, grainState);
     }
 

@@ -18,8 +18,8 @@ namespace RoutingCluster.Benchmarks.Policy;
 /// level 3; relaxation steps at 30 s (−1) and 60 s (−2). Sixteen free agents with cards at level 1: eligible for
 /// nobody until a session has waited 60 s. <see cref="HeadStarts"/>: "none" (no session has a head start, so the
 /// relaxed sessions are at the head of the service order) or "mixed" (a quarter of them have 30 s or 60 s, as in
-/// <see cref="RoutingDecisionBenchmarks"/>: the sessions placed ahead of the first relaxed ones then outnumber
-/// <see cref="WaitingList.ScanLimit"/> per channel).
+/// <see cref="RoutingDecisionBenchmarks"/>: the sessions placed ahead of the first relaxed ones then outnumber 4,096
+/// per channel, the bound at which BestFor stopped looking before issue 7).
 /// </remarks>
 [MemoryDiagnoser]
 public class RelaxationBenchmarks
@@ -132,7 +132,7 @@ public class RelaxationBenchmarks
     [Benchmark]
     public int Wake_AtRelaxationStep_100k() => Wake(StepReached);
 
-    /// <summary>The same wake-up 0.2 s earlier: every free agent scans and finds nothing (the scan bound per channel).</summary>
+    /// <summary>The same wake-up 0.2 s earlier: no free agent may take anything yet.</summary>
     [Benchmark]
     public int Wake_BeforeRelaxationStep_100k() => Wake(BeforeStep);
 

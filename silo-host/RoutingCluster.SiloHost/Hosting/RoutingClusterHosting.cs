@@ -42,7 +42,8 @@ public static class RoutingClusterHosting
 
             // Session and agent events (gateways follow them as server-sent events). Memory streams: events
             // are delivered while the cluster runs; what must survive a crash is in grain state, not in events.
-            silo.AddMemoryGrainStorage("PubSubStore");
+            // Their pub/sub registrations (written as producers and subscribers come and go) in binary form too.
+            silo.AddRoutingMemoryStorage("PubSubStore");
             silo.AddMemoryStreams(RoutingStreams.Provider);
         });
         builder.Services.AddRoutingGrains();

@@ -1,5 +1,7 @@
 using System.Net;
 using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Persistence.Hosting;
 
@@ -53,10 +55,21 @@ public static class SiloProfileExtensions
         }
         else
         {
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
-            silo.AddMemoryGrainStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
+            silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+            silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
         }
 
         return silo;
     }
+
+    /// <summary>
+    /// A memory grain storage that keeps each state in Orleans' binary form (<see cref="OrleansGrainStorageSerializer"/>),
+    /// as the PostgreSQL storage does, instead of the silo's default grain storage serializer (Newtonsoft JSON with type
+    /// names). The binary form reads back every <c>[GenerateSerializer]</c> state, including collections whose runtime
+    /// type is compiler-generated, which the JSON one writes and then cannot resolve; and it costs a tenth of the time
+    /// and allocations per write (a session record: 5–7 µs instead of 60 µs and 47 KB, docs/performance.md).
+    /// </summary>
+    public static ISiloBuilder AddRoutingMemoryStorage(this ISiloBuilder silo, string name) =>
+        silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((o, serializer) =>
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
 }

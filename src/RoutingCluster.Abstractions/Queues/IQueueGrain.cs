@@ -26,9 +26,12 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("remove")]
     Task RemoveAsync(string sessionId);
 
-    /// <summary>An agent's latest snapshot (it publishes one whenever its availability changes).</summary>
+    /// <summary>An agent's latest snapshot (it publishes one whenever its availability changes). Answers whether the
+    /// queue's stored membership already agrees with it (the agent is stored as a member exactly when it serves the
+    /// queue): a join is acknowledged before it is written, and an agent that hears <c>false</c> publishes again a
+    /// little later, so a join lost in a crash before its write is made again.</summary>
     [Alias("update-agent")]
-    Task UpdateAgentAsync(AgentSupply agent);
+    Task<bool> UpdateAgentAsync(AgentSupply agent);
 
     /// <summary>Session surplus, step 1: the best waiting session this agent may take, without claiming it.</summary>
     [Alias("peek-best")]

@@ -36,6 +36,11 @@ public sealed class AgentGrain(
     private Alarm? _alarm;
     private DateTimeOffset? _graceUntil;
 
+    /// <summary>Queues whose stored membership did not agree with this agent when it last published to them (a join
+    /// acknowledged but not written yet, or lost with the queue's silo), and when to publish to them again.</summary>
+    private readonly HashSet<string> _unconfirmed = new(StringComparer.Ordinal);
+    private DateTimeOffset? _confirmAt;
+
     private EventStream<AgentUpdate>? _events;
 
     private AgentRecord S => state.State;
@@ -48,6 +53,14 @@ public sealed class AgentGrain(
     {
         var self = this.AsReference<IAgentGrain>();
         _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
+
+        // Whether its queues stored it as a member is not known to a new activation (the last one may have died
+        // before hearing back): a signed-in agent checks with each of them shortly, unless it publishes before that.
+        if (S.Exists && S.State != AgentState.LoggedOut && S.Queues.Count > 0)
+        {
+            _unconfirmed.UnionWith(S.Queues);
+            _confirmAt = clock.Now + options.Value.MembershipCheckDelay;
+        }
 
         // Offer expiries and wrap-ups that were pending when the grain was last active still fire.
         ArmAlarm();
@@ -355,6 +368,15 @@ public sealed class AgentGrain(
             await FinishWrapUps(done);
         }
 
+        if (_confirmAt <= now)
+        {
+            _confirmAt = null;
+            if (S.Exists && _unconfirmed.Count > 0)
+            {
+                await Publish(only: [.. _unconfirmed]);
+            }
+        }
+
         ArmAlarm();
     }
 
@@ -577,12 +599,54 @@ public sealed class AgentGrain(
         await Publish(leaving);
     }
 
-    /// <summary>Tells every queue served (and any just left) the agent's current availability.</summary>
-    private Task Publish(IReadOnlyCollection<string>? leaving = null)
+    /// <summary>Tells every queue served (and any just left), or <paramref name="only"/> these, the agent's current
+    /// availability, and notes which of them have not stored their membership of it yet.</summary>
+    private async Task Publish(IReadOnlyCollection<string>? leaving = null, IReadOnlyList<string>? only = null)
     {
         var supply = Supply();
-        var targets = leaving is null ? S.Queues : S.Queues.Concat(leaving);
-        return Task.WhenAll(targets.Select(q => Queue(q).UpdateAgentAsync(supply)));
+        IReadOnlyList<string> targets = only ?? (leaving is null or { Count: 0 } ? S.Queues : [.. S.Queues, .. leaving]);
+        bool[] stored;
+        try
+        {
+            stored = await Task.WhenAll(targets.Select(q => Queue(q).UpdateAgentAsync(supply)));
+        }
+        catch
+        {
+            // Some queue did not hear it (its silo may be gone): check with all of them again later.
+            NoteMembership(targets, null);
+            throw;
+        }
+
+        NoteMembership(targets, stored);
+    }
+
+    /// <summary>A queue that answered <c>false</c> (or did not answer) is published to again after
+    /// <see cref="AgentOptions.MembershipCheckDelay"/>, until its stored membership agrees: a join that a queue
+    /// acknowledged and then lost in a crash before writing it is made again, even by an agent that stays idle.</summary>
+    private void NoteMembership(IReadOnlyList<string> queues, bool[]? stored)
+    {
+        for (var i = 0; i < queues.Count; i++)
+        {
+            if (stored?[i] == true)
+            {
+                _unconfirmed.Remove(queues[i]);
+            }
+            else
+            {
+                _unconfirmed.Add(queues[i]);
+            }
+        }
+
+        if (_unconfirmed.Count == 0)
+        {
+            _confirmAt = null;
+        }
+        else
+        {
+            _confirmAt ??= clock.Now + options.Value.MembershipCheckDelay;
+        }
+
+        ArmAlarm();
     }
 
     /// <summary>Every change of the agent is written before it is acknowledged: capacity, offers and held
@@ -632,6 +696,11 @@ public sealed class AgentGrain(
     private void ArmAlarm()
     {
         var next = _graceUntil;
+        if (_confirmAt is { } confirm && (next is null || confirm < next))
+        {
+            next = confirm;
+        }
+
         foreach (var held in S.Sessions.Values)
         {
             DateTimeOffset? due = held.State switch

@@ -14,4 +14,8 @@ public sealed class AgentOptions
     /// the backstop that reaches a grain which lost its desktops without the relay hearing of it. Shorter than
     /// <see cref="DesktopKeepAlive"/>.</summary>
     public TimeSpan DesktopRenewInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long after a queue answered that its stored membership does not hold the agent yet (its write
+    /// still running, or lost in a crash) the agent publishes to that queue again, until it does.</summary>
+    public TimeSpan MembershipCheckDelay { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Events;
@@ -59,6 +60,34 @@ public sealed class QueueGrain(
     /// <summary>Smoothed seconds between two sessions leaving this queue for an agent (for estimated waits).</summary>
     private double? _secondsPerOffer;
 
+    /// <summary>The agents that serve this queue, as this activation knows them. The record's copy
+    /// (<see cref="QueueRecord.Agents"/>) is written beside the turns (<see cref="StartWriter"/>).</summary>
+    private HashSet<string> _members = new(StringComparer.Ordinal);
+
+    /// <summary>The members in the record as last read or written.</summary>
+    private IReadOnlySet<string> _stored = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Changes to the record made (membership or configuration), and how many of them the stored record holds.</summary>
+    private long _changes;
+    private long _written;
+
+    /// <summary>The write in flight, if any: one at a time, each writing the record as it is when it starts.</summary>
+    private Task? _writer;
+
+    /// <summary>A write failed: what is stored is unknown, so this activation writes nothing more and goes.</summary>
+    private Exception? _writeFailure;
+
+    /// <summary>The next write does not start before this (a <see cref="Stopwatch"/> timestamp).</summary>
+    private long _nextWriteNotBefore;
+
+    /// <summary>After each write the queue waits this many times as long as the write took before it starts the next
+    /// one (at most <see cref="MaxWritePause"/>): while agents keep joining, writing the member list takes at most about
+    /// a fifth of the time, and the joins in between share one write. (Without a pause, joins arriving one at a time
+    /// would each find the last write finished and start their own: a write of the whole list per join.)</summary>
+    private const int WritePauseFactor = 4;
+
+    private static readonly TimeSpan MaxWritePause = TimeSpan.FromSeconds(1);
+
     private QueueRecord S => state.State;
 
     private QueuePolicy Policy => S.Policy;
@@ -71,7 +100,10 @@ public sealed class QueueGrain(
         _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
 
         // The roster of agents is persisted; their availability is not. Ask each agent to publish it again
-        // (without waiting here: an agent may itself be waiting on this activation).
+        // (without waiting here: an agent may itself be waiting on this activation). A join that was acknowledged but
+        // not written before a crash is not here: that agent publishes again by itself (see UpdateAgentAsync).
+        _members = new HashSet<string>(S.Agents, StringComparer.Ordinal);
+        _stored = S.Agents;
         foreach (var agentId in S.Agents)
         {
             var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
@@ -119,12 +151,30 @@ public sealed class QueueGrain(
         }
     }
 
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Membership changes not written yet are written now (unless a write failed: then nothing here is trusted).
+        if (_writeFailure is null && (_writer is not null || _written < _changes))
+        {
+            try
+            {
+                await StoredAsync(_changes).WaitAsync(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                logger.BackgroundWorkFailed(ex, Id);
+            }
+        }
+    }
+
     public async Task<QueueConfig> PutAsync(QueueConfig config)
     {
+        // The record is changed only while no write is in flight, so a write never sees it half-changed.
+        await WriterIdleAsync();
         S.Exists = true;
         S.Name = config.Name;
         S.Policy = config.Policy;
-        await state.WriteStateAsync();
+        await StoredAsync(++_changes);
         ArmAlarm();
         return Config();
     }
@@ -223,30 +273,38 @@ public sealed class QueueGrain(
         return Task.CompletedTask;
     }
 
-    public async Task UpdateAgentAsync(AgentSupply agent)
+    public Task<bool> UpdateAgentAsync(AgentSupply agent)
     {
-        if (!agent.Queues.Contains(Id))
+        // Membership is persisted so a reactivated queue knows whom to ask for their availability. A join or leave
+        // is not written in this turn: it marks the record changed and one write runs beside the turns, covering
+        // every change made before it starts (joins of 10,000 agents would otherwise write the whole member list
+        // 10,000 times, and route nothing while each write is in flight). The answer tells the agent whether the
+        // stored record holds it yet; until it does, the agent publishes again now and then (AgentGrain), which
+        // also recovers a join lost in a crash before its write.
+        var serves = agent.Queues.Contains(Id);
+        if (!serves)
         {
             _roster.Remove(agent.AgentId);
-            if (S.Agents.Remove(agent.AgentId))
+            if (_members.Remove(agent.AgentId))
             {
-                // Membership is persisted (rarely changes) so a reactivated queue knows whom to ask.
-                await state.WriteStateAsync();
+                MembershipChanged();
             }
 
-            return;
+            return Task.FromResult(!_stored.Contains(agent.AgentId));
         }
 
         _roster.Update(agent);
-        if (S.Agents.Add(agent.AgentId))
+        if (_members.Add(agent.AgentId))
         {
-            await state.WriteStateAsync();
+            MembershipChanged();
         }
 
         if (_roster.TryGet(agent.AgentId, out var latest))
         {
             MatchAgent(latest);
         }
+
+        return Task.FromResult(_stored.Contains(agent.AgentId));
     }
 
     public Task<PeekResult?> PeekBestAsync(AgentSupply agent)
@@ -614,9 +672,103 @@ public sealed class QueueGrain(
     /// names no queue (and that no agent serves) must not pin an activation.</summary>
     private void ForgetIfUnknown()
     {
-        if (!S.Exists && S.Agents.Count == 0)
+        if (!S.Exists && _members.Count == 0 && _writer is null)
         {
             DeactivateOnIdle();
+        }
+    }
+
+    private void MembershipChanged()
+    {
+        _changes++;
+        StartWriter();
+    }
+
+    /// <summary>Starts the writer unless one is running (it goes on while changes are not written) or a write failed.</summary>
+    private void StartWriter()
+    {
+        if (_writer is not null || _writeFailure is not null || _written >= _changes)
+        {
+            return;
+        }
+
+        tracker.Track(() =>
+        {
+            var writing = WriteAsync();
+            if (!writing.IsCompleted)
+            {
+                _writer = writing;
+            }
+
+            return writing;
+        }, ex => logger.BackgroundWorkFailed(ex, Id), $"membership {Id}");
+    }
+
+    /// <summary>Writes the record until it holds every change made so far. Each write takes a copy of the members
+    /// (turns go on changing the live set meanwhile). A failed write leaves the stored record unknown, as an awaited
+    /// one would (<c>InconsistentStateException</c> in the PostgreSQL storage): the activation writes nothing more
+    /// and goes, and the next one reads what is stored.</summary>
+    private async Task WriteAsync()
+    {
+        try
+        {
+            while (_written < _changes)
+            {
+                // Real time, not the routing clock: this paces work, it decides nothing about routing.
+                var pause = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _nextWriteNotBefore);
+                if (pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause);
+                    continue;
+                }
+
+                var covering = _changes;
+                var members = new HashSet<string>(_members, StringComparer.Ordinal);
+                S.Agents = members;
+                var started = Stopwatch.GetTimestamp();
+                await state.WriteStateAsync();
+                var took = Stopwatch.GetElapsedTime(started);
+                var wait = took * WritePauseFactor < MaxWritePause ? took * WritePauseFactor : MaxWritePause;
+                _nextWriteNotBefore = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+                _stored = members;
+                _written = covering;
+            }
+        }
+        catch (Exception ex)
+        {
+            _writeFailure = ex;
+            QueueLog.RecordWriteFailed(logger, ex, Id);
+            DeactivateOnIdle();
+        }
+        finally
+        {
+            _writer = null;
+        }
+    }
+
+    /// <summary>Completes when the stored record holds change number <paramref name="change"/>; throws when a write failed.</summary>
+    private async Task StoredAsync(long change)
+    {
+        while (_written < change)
+        {
+            if (_writeFailure is { } failure)
+            {
+                throw new Orleans.Storage.InconsistentStateException($"Queue {Id} could not write its record; it is reset and reads it again.", failure);
+            }
+
+            StartWriter();
+            if (_writer is { } writer)
+            {
+                await writer;
+            }
+        }
+    }
+
+    private async Task WriterIdleAsync()
+    {
+        while (_writer is { } writer)
+        {
+            await writer;
         }
     }
 
@@ -624,4 +776,10 @@ public sealed class QueueGrain(
         a is null ? b : b is null ? a : a < b ? a : b;
 
     private QueueConfig Config() => new() { Id = Id, Name = S.Name, Policy = S.Policy };
+}
+
+internal static partial class QueueLog
+{
+    [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "Queue {QueueId} could not write its record (members, configuration); the activation is reset and the next one reads what is stored")]
+    public static partial void RecordWriteFailed(ILogger logger, Exception exception, string queueId);
 }

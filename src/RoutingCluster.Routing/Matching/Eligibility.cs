@@ -76,4 +76,17 @@ public static class Eligibility
 
         return !session.RejectedBy.Contains(agentId) || !anyoneElseEligible();
     }
+
+    /// <summary>As <see cref="Admits(string, SessionDemand, DateTimeOffset, Func{bool})"/>, with the question about other
+    /// agents asked of the session itself: a caller that checks many sessions passes one delegate for all of them
+    /// instead of creating a closure per session.</summary>
+    public static bool Admits(string agentId, SessionDemand session, DateTimeOffset now, Func<SessionDemand, bool> anyoneElseEligible)
+    {
+        if (WithinPreferredWindow(session, now) && session.PreferredAgentId != agentId)
+        {
+            return false;
+        }
+
+        return !session.RejectedBy.Contains(agentId) || !anyoneElseEligible(session);
+    }
 }

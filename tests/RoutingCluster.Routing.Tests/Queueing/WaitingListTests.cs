@@ -210,6 +210,69 @@ public sealed class WaitingListTests
     }
 
     [Fact]
+    public void BestFor_FindsTheSessionItMayTake_BehindThousandsNeedingASkillItLacks()
+    {
+        // Issue 7: the scan used to stop after 4,096 sessions per channel, so an agent stayed free while a session it
+        // could take waited behind more than that many it could not.
+        var list = new WaitingList();
+        for (var i = 0; i < 5_000; i++)
+        {
+            list.Add(Session($"mandarin-{i}", At(i * 0.01), skills: Skills(("mandarin", 3))));
+        }
+
+        list.Add(Session("cards", At(60), skills: Skills(("cards", 2))));
+        var agent = Agent("a", skills: Skills(("cards", 3)));
+
+        Assert.Equal("cards", list.BestFor(agent, Policy, At(70), NoOneElse)?.Session.SessionId);
+        Assert.Null(list.BestFor(Agent("b", skills: Skills(("loans", 5))), Policy, At(70), NoOneElse));
+    }
+
+    [Fact]
+    public void BestFor_FindsARelaxedSession_BehindThousandsWithAHeadStartNotRelaxedYet()
+    {
+        // The ordinary session reached the relaxation step; the VIP sessions that arrived after it are ahead of it in
+        // service order (head start 60 s) but have not waited 30 s yet, so this agent may take only the ordinary one.
+        var policy = Policy with { Relaxation = [new RelaxationStep(30, 1)] };
+        var list = new WaitingList();
+        list.Add(Session("ordinary", At(0), skills: Skills(("cards", 3))));
+        for (var i = 0; i < 5_000; i++)
+        {
+            list.Add(Session($"vip-{i}", At(2 + (i * 0.001)), HeadStart.OfSeconds(60), skills: Skills(("cards", 3))));
+        }
+
+        var agent = Agent("a", skills: Skills(("cards", 2)));
+
+        var candidate = list.BestFor(agent, policy, At(31), NoOneElse);
+        Assert.Equal("ordinary", candidate?.Session.SessionId);
+        Assert.Equal(0, candidate?.RelaxationStep);
+
+        // A fully skilled agent still gets the head of the queue.
+        Assert.Equal("vip-0", list.BestFor(Agent("b", skills: Skills(("cards", 3))), policy, At(31), NoOneElse)?.Session.SessionId);
+    }
+
+    [Fact]
+    public void BestFor_PassingOverSessions_AllocatesNothingPerSession()
+    {
+        // Issue 7: a closure per scanned session (about 32 B each). Here the agent may take every session but rejected
+        // them all while someone else could take them, so it looks at each one and takes none.
+        var list = new WaitingList();
+        for (var i = 0; i < 2_000; i++)
+        {
+            list.Add(Session($"s-{i}", At(i * 0.01), rejectedBy: ["a"]));
+        }
+
+        var agent = Agent("a");
+        Assert.Null(list.BestFor(agent, Policy, At(100), SomeoneElse));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var candidate = list.BestFor(agent, Policy, At(100), SomeoneElse);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Null(candidate);
+        Assert.True(allocated < 4_000, $"BestFor allocated {allocated} B passing over 2,000 sessions");
+    }
+
+    [Fact]
     public void NextEligibilityChange_IsTheNextRelaxationInstant()
     {
         var policy = Policy with { Relaxation = [new RelaxationStep(30, 1), new RelaxationStep(60, 2)] };
