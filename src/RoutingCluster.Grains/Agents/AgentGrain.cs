@@ -393,8 +393,6 @@ public sealed class AgentGrain(
         }
     }
 
-    /// <summary>Reserves capacity for the session and offers it. The reservation is written before the
-    /// session hears of it, so after a crash the agent cannot be offered more than its capacity.</summary>
     /// <summary>
     /// Offers a session this agent took out of its queue. The queue no longer holds it, so when the session may still
     /// be waiting (the offer reached it too late, or the call failed and it cannot be known whether it arrived) it is
@@ -423,6 +421,8 @@ public sealed class AgentGrain(
         return reply;
     }
 
+    /// <summary>Reserves capacity for the session and offers it. The reservation is written before the
+    /// session hears of it, so after a crash the agent cannot be offered more than its capacity.</summary>
     private async Task<OfferReply> Offer(SessionDemand session, QueuePolicy policy, Explanation explanation)
     {
         var now = clock.Now;

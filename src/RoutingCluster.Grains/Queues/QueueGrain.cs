@@ -128,7 +128,7 @@ public sealed class QueueGrain(
             var queued = await index.QueuedSessionsAsync(Id);
             foreach (var sessionId in queued)
             {
-                if (!_waiting.Contains(sessionId) && !_offering.ContainsKey(sessionId))
+                if (!Holds(sessionId))
                 {
                     await GrainFactory.GetGrain<ISessionGrain>(sessionId).ResumeAsync();
                 }
@@ -419,12 +419,12 @@ public sealed class QueueGrain(
         try
         {
             var queued = await index.QueuedSessionsAsync(Id);
-            var unheld = queued.Where(id => !_waiting.Contains(id) && !_offering.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
+            var unheld = queued.Where(id => !Holds(id)).ToHashSet(StringComparer.Ordinal);
             var lost = _unheldLastTime is { } before ? unheld.Where(before.Contains).ToList() : [];
             _unheldLastTime = unheld;
             foreach (var sessionId in lost)
             {
-                if (!_waiting.Contains(sessionId) && !_offering.ContainsKey(sessionId))
+                if (!Holds(sessionId))
                 {
                     RecoveryLog.QueueLostSession(logger, Id, sessionId);
                     await GrainFactory.GetGrain<ISessionGrain>(sessionId).ResumeAsync();
@@ -771,6 +771,9 @@ public sealed class QueueGrain(
             await writer;
         }
     }
+
+    /// <summary>Whether this queue holds the session: waiting, or in an offer attempt in flight.</summary>
+    private bool Holds(string sessionId) => _waiting.Contains(sessionId) || _offering.ContainsKey(sessionId);
 
     private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a < b ? a : b;
