@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Routing.Model;
@@ -56,6 +57,51 @@ public sealed class EventStreamTests(RoutingClusterFixture fx)
         Assert.Equal(2, position.Position);
         await subscription.UnsubscribeAsync();
     }
+
+    [Fact]
+    public async Task EventsTheStreamsRefuse_AreDropped_AndTheSessionRunsItsWholeLifecycle()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards", QueuePolicy.Default with { WrapUpSeconds = 10 });
+        var agent = await s.AgentAsync("a1", [queue], ready: false);
+        var dropsBefore = Drops();
+        string session;
+        using (RoutingClusterFixture.RefuseEvents())
+        {
+            // Every step publishes an event the full stream queue refuses; each step must stand all the same.
+            session = await s.SessionAsync("s1", queue);
+            await s.Do(() => fx.Agent(agent).SetStateAsync(AgentState.Ready, null));
+            var offered = await s.GetSession(session);
+            Assert.Equal(SessionState.Offered, offered.State);
+            Assert.Equal(agent, offered.AgentId);
+            Assert.Equal(session, await s.OfferOf(agent));
+
+            Assert.True((await fx.Agent(agent).AcceptAsync(session)).IsOk);
+            await fx.AdvanceAsync(TimeSpan.FromSeconds(60));
+            Assert.True((await fx.Agent(agent).EndAsync(session)).IsOk);
+            await fx.AdvanceAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var done = await s.GetSession(session);
+        Assert.Equal(SessionState.Completed, done.State);
+        Assert.Equal(
+            [SessionState.Queued, SessionState.Offered, SessionState.Connected, SessionState.WrapUp, SessionState.Completed],
+            done.History.Select(h => h.State).ToArray());
+        Assert.Empty((await s.GetAgent(agent)).Sessions);
+        Assert.True(Drops() - dropsBefore >= 5, $"dropped {Drops() - dropsBefore}");
+
+        // Once the streams accept again, events flow: the next session's follower hears it queued.
+        var next = s.Id("s2");
+        var events = new Recorder<SessionUpdate>();
+        var subscription = await fx.Cluster.Client.GetStreamProvider(RoutingStreams.Provider)
+            .GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, next)).SubscribeAsync(events.OnNext);
+        await fx.Agent(agent).SetStateAsync(AgentState.NotReady, "break");
+        await s.SessionAsync("s2", queue);
+        await events.WaitFor(u => u.Type == SessionEventType.Queued);
+        await subscription.UnsubscribeAsync();
+    }
+
+    private long Drops() => fx.Cluster.Silos.Sum(silo => silo.ServiceProvider.GetRequiredService<RoutingCluster.Grains.Infrastructure.EventDrops>().Total);
 
     private sealed class Recorder<T>
     {

@@ -21,6 +21,19 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
     /// <summary>The next offer to this session reaches it only after the virtual clock moved on by <paramref name="delay"/>.</summary>
     public static void DelayOfferTo(string sessionId, TimeSpan delay) => s_offerDelays[sessionId] = delay;
 
+    private static volatile bool s_refuseEvents;
+
+    /// <summary>
+    /// Until the result is disposed, every memory stream queue of the cluster refuses what is published to it, with
+    /// the error its grain gives when full ("Can not enqueue since the count has reached its maximum"): the overload
+    /// of events, made to happen on demand.
+    /// </summary>
+    public static IDisposable RefuseEvents()
+    {
+        s_refuseEvents = true;
+        return new Restore(() => s_refuseEvents = false);
+    }
+
     /// <summary>What the durable session records say waits in each queue, as a test sets it (memory storage keeps none).</summary>
     public static TestSessionIndex RecordedQueues { get; } = new();
 
@@ -57,6 +70,12 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
                     && s_offerDelays.TryRemove(call.TargetId.Key.ToString()!, out var delay))
                 {
                     time.Advance(delay);
+                }
+
+                if (s_refuseEvents && call.InterfaceMethod?.DeclaringType == typeof(Orleans.Providers.IMemoryStreamQueueGrain)
+                    && call.InterfaceMethod.Name == nameof(Orleans.Providers.IMemoryStreamQueueGrain.Enqueue))
+                {
+                    throw new InvalidOperationException("Can not enqueue since the count has reached its maximum of 16384");
                 }
 
                 await call.Invoke();
@@ -119,6 +138,11 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
     public IAgentGrain Agent(string id) => Grains.GetGrain<IAgentGrain>(id);
 
     public ISessionGrain Session(string id) => Grains.GetGrain<ISessionGrain>(id);
+}
+
+internal sealed class Restore(Action undo) : IDisposable
+{
+    public void Dispose() => undo();
 }
 
 [CollectionDefinition(Name)]

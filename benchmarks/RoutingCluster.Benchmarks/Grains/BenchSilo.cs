@@ -32,6 +32,7 @@ public sealed class BenchSilo : IAsyncDisposable
         Writes = writes;
         Grains = host.Services.GetRequiredService<IGrainFactory>();
         Tracker = host.Services.GetRequiredService<WorkTracker>();
+        EventDrops = host.Services.GetRequiredService<EventDrops>();
         Watcher = new OfferWatcher();
         WatcherReference = Grains.CreateObjectReference<IAgentDesktopObserver>(Watcher);
     }
@@ -45,6 +46,9 @@ public sealed class BenchSilo : IAsyncDisposable
     public StorageCounter? Writes { get; }
 
     public WorkTracker Tracker { get; }
+
+    /// <summary>Events the streams refused (their queues full) and the grains dropped.</summary>
+    public EventDrops EventDrops { get; }
 
     /// <summary>The "desktop" of every agent the benchmark signs in: completes when an offer reaches it.</summary>
     public OfferWatcher Watcher { get; }

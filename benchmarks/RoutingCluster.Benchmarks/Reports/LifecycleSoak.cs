@@ -41,6 +41,7 @@ internal static class LifecycleSoak
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var gcs = GC.CollectionCount(0);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var dropped = silo.EventDrops.Total;
         var sw = Stopwatch.StartNew();
         var lifecycles = await Run(TimeSpan.FromSeconds(seconds));
         var elapsed = sw.Elapsed.TotalSeconds;
@@ -48,7 +49,8 @@ internal static class LifecycleSoak
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         Console.WriteLine($"# lifecycles: {workers} in flight, streams {(streams ? "on" : "off")}, {lifecycles:N0} in {elapsed:F1} s = {lifecycles / elapsed:F0}/s; "
             + $"CPU {cpuSeconds / lifecycles * 1e6:F0} µs per lifecycle ({cpuSeconds / elapsed:F2} of {Environment.ProcessorCount} cores); "
-            + $"allocated {allocated / (double)lifecycles / 1024:F0} KiB per lifecycle; gen0 GCs {GC.CollectionCount(0) - gcs}");
+            + $"allocated {allocated / (double)lifecycles / 1024:F0} KiB per lifecycle; gen0 GCs {GC.CollectionCount(0) - gcs}; "
+            + $"events dropped {silo.EventDrops.Total - dropped:N0}");
         if (sampler is not null)
         {
             var total = sampler.Bytes.Values.Sum();

@@ -12,11 +12,13 @@ namespace RoutingCluster.SiloHost.Api;
 /// <summary>
 /// <c>GET /v1/sessions/{id}/events</c>: server-sent events for the gateway that owns a session, fed from the
 /// session's Orleans stream. The first event is the session's current state; the stream ends after the
-/// session's terminal event (or when the gateway disconnects).
+/// session's terminal event (or when the gateway disconnects). Stream events are best effort; a quiet stream reads
+/// the session again, so a lost event delays a gateway by at most <see cref="KeepAliveEvery"/>.
 /// </summary>
 public static class SessionEventsApi
 {
-    /// <summary>Comment lines sent when nothing happened for this long, so proxies keep the connection open.</summary>
+    /// <summary>When nothing happened for this long, the session is read again and, if it did not move on, a
+    /// keep-alive goes out, so proxies keep the connection open.</summary>
     private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(15);
 
     public static async Task<IResult> FollowSession(string id, IClusterClient cluster, HttpContext http, CancellationToken cancellationToken)
@@ -35,11 +37,19 @@ public static class SessionEventsApi
 
         // Read again after subscribing, so nothing that happened in between is missed.
         var current = await cluster.GetGrain<ISessionGrain>(id).GetAsync() ?? session;
-        return TypedResults.ServerSentEvents(Events(current, updates.Reader, cancellationToken));
+        return TypedResults.ServerSentEvents(Events(current, updates.Reader, () => cluster.GetGrain<ISessionGrain>(id).GetAsync(), KeepAliveEvery, cancellationToken));
     }
 
-    private static async IAsyncEnumerable<SseItem<object>> Events(
-        SessionView current, ChannelReader<SessionUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The events of one follower: the session as it is, then its transitions from the stream. Stream events are
+    /// best effort (an overloaded stream drops them: EventStream), so whenever the stream has been quiet for
+    /// <paramref name="quietFor"/> the session is read again: if it moved on meanwhile, a <c>state</c> event shows it
+    /// as it is now (and ends the stream when it is terminal), otherwise a <c>keep-alive</c> goes out. A gateway thus
+    /// learns of a lost transition at most <paramref name="quietFor"/> late, and never waits forever for a lost end.
+    /// </summary>
+    internal static async IAsyncEnumerable<SseItem<object>> Events(
+        SessionView current, ChannelReader<SessionUpdate> updates, Func<Task<SessionView?>> readAgain, TimeSpan quietFor,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         yield return new SseItem<object>(SessionResponse.From(current), "state") { EventId = "0" };
         if (current.State.IsTerminal())
@@ -49,13 +59,13 @@ public static class SessionEventsApi
 
         // The stream may still deliver updates the snapshot already shows (published before the subscription
         // took effect): those are dropped, so a gateway sees each transition once.
-        var shownUpTo = current.History.Count > 0 ? current.History[^1].At : current.CreatedAt;
+        var shownUpTo = LastChange(current);
         var shownState = current.State;
         var sequence = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            wait.CancelAfter(KeepAliveEvery);
+            wait.CancelAfter(quietFor);
             SessionUpdate? update = null;
             try
             {
@@ -63,11 +73,25 @@ public static class SessionEventsApi
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                // Nothing happened for a while: a keep-alive below.
+                // Nothing happened for a while: read the session again below.
             }
 
             if (update is null)
             {
+                var latest = await readAgain();
+                if (latest is not null && (latest.State != shownState || LastChange(latest) > shownUpTo))
+                {
+                    shownUpTo = LastChange(latest);
+                    shownState = latest.State;
+                    yield return new SseItem<object>(SessionResponse.From(latest), "state") { EventId = Next(ref sequence) };
+                    if (latest.State.IsTerminal())
+                    {
+                        yield break;
+                    }
+
+                    continue;
+                }
+
                 yield return new SseItem<object>(new { at = DateTimeOffset.UtcNow }, "keep-alive");
                 continue;
             }
@@ -77,16 +101,24 @@ public static class SessionEventsApi
                 continue;
             }
 
-            yield return new SseItem<object>(SessionEventResponse.From(update), WireName(update.Type))
+            if (update.Type != SessionEventType.Position)
             {
-                EventId = (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            };
+                // A position is no transition (the queue publishes it, on its own clock): it moves nothing shown.
+                shownUpTo = update.At;
+                shownState = update.State;
+            }
+
+            yield return new SseItem<object>(SessionEventResponse.From(update), WireName(update.Type)) { EventId = Next(ref sequence) };
             if (update.State.IsTerminal())
             {
                 yield break;
             }
         }
     }
+
+    private static DateTimeOffset LastChange(SessionView session) => session.History.Count > 0 ? session.History[^1].At : session.CreatedAt;
+
+    private static string Next(ref int sequence) => (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string WireName(SessionEventType type) => type.ToString().ToLowerInvariant();
 

@@ -25,7 +25,8 @@ public sealed record SessionUpdate
 
 /// <summary>
 /// One server-sent event of a followed session. The first is named <c>state</c> and carries the session as it
-/// is (<see cref="Snapshot"/>); the others are named after what happened (<c>queued</c>, <c>offered</c>,
+/// is (<see cref="Snapshot"/>); another <c>state</c> comes when the server, reading the session after a quiet spell,
+/// finds it moved on without an event (events are best effort under overload); the others are named after what happened (<c>queued</c>, <c>offered</c>,
 /// <c>connected</c>, <c>ended</c>, <c>completed</c>, <c>abandoned</c>, <c>overflowed</c>, <c>transferred</c>,
 /// <c>refused</c>, ...) and carry an <see cref="Update"/>. Keep-alive events are not yielded.
 /// </summary>

@@ -23,6 +23,7 @@ public static class RoutingGrainsServiceCollectionExtensions
         services.TryAddSingleton<ISessionIndex, NoSessionIndex>();
         services.AddMetrics();
         services.TryAddSingleton<RoutingMetrics>();
+        services.TryAddSingleton<EventDrops>();
 
         // Live statistics: each silo's collector flushes to the statistics grains, which keep their intervals in
         // the stats store (memory unless a database store was registered before).

@@ -39,6 +39,9 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = 123, Level = LogLevel.Warning, Message = "Session {SessionId} was still offered to agent {AgentId} well after the offer expired; it goes back to its queue")]
     public static partial void OrphanedOfferReturned(this ILogger logger, string sessionId, string agentId);
 
+    [LoggerMessage(EventId = 125, Level = LogLevel.Warning, Message = "{Count} routing event(s) were dropped since the last report: the event stream refused them ({Cause}: {Reason}); the routing steps stand, and followers read the state again")]
+    public static partial void EventsDropped(this ILogger logger, long count, string cause, string reason);
+
     [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "Session {SessionId} overflowed from {QueueId} to {OverflowQueueId}")]
     public static partial void SessionOverflowed(this ILogger logger, string sessionId, string queueId, string? overflowQueueId);
 }

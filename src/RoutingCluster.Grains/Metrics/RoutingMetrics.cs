@@ -12,7 +12,8 @@ namespace RoutingCluster.Grains.Metrics;
 /// Prometheus (<c>/metrics</c>) and, when configured, to an OpenTelemetry collector.
 /// <list type="bullet">
 /// <item>Counters of session outcomes, per queue and channel: <c>routing.sessions.offered</c>, <c>.answered</c>,
-/// <c>.abandoned</c>, <c>.overflowed</c>, <c>.refused</c>.</item>
+/// <c>.abandoned</c>, <c>.overflowed</c>, <c>.refused</c>; events dropped by a refusing stream, per stream namespace
+/// (<c>routing.events.dropped</c>).</item>
 /// <item>The speed of answer of each answered session, a histogram in seconds per queue
 /// (<c>routing.session.speed_of_answer</c>).</item>
 /// <item>Gauges per queue (waiting, longest wait, elderly waiting, service level, answer rate, agents ready and
@@ -39,6 +40,7 @@ public sealed partial class RoutingMetrics
     private readonly Counter<long> _abandoned;
     private readonly Counter<long> _overflowed;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _eventsDropped;
     private readonly Histogram<double> _speedOfAnswer;
 
     private readonly ILogger _logger;
@@ -55,6 +57,7 @@ public sealed partial class RoutingMetrics
         _abandoned = meter.CreateCounter<long>("routing.sessions.abandoned", "{session}", "Sessions the customer left while queued or offered.");
         _overflowed = meter.CreateCounter<long>("routing.sessions.overflowed", "{session}", "Sessions moved to the queue's overflow queue (counted on the queue they left).");
         _refused = meter.CreateCounter<long>("routing.sessions.refused", "{session}", "Sessions refused at creation because the queue was full.");
+        _eventsDropped = meter.CreateCounter<long>("routing.events.dropped", "{event}", "Session and agent events a stream refused (its queue full under overload): dropped, the routing step that published them stands.");
         _speedOfAnswer = meter.CreateHistogram(
             "routing.session.speed_of_answer",
             "s",
@@ -91,6 +94,9 @@ public sealed partial class RoutingMetrics
 
     /// <summary>A session was refused at creation because <paramref name="queueId"/> was full.</summary>
     public void SessionRefused(string queueId, Channel channel) => _refused.Add(1, Queue(queueId), Of(channel));
+
+    /// <summary>An event of <paramref name="streamNamespace"/> (<c>session</c>, <c>agent</c>) was refused by its stream and dropped.</summary>
+    public void EventDropped(string streamNamespace) => _eventsDropped.Add(1, new KeyValuePair<string, object?>("stream", streamNamespace));
 
     /// <summary>
     /// Where the per-queue gauges read their figures: <paramref name="source"/> is called on a collector's thread

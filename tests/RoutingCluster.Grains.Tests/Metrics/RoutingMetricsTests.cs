@@ -42,6 +42,7 @@ public sealed class RoutingMetricsTests : IDisposable
             ["routing.sessions.abandoned"] = "{session}",
             ["routing.sessions.overflowed"] = "{session}",
             ["routing.sessions.refused"] = "{session}",
+            ["routing.events.dropped"] = "{event}",
             ["routing.session.speed_of_answer"] = "s",
             ["routing.queue.waiting"] = "{session}",
             ["routing.queue.longest_wait"] = "s",
@@ -66,6 +67,18 @@ public sealed class RoutingMetricsTests : IDisposable
         Assert.Equal(
             new[] { ("cards", "5g", 1.0), ("cards", "5g", 1.0), ("loans", "voice", 1.0) },
             _recorded.Of("routing.sessions.offered").Select(m => (m.Tag("queue"), m.Tag("channel"), m.Value)));
+    }
+
+    [Fact]
+    public void EventDropped_CountsEachEvent_TaggedWithItsStream()
+    {
+        _metrics.EventDropped("session");
+        _metrics.EventDropped("agent");
+        _metrics.EventDropped("session");
+
+        Assert.Equal(
+            new[] { ("session", 1.0), ("agent", 1.0), ("session", 1.0) },
+            _recorded.Of("routing.events.dropped").Select(m => (m.Tag("stream"), m.Value)));
     }
 
     [Theory]
