@@ -15,6 +15,10 @@
 #   stats-offon  the same in the other order (off first)
 #   pg-tuning    one silo on PostgreSQL three times back to back: with the silo's Npgsql settings (auto-prepare, no
 #                reset on close), with Npgsql's defaults, and with the silo's settings again
+#   ab           one silo, memory storage, three legs back to back (A, B, A again) with the same build and driver
+#                options: host options $PERF_A for A and $PERF_B for B (e.g. PERF_B=--Telemetry:Dashboard=false), and
+#                environment variables of the host $PERF_A_ENV and $PERF_B_ENV (e.g.
+#                PERF_B_ENV=DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0), to read what a setting costs as a ratio of one run
 #
 # The driver options are passed through (e.g. --step-from 25 --step-by 25 --step-s 15 --agents auto ...); the
 # script adds --targets, --run-id, --out and, with PostgreSQL, --pg-stats. Per leg it prints `uptime` before and
@@ -46,11 +50,11 @@ TICKS=$(getconf CLK_TCK)
 
 die() { echo "perf-run.sh: $*" >&2; exit 1; }
 log() { echo "perf-run.sh: $*" | tee -a "$LOG" >&2; }
-usage() { die "usage: $0 memory|postgres|postgres3|stats-onoff|stats-offon|pg-tuning [load driver options...]"; }
+usage() { die "usage: $0 memory|postgres|postgres3|stats-onoff|stats-offon|pg-tuning|ab [load driver options...]"; }
 
 [[ $# -ge 1 ]] || usage
 CONFIG=$1; shift
-case "$CONFIG" in memory|postgres|postgres3|stats-onoff|stats-offon|pg-tuning) ;; *) usage ;; esac
+case "$CONFIG" in memory|postgres|postgres3|stats-onoff|stats-offon|pg-tuning|ab) ;; *) usage ;; esac
 DRIVER_ARGS=("$@")
 
 mkdir -p "$OUT"
@@ -125,7 +129,8 @@ leg() {
     (
       cd "$PROJECT"
       export ConnectionStrings__Routing="$conn"
-      exec setsid dotnet "$HOST_DLL" --urls "http://127.0.0.1:$((HTTP_BASE + i))" \
+      # shellcheck disable=SC2086
+      exec setsid env ${LEG_ENV:-} dotnet "$HOST_DLL" --urls "http://127.0.0.1:$((HTTP_BASE + i))" \
         --Orleans:SiloPort=$((SILO_BASE + i)) --Orleans:GatewayPort=$((GATEWAY_BASE + i)) "${host_args[@]}" \
         </dev/null >>"$OUT/perf-$CONFIG-$STAMP-$name-silo$i.log" 2>&1
     ) &
@@ -190,6 +195,14 @@ case "$CONFIG" in
     leg pg-tuned 1 postgres
     LEG_CONN_SUFFIX=";Max Auto Prepare=0;No Reset On Close=false" leg pg-defaults 1 postgres
     leg pg-tuned-again 1 postgres
+    ;;
+  ab)
+    # shellcheck disable=SC2086
+    LEG_ENV=${PERF_A_ENV:-} leg a 1 memory ${PERF_A:-}
+    # shellcheck disable=SC2086
+    LEG_ENV=${PERF_B_ENV:-} leg b 1 memory ${PERF_B:-}
+    # shellcheck disable=SC2086
+    LEG_ENV=${PERF_A_ENV:-} leg a-again 1 memory ${PERF_A:-}
     ;;
 esac
 log "done; log $LOG"
