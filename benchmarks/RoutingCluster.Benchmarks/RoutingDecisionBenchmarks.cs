@@ -41,6 +41,7 @@ public class RoutingDecisionBenchmarks
     private readonly AgentRoster _roster = new();
     private SessionDemand _newcomer = null!;
     private SessionDemand _demand = null!;
+    private SessionDemand _unskilledDemand = null!;
     private AgentSupply _arrivingAgent = null!;
     private AgentSupply _mismatchedAgent = null!;
 
@@ -121,12 +122,16 @@ public class RoutingDecisionBenchmarks
             Sequence = 1,
         };
 
+        // A session needing a skill none of the free agents has.
+        _unskilledDemand = _demand with { SessionId = "unskilled", RequiredSkills = new Dictionary<string, int> { ["loans"] = 1 } };
+
         // Measure what the names say, or nothing.
         Check(_waiting.Count == Waiting, "the queue holds 100,000");
         Check(WaitingList_BestFor_100k() is not null, "the arriving agent finds a session");
         Check(WaitingList_BestFor_100k_NoneEligible() is null, "the mismatched agent finds none");
         Check(AgentRoster_PickFor_LongestIdle_10k()?.CandidateCount == Math.Min(FreeAgents, AgentRoster.CandidateCountLimit), "every free agent is eligible (counted up to the limit)");
         Check(AgentRoster_PickFor_MostSkilled_10k()?.CandidateCount == FreeAgents, "every free agent is eligible");
+        Check(AgentRoster_PickFor_LongestIdle_10k_NoneEligible() is null, "no free agent is eligible for the unskilled session");
     }
 
     private static void Check(bool condition, string what)
@@ -171,4 +176,10 @@ public class RoutingDecisionBenchmarks
     [Benchmark]
     public AgentChoice? AgentRoster_PickFor_MostSkilled_10k() =>
         _roster.PickFor(_demand, _mostSkilled, Now, NoneBusy);
+
+    /// <summary>(c, worst case) A session arrives that none of the 10,000 free agents may take (no one has the skill,
+    /// no relaxation).</summary>
+    [Benchmark]
+    public AgentChoice? AgentRoster_PickFor_LongestIdle_10k_NoneEligible() =>
+        _roster.PickFor(_unskilledDemand, _noRelaxation, Now, NoneBusy);
 }

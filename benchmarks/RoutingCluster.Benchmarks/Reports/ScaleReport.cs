@@ -127,6 +127,7 @@ internal static class ScaleReport
                 RequiredSkills = new Dictionary<string, int> { ["cards"] = 2, ["mandarin"] = 1 },
                 Sequence = 1,
             };
+            var unskilled = demand with { SessionId = "unskilled", RequiredSkills = new Dictionary<string, int> { ["loans"] = 1 } };
             var version = 1L;
             Add("AgentRoster.Update: an agent publishes a new snapshot (random agent)", NanosPerOp(i =>
             {
@@ -136,8 +137,32 @@ internal static class ScaleReport
             }));
             Add("AgentRoster.PickFor, longest idle: a new session, every free agent eligible", NanosPerOp(_ => roster.PickFor(demand, Policy, Now, NoneBusy)));
             Add("AgentRoster.PickFor, most skilled: a new session, every free agent eligible", NanosPerOp(_ => roster.PickFor(demand, MostSkilled, Now, NoneBusy), rounds: 5));
+            Add("AgentRoster.PickFor, longest idle: a new session, no free agent eligible (no one has the skill)",
+                NanosPerOp(_ => roster.PickFor(unskilled, NoRelaxation, Now, NoneBusy), rounds: 5));
             Add("heap per agent (AgentRoster + its AgentSupply)", perAgent, Bytes(perAgent));
             GC.KeepAlive(roster);
+            roster = null!;
+            agents = null!;
+
+            // The worst case for grouping agents by profile: every agent has skills no other has (a level of its own
+            // on a skill of its own), so there are as many profiles as agents.
+            var distinct = new AgentRoster();
+            for (var i = 0; i < n; i++)
+            {
+                distinct.Update(new AgentSupply
+                {
+                    AgentId = $"a-{i:D6}",
+                    State = AgentState.Ready,
+                    Queues = ["cards", "loans"],
+                    Skills = new Dictionary<string, int> { ["cards"] = random.Next(2, 6), ["mandarin"] = random.Next(1, 6), [$"own-{i}"] = 1 },
+                    IdleSince = Now - TimeSpan.FromMilliseconds(random.Next(0, 3_600_000)),
+                    Version = 1,
+                });
+            }
+
+            Add("AgentRoster.PickFor, most skilled: every free agent eligible, every agent a profile of its own",
+                NanosPerOp(_ => distinct.PickFor(demand, MostSkilled, Now, NoneBusy), rounds: 5));
+            GC.KeepAlive(distinct);
         }
 
         if (!print)

@@ -87,4 +87,72 @@ public sealed class AgentRosterTests
         Assert.False(roster.TryGet("a", out _));
         Assert.True(roster.Update(Agent("a", version: 1)));
     }
+
+    [Fact]
+    public void Roster_FreeAgentsWithOneProfile_ShareOneGroup_AndAnEmptyGroupGoes()
+    {
+        var roster = new AgentRoster();
+
+        // New dictionaries in every snapshot, as agents publish them: grouped by content.
+        for (var i = 0; i < 10; i++)
+        {
+            roster.Update(Agent($"a{i}", idleSince: At(-i), skills: Skills(("cards", 3), ("mandarin", 2)), queues: [Queue, "loans"]));
+        }
+
+        roster.Update(Agent("b", skills: Skills(("cards", 4))));
+        roster.Update(Agent("chatting", active: Channels((Channel.Chat, 1))));
+        roster.Update(Agent("away", state: AgentState.NotReady));
+        Assert.Equal(3, roster.ProfileCount);
+
+        // A new idle time keeps the agent in its group; a session taken moves it to another; the last one gone, the group goes.
+        roster.Update(Agent("a0", idleSince: At(5), skills: Skills(("mandarin", 2), ("cards", 3)), queues: [Queue, "loans"], version: 2));
+        Assert.Equal(3, roster.ProfileCount);
+        roster.Update(Agent("b", active: Channels((Channel.Chat, 1)), skills: Skills(("cards", 4)), version: 2));
+        Assert.Equal(3, roster.ProfileCount);
+        roster.Update(Agent("b", active: Channels((Channel.Voice, 1)), skills: Skills(("cards", 4)), version: 3));
+        roster.Remove("chatting");
+        Assert.Equal(1, roster.ProfileCount);
+        Assert.Equal(10, roster.FreeCount);
+    }
+
+    [Fact]
+    public void PickFor_LongestIdle_CountsCandidatesUpToTheLimit_WithoutThoseBusyOrRejected()
+    {
+        var roster = new AgentRoster();
+        for (var i = 0; i < AgentRoster.CandidateCountLimit + 2; i++)
+        {
+            roster.Update(Agent($"a{i:D3}", idleSince: At(-i)));
+        }
+
+        var session = Session("s", At(0), rejectedBy: ["a000", "a001"]);
+        var choice = roster.PickFor(session, QueuePolicy.Default, At(0), new HashSet<string> { "a257", "a001" });
+
+        Assert.Equal("a256", choice?.Agent.AgentId);
+        Assert.Equal(AgentRoster.CandidateCountLimit - 1, choice?.CandidateCount);
+    }
+
+    [Fact]
+    public void PickFor_AgentThatRejected_WithAnOfferInFlight_IsNotTheFallback()
+    {
+        var roster = Roster(Agent("rejecter", idleSince: At(-60)), Agent("other-rejecter", idleSince: At(-10)));
+        var session = Session("s", At(0), rejectedBy: ["rejecter", "other-rejecter"]);
+
+        Assert.Equal("other-rejecter", roster.PickFor(session, QueuePolicy.Default, At(0), new HashSet<string> { "rejecter" })?.Agent.AgentId);
+        Assert.Null(roster.PickFor(session, QueuePolicy.Default, At(0), new HashSet<string> { "rejecter", "other-rejecter" }));
+    }
+
+    [Fact]
+    public void PickFor_SkillsLookedUpIgnoringCase_AreNotTakenForTheSameProfile()
+    {
+        // Same entries, but only the first finds "cards" when asked for it.
+        var roster = Roster(
+            Agent("ignoring-case", idleSince: At(-60), skills: new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase) { ["Cards"] = 3 }),
+            Agent("ordinal", idleSince: At(-10), skills: Skills(("Cards", 3))));
+
+        var choice = roster.PickFor(Session("s", At(0), skills: Skills(("cards", 3))), QueuePolicy.Default, At(0), NoneBusy);
+
+        Assert.Equal("ignoring-case", choice?.Agent.AgentId);
+        Assert.Equal(1, choice?.CandidateCount);
+        Assert.Equal(2, roster.ProfileCount);
+    }
 }
