@@ -11,6 +11,7 @@ namespace RoutingCluster.Benchmarks;
 /// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64] [--agent-queues 1]</c>: <see cref="ScaleReport"/>.
 /// <c>-- calls [--sessions 1000]</c>: <see cref="CallsReport"/>.
 /// <c>-- lifecycles [--workers 64] [--seconds 20] [--alloc] [--no-streams]</c>: <see cref="LifecycleSoak"/> (for profiling).
+/// <c>-- trace-cpu FILE [--top 40] [--focus NAME]</c>: <see cref="TraceCpuReport"/> (reads a <c>dotnet-trace</c> file).
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -27,6 +28,13 @@ public static class BenchmarkProgram
         if (args is ["calls", .. var callArgs])
         {
             await CallsReport.RunAsync(int.Parse(Option(callArgs, "--sessions", "1000")));
+            return;
+        }
+
+        if (args is ["trace-cpu", var traceFile, .. var traceArgs])
+        {
+            TraceCpuReport.Run(traceFile, int.Parse(Option(traceArgs, "--top", "40"), System.Globalization.CultureInfo.InvariantCulture),
+                Array.IndexOf(traceArgs, "--focus") >= 0 ? Option(traceArgs, "--focus", string.Empty) : null);
             return;
         }
 
