@@ -14,6 +14,8 @@
 # Storage:Provider=postgres and Clustering:Provider=postgres. State lives in .cluster/ at the repository root:
 # silo-i.log (console log), silo-i.pid, connection (the connection string), pg/ (the throwaway server).
 #
+# The silos run with DOTNET_TC_CallCountingDelayMs=0 (hot code optimized sooner after start) unless it is set.
+#
 # Environment: ROUTING_PG (use this PostgreSQL), CLUSTER_READY_TIMEOUT (120 s per silo),
 # CLUSTER_STOP_TIMEOUT (45 s; the host's own Hosting:ShutdownTimeoutSeconds is 30, and its watchdog ends it 5 s later), CLUSTER_NO_BUILD=1 (skip the build).
 set -euo pipefail
@@ -90,6 +92,9 @@ start_silo() {
     cd "$PROJECT"
     export ConnectionStrings__Routing
     ConnectionStrings__Routing=$(connection)
+    # Hot methods reach optimized code without the runtime's 100-ms tiering delay, which a busy silo keeps
+    # postponing: a silo added under traffic settles sooner (docs/operations.md). The caller's value wins.
+    export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}
     exec setsid dotnet "$DLL" \
       --urls "$(url "$i")" \
       --Storage:Provider=postgres --Clustering:Provider=postgres \

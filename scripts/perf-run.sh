@@ -18,7 +18,8 @@
 #   ab           one silo, memory storage, three legs back to back (A, B, A again) with the same build and driver
 #                options: host options $PERF_A for A and $PERF_B for B (e.g. PERF_B=--Telemetry:Dashboard=false), and
 #                environment variables of the host $PERF_A_ENV and $PERF_B_ENV (e.g.
-#                PERF_B_ENV=DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0), to read what a setting costs as a ratio of one run
+#                PERF_B_ENV=DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0), and for B another build of the host
+#                $PERF_B_HOST_DLL (e.g. a ReadyToRun publish), to read what a setting costs as a ratio of one run
 #
 # The driver options are passed through (e.g. --step-from 25 --step-by 25 --step-s 15 --agents auto ...); the
 # script adds --targets, --run-id, --out and, with PostgreSQL, --pg-stats. Per leg it prints `uptime` before and
@@ -130,7 +131,7 @@ leg() {
       cd "$PROJECT"
       export ConnectionStrings__Routing="$conn"
       # shellcheck disable=SC2086
-      exec setsid env ${LEG_ENV:-} dotnet "$HOST_DLL" --urls "http://127.0.0.1:$((HTTP_BASE + i))" \
+      exec setsid env ${LEG_ENV:-} dotnet "${LEG_HOST_DLL:-$HOST_DLL}" --urls "http://127.0.0.1:$((HTTP_BASE + i))" \
         --Orleans:SiloPort=$((SILO_BASE + i)) --Orleans:GatewayPort=$((GATEWAY_BASE + i)) "${host_args[@]}" \
         </dev/null >>"$OUT/perf-$CONFIG-$STAMP-$name-silo$i.log" 2>&1
     ) &
@@ -200,7 +201,7 @@ case "$CONFIG" in
     # shellcheck disable=SC2086
     LEG_ENV=${PERF_A_ENV:-} leg a 1 memory ${PERF_A:-}
     # shellcheck disable=SC2086
-    LEG_ENV=${PERF_B_ENV:-} leg b 1 memory ${PERF_B:-}
+    LEG_ENV=${PERF_B_ENV:-} LEG_HOST_DLL=${PERF_B_HOST_DLL:-} leg b 1 memory ${PERF_B:-}
     # shellcheck disable=SC2086
     LEG_ENV=${PERF_A_ENV:-} leg a-again 1 memory ${PERF_A:-}
     ;;
