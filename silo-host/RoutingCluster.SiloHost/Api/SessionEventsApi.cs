@@ -23,7 +23,8 @@ public static class SessionEventsApi
 
     public static async Task<IResult> FollowSession(string id, IClusterClient cluster, HttpContext http, CancellationToken cancellationToken)
     {
-        var session = await cluster.GetGrain<ISessionGrain>(id).GetAsync();
+        var grain = cluster.GetGrain<ISessionGrain>(id);
+        var session = await grain.GetAsync();
         if (session is null)
         {
             return Problems.NotFound($"Session '{id}' does not exist.");
@@ -36,8 +37,8 @@ public static class SessionEventsApi
         http.Response.RegisterForDisposeAsync(new Unsubscriber(subscription));
 
         // Read again after subscribing, so nothing that happened in between is missed.
-        var current = await cluster.GetGrain<ISessionGrain>(id).GetAsync() ?? session;
-        return TypedResults.ServerSentEvents(Events(current, updates.Reader, () => cluster.GetGrain<ISessionGrain>(id).GetAsync(), KeepAliveEvery, cancellationToken));
+        var current = await grain.GetAsync() ?? session;
+        return TypedResults.ServerSentEvents(Events(current, updates.Reader, grain.GetAsync, KeepAliveEvery, cancellationToken));
     }
 
     /// <summary>
