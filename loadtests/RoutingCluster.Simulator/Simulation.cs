@@ -76,10 +76,9 @@ public sealed record SimulationResult
 }
 
 /// <summary>
-/// A discrete-event simulation in virtual time: one priority queue of events, no clocks, no threads. Waiting sessions
-/// live in the real <see cref="WaitingList"/>, free agents in the real <see cref="AgentRoster"/> (as
-/// <see cref="AgentSupply"/> snapshots), and every decision goes through <see cref="AgentRoster.PickFor"/> and
-/// <see cref="WaitingList.BestFor"/> in the order the queue grain calls them. Offers are accepted at once; no wrap-up.
+/// A discrete-event simulation in virtual time: one priority queue of events, no clocks, no threads. Every routing
+/// decision is made by the queue's own <see cref="QueueDispatcher"/>, the code the queue grain runs: the simulation
+/// feeds it arrivals, abandons and agents freeing up, and carries out its offers (accepted at once; no wrap-up).
 /// </summary>
 public sealed class Simulation
 {
@@ -88,7 +87,6 @@ public sealed class Simulation
     private static readonly IReadOnlyDictionary<Channel, int> VoiceOnly = new Dictionary<Channel, int> { [Channel.Voice] = 1 };
     private static readonly IReadOnlyDictionary<Channel, int> Idle = new Dictionary<Channel, int>();
     private static readonly IReadOnlyDictionary<Channel, int> OnCall = new Dictionary<Channel, int> { [Channel.Voice] = 1 };
-    private static readonly IReadOnlySet<string> NoOffersInFlight = new HashSet<string>();
     private static readonly IReadOnlyList<Segment> Elderly = [Segment.Elderly];
     private static readonly IReadOnlyList<Segment> Ordinary = [];
 
@@ -99,8 +97,7 @@ public sealed class Simulation
     private readonly SimulationOptions _o;
     private readonly Random _rng;
     private readonly QueuePolicy _policy;
-    private readonly WaitingList _waiting = new();
-    private readonly AgentRoster _roster = new();
+    private readonly QueueDispatcher _dispatcher;
     private readonly AgentSupply[] _agents;
     private readonly PriorityQueue<(Kind Kind, int Index), (double Time, long Seq)> _events = new();
     private readonly Fate[] _fate;
@@ -139,6 +136,7 @@ public sealed class Simulation
             MaxWaitSeconds = double.PositiveInfinity,
         };
         _elderlyHeadStart = Routing.Ordering.PriorityPolicy.HeadStartFor(Elderly, _policy.HeadStarts);
+        _dispatcher = new QueueDispatcher(QueueId, _policy, new DispatcherSettings(TimeSpan.Zero, 0));
         _fate = new Fate[options.Sessions];
         _arrival = new double[options.Sessions];
         _elderly = new bool[options.Sessions];
@@ -158,8 +156,10 @@ public sealed class Simulation
                 IdleSince = Epoch,
                 Version = 1,
             };
-            _roster.Update(_agents[i]);
+            _dispatcher.AgentChanged(_agents[i], Epoch);
         }
+
+        CarryOut();
     }
 
     public static SimulationResult Run(SimulationOptions options) => new Simulation(options).Run();
@@ -227,27 +227,8 @@ public sealed class Simulation
             Schedule(_now + Exponential(patience), Kind.Abandon, i);
         }
 
-        _waiting.Add(demand);
-        MatchSession(demand);
-    }
-
-    /// <summary>Agent surplus, as QueueGrain.MatchSession: the roster picks the agent, then the ordering check asks the
-    /// waiting list whether that agent should rather take a session ahead of this one.</summary>
-    private void MatchSession(SessionDemand demand)
-    {
-        if (_roster.FreeCount == 0)
-        {
-            return;
-        }
-
-        var now = At(_now);
-        if (_roster.PickFor(demand, _policy, now, NoOffersInFlight) is not { } choice)
-        {
-            return;
-        }
-
-        var session = BestFor(choice.Agent) is { } ahead ? ahead.Session : demand;
-        Connect(session, choice.Agent);
+        _dispatcher.Arrive(ref demand, isReturn: false, At(_now));
+        CarryOut();
     }
 
     private void OnDeparture(int agentIndex)
@@ -259,12 +240,8 @@ public sealed class Simulation
             Version = _agents[agentIndex].Version + 1,
         };
         SetBusy(-1);
-        _roster.Update(agent);
-        // Session surplus, as QueueGrain.MatchAgent.
-        if (_waiting.Count > 0 && BestFor(agent) is { } best)
-        {
-            Connect(best.Session, agent);
-        }
+        _dispatcher.AgentChanged(agent, At(_now));
+        CarryOut();
     }
 
     private void OnAbandon(int i)
@@ -274,7 +251,7 @@ public sealed class Simulation
             return;
         }
 
-        _waiting.Remove(SessionId(i));
+        _dispatcher.Leave(SessionId(i));
         _fate[i] = Fate.Abandoned;
         if (i >= _warmUp)
         {
@@ -284,13 +261,28 @@ public sealed class Simulation
         }
     }
 
-    private Candidate? BestFor(AgentSupply agent) =>
-        _waiting.BestFor(agent, _policy, At(_now), d => _roster.AnyoneElseEligible(d, agent.AgentId, _policy, At(_now)));
+    /// <summary>Carries out the dispatcher's decisions until it has none left: each offer is accepted at once.</summary>
+    private void CarryOut()
+    {
+        for (var decisions = _dispatcher.TakeDecisions(); decisions.Count > 0; decisions = _dispatcher.TakeDecisions())
+        {
+            foreach (var decision in decisions)
+            {
+                if (decision is not OfferDecision offer)
+                {
+                    throw new InvalidOperationException($"unexpected decision {decision} (no max wait, no position updates here)");
+                }
+
+                var agentIndex = int.Parse(offer.AgentId.AsSpan(1), CultureInfo.InvariantCulture);
+                Connect(offer.Session, _agents[agentIndex]);
+                _dispatcher.AttemptDone(offer.Session, offer.AgentId, AttemptOutcome.Offered, _agents[agentIndex], At(_now));
+            }
+        }
+    }
 
     private void Connect(SessionDemand session, AgentSupply agent)
     {
-        var removed = _waiting.Remove(session.SessionId) ?? throw new InvalidOperationException($"{session.SessionId} is not waiting");
-        var i = (int)(removed.Sequence - 1);
+        var i = (int)(session.Sequence - 1);
         if (_fate[i] != Fate.Waiting)
         {
             throw new InvalidOperationException($"{session.SessionId} answered twice");
@@ -298,13 +290,12 @@ public sealed class Simulation
 
         _fate[i] = Fate.Answered;
         var agentIndex = int.Parse(agent.AgentId.AsSpan(1), CultureInfo.InvariantCulture);
-        if (!ReferenceEquals(_agents[agentIndex], agent) || agent.ActiveTotal != 0)
+        if (agent.ActiveTotal != 0)
         {
             throw new InvalidOperationException($"{agent.AgentId} is not free");
         }
 
         _agents[agentIndex] = agent with { Active = OnCall, Version = agent.Version + 1 };
-        _roster.Update(_agents[agentIndex]);
         SetBusy(+1);
         Schedule(_now + Exponential(_o.AhtSeconds), Kind.Departure, agentIndex);
 

@@ -1,3 +1,4 @@
+using RoutingCluster.Routing.Queueing;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
@@ -87,7 +88,8 @@ public sealed record OfferRequest
 
     [Id(2)] public required int CandidateCount { get; init; }
 
-    [Id(3)] public required string Decision { get; init; }
+    /// <summary>Which side of the market the queue matched from (the session's explanation names it).</summary>
+    [Id(4)] public required MatchKind Kind { get; init; }
 }
 
 public enum OfferAttemptStatus

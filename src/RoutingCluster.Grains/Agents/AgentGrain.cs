@@ -10,6 +10,7 @@ using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Routing.Ordering;
+using RoutingCluster.Routing.Queueing;
 
 namespace RoutingCluster.Grains.Agents;
 
@@ -145,7 +146,7 @@ public sealed class AgentGrain(
             return Outcome.Conflict($"Agent '{Id}' has no pending offer of session '{sessionId}'.");
         }
 
-        if (clock.Now >= held.ExpiresAt)
+        if (OfferTerms.HasExpired(held.ExpiresAt, clock.Now))
         {
             await MissOffers([held]);
             return Outcome.Conflict($"The offer of session '{sessionId}' expired at {held.ExpiresAt:O}.");
@@ -261,7 +262,7 @@ public sealed class AgentGrain(
             return new OfferAttemptResult(OfferAttemptStatus.AgentUnavailable, S.Exists ? supply : Gone());
         }
 
-        var explanation = OfferExplanation.For(supply, session, request.Policy, step, request.CandidateCount, request.Decision, now);
+        var explanation = OfferExplanation.For(supply, session, request.Policy, step, request.CandidateCount, request.Kind, now);
         var status = await Offer(session, request.Policy, explanation) switch
         {
             OfferReply.Offered => OfferAttemptStatus.Offered,
@@ -356,7 +357,7 @@ public sealed class AgentGrain(
             }
         }
 
-        var missed = S.Sessions.Values.Where(h => h.State == HeldState.Offered && h.ExpiresAt <= now).ToList();
+        var missed = S.Sessions.Values.Where(h => h.State == HeldState.Offered && OfferTerms.HasExpired(h.ExpiresAt, now)).ToList();
         if (missed.Count > 0)
         {
             await MissOffers(missed);
@@ -434,7 +435,7 @@ public sealed class AgentGrain(
             State = HeldState.Offered,
             Since = now,
             OfferedAt = now,
-            ExpiresAt = now + TimeSpan.FromSeconds(policy.OfferTimeoutSeconds),
+            ExpiresAt = OfferTerms.ExpiresAt(now, policy),
             WrapUpSeconds = policy.WrapUpSeconds,
             Segments = [.. session.Segments],
             QueuedAt = session.Arrival,
@@ -491,7 +492,7 @@ public sealed class AgentGrain(
         }
 
         S.State = AgentState.NotReady;
-        S.Reason = "missed-offer";
+        S.Reason = OfferTerms.MissedOfferReason;
         S.StateSince = clock.Now;
         await Changed();
         foreach (var held in missed)
@@ -565,18 +566,13 @@ public sealed class AgentGrain(
             else
             {
                 var peeks = await Task.WhenAll(S.Queues.Select(q => Queue(q).PeekBestAsync(supply)));
-                if (peeks.Any(p => p?.OfferInFlight == true))
+                var pick = CrossQueueChoice.Choose(peeks.Select(p => (p?.OfferInFlight == true, p?.Session)));
+                if (pick.Session is not { } best)
                 {
-                    break; // a queue's offer is on its way to this agent: it comes first
+                    break; // nothing waits for this agent, or a queue's offer is on its way to it (it comes first)
                 }
 
-                var best = peeks.Where(p => p?.Session is not null).MinBy(p => p!.Session!.Key, Comparer<WaitKey>.Default);
-                if (best is null)
-                {
-                    break;
-                }
-
-                claimed = await Queue(best.Session!.QueueId).ClaimAsync(supply, best.SessionId);
+                claimed = await Queue(best.QueueId).ClaimAsync(supply, best.SessionId);
                 if (claimed is null)
                 {
                     continue; // taken by someone else meanwhile: look again
@@ -589,7 +585,7 @@ public sealed class AgentGrain(
             }
 
             EndStaleWrapUp(claimed.Session.SessionId);
-            var explanation = OfferExplanation.For(supply, claimed.Session, claimed.Policy, claimed.RelaxationStep, 1, "session-surplus", clock.Now);
+            var explanation = OfferExplanation.For(supply, claimed.Session, claimed.Policy, claimed.RelaxationStep, 1, MatchKind.SessionSurplus, clock.Now);
             if (await OfferClaimed(claimed, explanation) != OfferReply.Offered)
             {
                 break; // not offered: the next pull would meet the same session or the same slow link

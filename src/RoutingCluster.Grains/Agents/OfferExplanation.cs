@@ -1,6 +1,7 @@
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.Routing.Queueing;
 
 namespace RoutingCluster.Grains.Agents;
 
@@ -8,9 +9,9 @@ namespace RoutingCluster.Grains.Agents;
 internal static class OfferExplanation
 {
     public static Explanation For(
-        AgentSupply agent, SessionDemand session, QueuePolicy policy, int step, int candidates, string decision, DateTimeOffset now) => new()
+        AgentSupply agent, SessionDemand session, QueuePolicy policy, int step, int candidates, MatchKind kind, DateTimeOffset now) => new()
     {
-        Decision = decision,
+        Decision = kind == MatchKind.AgentSurplus ? "agent-surplus" : "session-surplus",
         CandidateCount = candidates,
         Strategy = policy.AgentSelection,
         AgentId = agent.AgentId,

@@ -7,6 +7,7 @@ using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Grains.Metrics;
+using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Grains.Sessions;
@@ -217,7 +218,7 @@ public sealed class SessionGrain(
             return OfferReply.NotWaiting;
         }
 
-        if (now >= offer.ExpiresAt)
+        if (OfferTerms.HasExpired(offer.ExpiresAt, now))
         {
             // Its agent lets the offer go; the session still waits, and its queue must keep it (a queue that dropped it
             // here would leave it waiting forever, seen after a silo was killed mid-offer).
@@ -246,7 +247,7 @@ public sealed class SessionGrain(
         }
 
         var now = clock.Now;
-        if (now > S.OfferExpiresAt)
+        if (S.OfferExpiresAt is { } expiresAt && OfferTerms.HasExpired(expiresAt, now))
         {
             return Outcome.Conflict($"The offer of session '{Id}' expired at {S.OfferExpiresAt:O}.");
         }
