@@ -47,12 +47,20 @@ public sealed class ProtocolModel
     }
 
     /// <summary>Runs the trace to its end and returns the offers made, as the agents saw them.</summary>
-    public static List<OfferSeen> Run(RoutingTrace trace)
+    public static List<OfferSeen> Run(RoutingTrace trace) => Run(trace, null);
+
+    /// <summary>As <see cref="Run(RoutingTrace)"/>, writing to <paramref name="journal"/> (when given) every change of an
+    /// agent and every decision of a queue, with the instant: for finding out why two runs differ.</summary>
+    public static List<OfferSeen> Run(RoutingTrace trace, List<string>? journal)
     {
-        var model = new ProtocolModel(trace);
+        var model = new ProtocolModel(trace) { _journal = journal };
         model.RunToEnd();
         return model._agenda.Offers;
     }
+
+    private List<string>? _journal;
+
+    private void Note(string what) => _journal?.Add($"{NowMs / 1000.0:F3}s {what}");
 
     private long NowMs => (long)Math.Round((_now - RoutingTrace.Epoch).TotalMilliseconds);
 
@@ -311,6 +319,7 @@ public sealed class ProtocolModel
     {
         foreach (var decision in q.TakeDecisions())
         {
+            Note($"{q.QueueId} decides {decision}");
             switch (decision)
             {
                 case OfferDecision offer:
@@ -376,6 +385,7 @@ public sealed class ProtocolModel
 
         a.State = to;
         a.Changed();
+        Note($"{a.Id} chooses {to}: {a.Describe()}");
         PullIfFree(a);
     }
 
@@ -420,6 +430,7 @@ public sealed class ProtocolModel
 
         a.Sessions.Remove(sessionId);
         a.Changed();
+        Note($"{a.Id} rejects {sessionId}: {a.Describe()}");
         Requeue(sessionId, a.Id);
         PullIfFree(a);
     }
@@ -465,6 +476,7 @@ public sealed class ProtocolModel
 
         a.IdleSince = _now;
         a.Changed();
+        Note($"{a.Id} finishes wrap-up: {a.Describe()}");
         PullIfFree(a);
     }
 
@@ -535,6 +547,7 @@ public sealed class ProtocolModel
         a.Sessions[session.SessionId] = held;
         a.Changed();
         var reply = SessionOffer(session.SessionId, a.Id, held.ExpiresAt);
+        Note($"{a.Id} offers {session.SessionId}: {reply}, {a.Describe()}");
         if (reply == OfferReply.Offered)
         {
             _agenda.Offered(NowMs, session.SessionId, a.Id);
@@ -577,6 +590,7 @@ public sealed class ProtocolModel
             {
                 var peeks = a.Queues.Select(id => _queues[id].PeekFor(supply, _now)).ToList();
                 var pick = CrossQueueChoice.Choose(peeks.Select(p => (p?.OfferInFlight == true, p?.Session)));
+                Note($"{a.Id} peeks [{string.Join(", ", peeks.Select(p => p is null ? "-" : p.OfferInFlight ? "in flight" : p.Session!.SessionId))}]");
                 if (pick.Session is not { } best)
                 {
                     break;
@@ -615,6 +629,7 @@ public sealed class ProtocolModel
     private void Publish(ModelAgent a)
     {
         var supply = a.Supply();
+        Note($"{a.Id} publishes {a.Describe()}");
         foreach (var queueId in a.Queues)
         {
             QueueCall(queueId, q => q.AgentChanged(supply, _now));
@@ -715,6 +730,8 @@ public sealed class ProtocolModel
         public Queue<Action> Waiting { get; } = new();
 
         public void Changed() => Version++;
+
+        public string Describe() => $"v{Version} {State} [{string.Join(", ", Sessions.Values.Select(h => $"{h.SessionId} {h.State}"))}]";
 
         public DateTimeOffset? NextDue()
         {

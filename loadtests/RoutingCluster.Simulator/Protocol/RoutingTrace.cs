@@ -90,11 +90,19 @@ public sealed record RoutingTrace(
 
     /// <summary>
     /// Generates a trace: four queues (skills with relaxation steps, longest-idle and most-skilled, strict and finite
-    /// head starts, a max wait that overflows to a general queue, wrap-up and none), agents serving one to three of them
-    /// over voice, chat and email, signing in and out and taking breaks, and customers arriving (some elderly, disabled,
-    /// VIP, some asking for a preferred agent) and some hanging up before they are served.
+    /// head starts, a max wait that overflows to a general queue, wrap-up and none), agents over voice, chat and email,
+    /// signing in and out and taking breaks, and customers arriving (some elderly, disabled, VIP, some asking for a
+    /// preferred agent) and some hanging up before they are served.
     /// </summary>
-    public static RoutingTrace Generate(int seed, int sessions = 10_000, int agents = 48, double arrivalsPerSecond = 1.2)
+    /// <remarks>
+    /// Each agent serves one queue and holds one session at a time. With more, the grains' offers would depend on the
+    /// timing of messages, not only on the trace: an offer attempt runs beside the turns of the queue that started it
+    /// (a queue never waits on an agent), so an agent with room left after an offer, or one that a queue still thinks
+    /// free after another queue reserved it, can be matched by its queue and pull a session itself at the same time,
+    /// and which of the two reaches the queue first decides who gets what. Within these bounds every decision depends
+    /// on the order of events alone.
+    /// </remarks>
+    public static RoutingTrace Generate(int seed, int sessions = 10_000, int agents = 60, double arrivalsPerSecond = 0.75)
     {
         var rng = new Random(seed);
         var queues = new List<TraceQueue>
@@ -132,26 +140,20 @@ public sealed record RoutingTrace(
             }),
         };
 
+        // Each agent serves one queue over one channel, one session at a time (see the remarks on the class).
         var channels = new[] { Channel.Voice, Channel.Chat, Channel.Email };
         var agentList = new List<TraceAgent>();
         for (var i = 0; i < agents; i++)
         {
-            var served = queues.Select(q => q.Id).Where(_ => rng.NextDouble() < 0.45).ToList();
-            if (served.Count == 0)
-            {
-                served.Add(queues[rng.Next(queues.Count)].Id);
-            }
-
+            var queue = queues[i % queues.Count].Id;
+            var channel = channels[i / queues.Count % channels.Length];
             var skills = new Dictionary<string, int>(StringComparer.Ordinal)
             {
                 ["cards"] = rng.Next(1, 6),
                 ["loans"] = rng.Next(1, 6),
                 ["wealth"] = rng.Next(1, 6),
             };
-            var capacity = rng.NextDouble() < 0.5
-                ? ChannelRules.DefaultCapacity
-                : new Dictionary<Channel, int> { [Channel.Voice] = 1, [Channel.Chat] = rng.Next(1, 4), [Channel.Email] = rng.Next(1, 4) };
-            agentList.Add(new TraceAgent("a" + i.ToString("D3", CultureInfo.InvariantCulture), skills, served, capacity));
+            agentList.Add(new TraceAgent("a" + i.ToString("D3", CultureInfo.InvariantCulture), skills, [queue], new Dictionary<Channel, int> { [channel] = 1 }));
         }
 
         var steps = new List<TraceStep>();
@@ -160,7 +162,7 @@ public sealed record RoutingTrace(
         {
             t += Exponential(rng, 1 / arrivalsPerSecond);
             var queue = queues[rng.NextDouble() switch { < 0.4 => 0, < 0.7 => 1, < 0.85 => 2, _ => 3 }];
-            var channel = channels[rng.NextDouble() switch { < 0.55 => 0, < 0.9 => 1, _ => 2 }];
+            var channel = channels[rng.NextDouble() switch { < 0.4 => 0, < 0.8 => 1, _ => 2 }];
             var age = rng.NextDouble() < 0.7 ? (int?)rng.Next(18, 95) : null;
             var segments = new List<Segment>();
             if (rng.NextDouble() < 0.05)
@@ -178,7 +180,7 @@ public sealed record RoutingTrace(
             var id = "s" + seed.ToString(CultureInfo.InvariantCulture) + "-" + i.ToString("D5", CultureInfo.InvariantCulture);
             var at = Math.Round(t, 3);
             steps.Add(new SessionArrives(at, id, queue.Id, channel, age, segments, skills, preferred, preferred is null ? 0 : 20,
-                Math.Round(5 + Exponential(rng, channel == Channel.Voice ? 35 : 60), 3)));
+                Math.Round(5 + Exponential(rng, channel == Channel.Voice ? 20 : 30), 3)));
             if (rng.NextDouble() < 0.3)
             {
                 steps.Add(new CustomerHangsUp(Math.Round(at + 1 + Exponential(rng, 60), 3), id));

@@ -28,13 +28,15 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(11)]
+    [InlineData(29)]
     public async Task Grains_AndTheSimulator_MakeTheSameOffers(int seed)
     {
         var trace = RoutingTrace.Generate(seed);
         Assert.True(trace.Steps.OfType<SessionArrives>().Count() >= 10_000);
 
         var expected = ProtocolModel.Run(trace);
-        var actual = await RunThroughGrainsAsync(trace);
+        var desktopLog = new ConcurrentQueue<AgentUpdate>();
+        var actual = await RunThroughGrainsAsync(trace, desktopLog);
 
         output.WriteLine($"seed {seed}: {trace.Steps.Count} steps, model {expected.Count} offers, grains {actual.Count} offers");
         var difference = TraceAgenda.FirstDifference(expected, actual, "simulator", "grains");
@@ -53,6 +55,21 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
                 }
             }
 
+            var journal = new List<string>();
+            ProtocolModel.Run(trace, journal);
+            output.WriteLine("simulator's journal, last 10 s, of what is involved:");
+            foreach (var line in journal.Where(l => double.Parse(l[..l.IndexOf('s')], System.Globalization.CultureInfo.InvariantCulture) is var t && t >= at - 10 && t <= at
+                && involved.Any(l.Contains)))
+            {
+                output.WriteLine("  " + line);
+            }
+
+            output.WriteLine("grains' desktop pushes, last 10 s, of the agents involved:");
+            foreach (var u in desktopLog.Where(u => involved.Contains(u.AgentId) && (u.At - RoutingTrace.Epoch).TotalSeconds >= at - 10 && (u.At - RoutingTrace.Epoch).TotalSeconds <= at))
+            {
+                output.WriteLine($"  {(u.At - RoutingTrace.Epoch).TotalSeconds:F3}s {u.AgentId} {u.Type} {u.SessionId}: v{u.Agent.Version} {u.Agent.State} offers [{string.Join(", ", u.Agent.Offers.Select(o => o.SessionId))}] sessions [{string.Join(", ", u.Agent.Sessions.Select(h => h.SessionId + " " + h.State))}]");
+            }
+
             output.WriteLine("agents involved: " + string.Join("; ", trace.Agents.Where(a => involved.Contains(a.Id))
                 .Select(a => $"{a.Id} queues [{string.Join(",", a.Queues)}] skills [{string.Join(",", a.Skills.Select(kv => kv.Key + "=" + kv.Value))}]")));
             foreach (var step in trace.Steps.Where(s => s.At >= at - 10 && s.At <= at
@@ -69,7 +86,7 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
         Assert.True(expected.GroupBy(o => o.SessionId).Count(g => g.Count() > 1) > 100);
     }
 
-    private static async Task<List<OfferSeen>> RunThroughGrainsAsync(RoutingTrace trace)
+    private static async Task<List<OfferSeen>> RunThroughGrainsAsync(RoutingTrace trace, ConcurrentQueue<AgentUpdate> desktopLog)
     {
         // Queues and agents are set up a minute before the trace starts (their first membership checks are done by then).
         var time = new SteppedTime(RoutingTrace.Epoch - TimeSpan.FromMinutes(1));
@@ -107,7 +124,7 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
             }
 
             var seen = new ConcurrentQueue<OfferSeen>();
-            var desktops = new Desktop(seen); // observer references are weak: held here until the run ends
+            var desktops = new Desktop(seen, desktopLog); // observer references are weak: held here until the run ends
             var desktop = cluster.Client.CreateObjectReference<IAgentDesktopObserver>(desktops);
             foreach (var queue in trace.Queues)
             {
@@ -216,10 +233,11 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
     }
 
     /// <summary>The agents' desktops: every offer pushed to one is what an agent saw.</summary>
-    private sealed class Desktop(ConcurrentQueue<OfferSeen> seen) : IAgentDesktopObserver
+    private sealed class Desktop(ConcurrentQueue<OfferSeen> seen, ConcurrentQueue<AgentUpdate> log) : IAgentDesktopObserver
     {
         public Task OnAgentUpdateAsync(AgentUpdate update)
         {
+            log.Enqueue(update);
             if (update is { Type: AgentEventType.Offer, Offer: { } offer })
             {
                 seen.Enqueue(new OfferSeen((long)Math.Round((offer.OfferedAt - RoutingTrace.Epoch).TotalMilliseconds), offer.SessionId, update.AgentId));
