@@ -7,8 +7,9 @@ namespace RoutingCluster.SiloHost.Tests;
 /// docs/configuration.md lists every configuration key the silo host reads. These tests collect the keys from the
 /// code itself, so a key added to the code without a row in that table fails the build's tests:
 /// <list type="bullet">
-/// <item>options classes bound to a configuration section (<c>Configure&lt;T&gt;(configuration.GetSection("X"))</c>
-/// in silo-host/ and src/): every public settable property of <c>T</c> is the key <c>X:Property</c>;</item>
+/// <item>options classes bound to a configuration section (<c>Configure&lt;T&gt;(configuration.GetSection("X"))</c> or
+/// <c>AddOptions&lt;T&gt;().BindConfiguration("X")</c> in silo-host/ and src/): every public settable property of
+/// <c>T</c> is the key <c>X:Property</c>; and any other section read (<c>GetSection("X")</c>) has keys in the table;</item>
 /// <item>literal keys read directly: <c>configuration["..."]</c>, <c>GetValue&lt;T&gt;("...")</c>,
 /// <c>GetConnectionString("X")</c> (the key <c>ConnectionStrings:X</c>), and helpers handed the configuration and
 /// a key (<c>Port(configuration, "Orleans:SiloPort")</c>).</item>
@@ -59,6 +60,22 @@ public sealed partial class ConfigurationDocsTests
     }
 
     [Fact]
+    public void EverySectionReadInTheCode_HasItsKeysInConfigurationDocs()
+    {
+        var documented = DocumentedKeys();
+        var sections = SourceFiles()
+            .SelectMany(f => SectionRegex().Matches(f.Text).Select(m => (Section: m.Groups["section"].Value, File: Relative(f.File))))
+            .ToList();
+        Assert.NotEmpty(sections);
+        var missing = sections
+            .Where(s => !documented.Any(key => key.StartsWith(s.Section + ":", StringComparison.OrdinalIgnoreCase)))
+            .Select(s => $"{s.Section} (read in {s.File})")
+            .Distinct()
+            .ToList();
+        Assert.True(missing.Count == 0, "No key of these sections in docs/configuration.md: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public void ConfigurationDocs_HaveOneTableWithOneKeyPerRow()
     {
         var rows = TableRows();
@@ -74,7 +91,7 @@ public sealed partial class ConfigurationDocsTests
         var found = new List<(string, Type)>();
         foreach (var (file, text) in SourceFiles())
         {
-            foreach (Match m in BindRegex().Matches(text))
+            foreach (Match m in BindRegex().Matches(text).Concat(BindConfigurationRegex().Matches(text)))
             {
                 var name = m.Groups["type"].Value.Split('.')[^1];
                 var candidates = types.Where(t => t.Name == name).ToList();
@@ -174,6 +191,12 @@ public sealed partial class ConfigurationDocsTests
 
     [GeneratedRegex("""Configure<(?<type>[\w.]+)>\(\s*\w+\.GetSection\(\s*"(?<section>[^"]+)"\s*\)\s*\)""")]
     private static partial Regex BindRegex();
+
+    [GeneratedRegex("""AddOptions<(?<type>[\w.]+)>\(\s*\)\s*\.BindConfiguration\(\s*"(?<section>[^"]+)"\s*\)""")]
+    private static partial Regex BindConfigurationRegex();
+
+    [GeneratedRegex("""GetSection\(\s*"(?<section>[^"]+)"\s*\)""")]
+    private static partial Regex SectionRegex();
 
     [GeneratedRegex("""[cC]onfiguration\s*\[\s*"(?<key>[^"]+)"\s*\]""")]
     private static partial Regex IndexerRegex();
