@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measured load runs (issue 7 item 3, issue 6's cost of statistics): starts the hosts, runs the load driver against
+# Measured load runs (the highest sustainable rate, the cost per lifecycle, the cost of live statistics): starts the hosts, runs the load driver against
 # them, and stops everything it started. Loopback only. Wrap it in the shared measurement lock so that runs on one
 # machine do not overlap:
 #

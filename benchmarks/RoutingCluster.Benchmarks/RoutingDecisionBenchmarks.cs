@@ -155,9 +155,8 @@ public class RoutingDecisionBenchmarks
     public Candidate? WaitingList_BestFor_100k() =>
         _waiting.BestFor(_arrivingAgent, _longestIdle, Now, NoOneElseEligible);
 
-    /// <summary>(b, worst case) The free agent can take none of the 100,000 (no relaxation, no matching skill). Before
-    /// issue 7 this scanned 4,096 sessions per channel (a bound that also hid sessions it could take deeper in the queue);
-    /// now the waiting list's groups by skill set show at once that none is for this agent.</summary>
+    /// <summary>(b, worst case) The free agent can take none of the 100,000 (no relaxation, no matching skill). The
+    /// waiting list's groups by skill set show at once that none is for this agent, without scanning sessions.</summary>
     [Benchmark]
     public Candidate? WaitingList_BestFor_100k_NoneEligible() =>
         _waiting.BestFor(_mismatchedAgent, _noRelaxation, Now, NoOneElseEligible);

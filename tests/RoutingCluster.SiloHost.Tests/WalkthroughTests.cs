@@ -2,7 +2,10 @@ using System.Net;
 
 namespace RoutingCluster.SiloHost.Tests;
 
-/// <summary>The README's curl walk-through, step by step, against the real host.</summary>
+/// <summary>
+/// The curl walk-through of docs/api.md ("Walk-through (curl)"; README.md shows its first steps), step by step,
+/// against the real host.
+/// </summary>
 [Collection(RoutingHostCollection.Name)]
 public sealed class WalkthroughTests(RoutingHostFactory host)
 {

@@ -19,7 +19,7 @@ namespace RoutingCluster.Benchmarks.Policy;
 /// nobody until a session has waited 60 s. <see cref="HeadStarts"/>: "none" (no session has a head start, so the
 /// relaxed sessions are at the head of the service order) or "mixed" (a quarter of them have 30 s or 60 s, as in
 /// <see cref="RoutingDecisionBenchmarks"/>: the sessions placed ahead of the first relaxed ones then outnumber 4,096
-/// per channel, the bound at which BestFor stopped looking before issue 7).
+/// per channel, so a bounded scan of the service order would not reach the relaxed ones).
 /// </remarks>
 [MemoryDiagnoser]
 public class RelaxationBenchmarks

@@ -5,11 +5,11 @@ namespace RoutingCluster.Benchmarks.Reports;
 /// <summary>Small measuring helpers for the console reports (not BenchmarkDotNet).</summary>
 internal static class Measure
 {
-    /// <summary>Median nanoseconds per operation over <paramref name="rounds"/> rounds, each at least
-    /// <paramref name="roundMs"/> long, after one warm-up round.</summary>
-    public static double NanosPerOp(Action<int> op, int rounds = 7, int roundMs = 60)
+    /// <summary>Median nanoseconds per operation over <paramref name="repeats"/> timed repetitions, each at
+    /// least <paramref name="repeatMs"/> long, after one calibration.</summary>
+    public static double NanosPerOp(Action<int> op, int repeats = 7, int repeatMs = 60)
     {
-        // Calibrate: how many operations make one round.
+        // Calibrate: how many operations make one repetition.
         var count = 1;
         while (true)
         {
@@ -19,7 +19,7 @@ internal static class Measure
                 op(i);
             }
 
-            if (sw.Elapsed.TotalMilliseconds >= roundMs || count >= 1 << 24)
+            if (sw.Elapsed.TotalMilliseconds >= repeatMs || count >= 1 << 24)
             {
                 break;
             }
@@ -27,8 +27,8 @@ internal static class Measure
             count *= 2;
         }
 
-        var results = new double[rounds];
-        for (var r = 0; r < rounds; r++)
+        var results = new double[repeats];
+        for (var r = 0; r < repeats; r++)
         {
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < count; i++)
@@ -40,7 +40,7 @@ internal static class Measure
         }
 
         Array.Sort(results);
-        return results[rounds / 2];
+        return results[repeats / 2];
     }
 
     /// <summary>The managed heap after a full, compacting collection (twice, so finalizable objects are gone too).</summary>

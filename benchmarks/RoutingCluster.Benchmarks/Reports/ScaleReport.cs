@@ -11,7 +11,7 @@ namespace RoutingCluster.Benchmarks.Reports;
 /// <summary>
 /// <c>scale</c>: the "100,000 agents logged in, 100,000 sessions waiting in one silo" target. (1) The policy objects
 /// a queue grain holds (<see cref="WaitingList"/>, <see cref="AgentRoster"/>) at 1,000, 10,000 and 100,000: the cost of
-/// each queue operation (median of 7 timed rounds) and the managed heap per session and per agent. (2) The grains in
+/// each queue operation (median of 7 timed repetitions) and the managed heap per session and per agent. (2) The grains in
 /// one silo (memory storage): agents signed in and sessions waiting in one queue, heap per agent and per session
 /// (everything the silo holds for them: activations, grain state, the storage's copy, the queue's entries), the
 /// sign-in and create rates as the counts grow, and how long a freed agent takes to get the best of those waiting.
@@ -86,7 +86,7 @@ internal static class ScaleReport
             var mismatched = ready with { AgentId = "mismatched", Skills = new Dictionary<string, int> { ["loans"] = 5 } };
 
             Add("WaitingList.BestFor: a freed agent takes the best session", NanosPerOp(_ => waiting.BestFor(ready, Policy, Now, NoOneElse)));
-            Add("WaitingList.BestFor: a freed agent eligible for none", NanosPerOp(_ => waiting.BestFor(mismatched, NoRelaxation, Now, NoOneElse), rounds: 5));
+            Add("WaitingList.BestFor: a freed agent eligible for none", NanosPerOp(_ => waiting.BestFor(mismatched, NoRelaxation, Now, NoOneElse), repeats: 5));
             Add("WaitingList.NextEligibilityChange (alarm re-armed)", NanosPerOp(_ => waiting.NextEligibilityChange(Policy, Now)));
             Add("WaitingList: a waiting session leaves and joins again (remove + add, random session)", NanosPerOp(i =>
             {
@@ -136,9 +136,9 @@ internal static class ScaleReport
                 roster.Update(a);
             }));
             Add("AgentRoster.PickFor, longest idle: a new session, every free agent eligible", NanosPerOp(_ => roster.PickFor(demand, Policy, Now, NoneBusy)));
-            Add("AgentRoster.PickFor, most skilled: a new session, every free agent eligible", NanosPerOp(_ => roster.PickFor(demand, MostSkilled, Now, NoneBusy), rounds: 5));
+            Add("AgentRoster.PickFor, most skilled: a new session, every free agent eligible", NanosPerOp(_ => roster.PickFor(demand, MostSkilled, Now, NoneBusy), repeats: 5));
             Add("AgentRoster.PickFor, longest idle: a new session, no free agent eligible (no one has the skill)",
-                NanosPerOp(_ => roster.PickFor(unskilled, NoRelaxation, Now, NoneBusy), rounds: 5));
+                NanosPerOp(_ => roster.PickFor(unskilled, NoRelaxation, Now, NoneBusy), repeats: 5));
             Add("heap per agent (AgentRoster + its AgentSupply)", perAgent, Bytes(perAgent));
             GC.KeepAlive(roster);
             roster = null!;
@@ -161,7 +161,7 @@ internal static class ScaleReport
             }
 
             Add("AgentRoster.PickFor, most skilled: every free agent eligible, every agent a profile of its own",
-                NanosPerOp(_ => distinct.PickFor(demand, MostSkilled, Now, NoneBusy), rounds: 5));
+                NanosPerOp(_ => distinct.PickFor(demand, MostSkilled, Now, NoneBusy), repeats: 5));
             GC.KeepAlive(distinct);
         }
 
@@ -171,7 +171,7 @@ internal static class ScaleReport
         }
 
         Console.WriteLine();
-        Console.WriteLine("## Policy objects (one queue), median of timed rounds");
+        Console.WriteLine("## Policy objects (one queue), median of timed repetitions");
         Console.WriteLine();
         Console.WriteLine($"| operation | {string.Join(" | ", sizes.Select(s => $"{s:N0}"))} | {sizes[^1]:N0} ÷ {sizes[0]:N0} |");
         Console.WriteLine($"|---|{string.Concat(sizes.Select(_ => "---:|"))}---:|");

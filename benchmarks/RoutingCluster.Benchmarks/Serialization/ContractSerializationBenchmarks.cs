@@ -84,8 +84,8 @@ public class ContractSerializationBenchmarks
         };
 
         // The serializers of a silo, built (never started) as the benchmark silo is: Orleans' binary serializer (grain
-        // calls; what the PostgreSQL storage and, since issue 7, the memory storage write) and the silo's default grain
-        // storage serializer (Newtonsoft JSON with type names: what the memory storage wrote before).
+        // calls; what the PostgreSQL and the memory storages write) and the silo's default grain
+        // storage serializer (Newtonsoft JSON with type names: the serializer a silo uses by default, for comparison).
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.UseOrleans(silo => silo.UseLocalhostClustering());
         _silo = builder.Build();
@@ -159,7 +159,7 @@ public class ContractSerializationBenchmarks
     [Benchmark]
     public StatsBatch Orleans_StatsBatch_RoundTrip() => _serializer.Deserialize<StatsBatch>(_serializer.SerializeToArray(Batch))!;
 
-    /// <summary>A session's state as the memory storage wrote it on every WriteStateAsync before issue 7 (the silo's
+    /// <summary>A session's state in the silo's default grain storage serializer, for comparison (the silo's
     /// default grain storage serializer: Newtonsoft JSON with type names; it now writes the binary form measured by
     /// <see cref="Orleans_SessionRecord_RoundTrip"/>). Written only: see <see cref="JsonReadBack"/>.</summary>
     [Benchmark]
@@ -187,7 +187,7 @@ public class ContractSerializationBenchmarks
     [Benchmark]
     public int Storage_QueueRecord10k_Write() => _storageBinary.Serialize(Queue10k).ToMemory().Length;
 
-    /// <summary>The same record in the default JSON grain storage serializer (what the memory storage wrote before issue 7).</summary>
+    /// <summary>The same record in the default JSON grain storage serializer (for comparison).</summary>
     [Benchmark]
     public int MemoryStorageJson_QueueRecord10k_Write() => _storageJson.Serialize(Queue10k).ToMemory().Length;
 
