@@ -151,7 +151,7 @@ public sealed partial class RoutingMetrics
         }
     }
 
-    [LoggerMessage(EventId = 190, Level = LogLevel.Warning, Message = "The queue gauge source failed; the queue gauges report nothing this time")]
+    [LoggerMessage(EventId = LogEventIds.QueueGaugeSourceFailed, Level = LogLevel.Warning, Message = "The queue gauge source failed; the queue gauges report nothing this time")]
     private static partial void SourceFailed(ILogger logger, Exception exception);
 
     private static KeyValuePair<string, object?> Queue(string queueId) => new(QueueTag, queueId);
