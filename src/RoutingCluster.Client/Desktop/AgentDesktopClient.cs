@@ -272,13 +272,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
         return await _connection.InvokeCoreAsync<AgentActionResult>(method, args, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string WireName(AgentState state) => state switch
-    {
-        AgentState.Ready => "ready",
-        AgentState.NotReady => "not-ready",
-        AgentState.LoggedOut => "logged-out",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
-    };
+    private static string WireName(AgentState state) =>
+        Enum.IsDefined(state) ? WireNames<AgentState>.Of(state) : throw new ArgumentOutOfRangeException(nameof(state), state, null);
 
     private Task OnReconnecting(Exception? exception)
     {

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Grains.Infrastructure;
-using RoutingCluster.Grains.Sessions;
 
 namespace RoutingCluster.Grains.Metrics;
 
@@ -47,10 +46,10 @@ public sealed class KpiCollector(
         {
             var queue = BufferOf(new Target(TargetKind.Queue, fact.QueueId));
             queue.Add(StatsCell.Total(fact.QueueId, interval), fact.Counts);
-            queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Channel, WireName<Routing.Model.Channel>.Of(fact.Channel)), fact.Counts);
+            queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Channel, WireNames<Routing.Model.Channel>.Of(fact.Channel)), fact.Counts);
             foreach (var segment in fact.Segments)
             {
-                queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Segment, WireName<Routing.Model.Segment>.Of(segment)), fact.Counts);
+                queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Segment, WireNames<Routing.Model.Segment>.Of(segment)), fact.Counts);
             }
 
             if (fact.AgentId is { } agentId)
