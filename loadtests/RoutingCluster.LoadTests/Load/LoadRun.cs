@@ -140,7 +140,7 @@ internal sealed class LoadRun
                 return final.ExitCode;
             }
 
-            return await RunStepsAsync(step!, agents, stopArrivals, startedAt, runClock, watcher);
+            return await RunStepsAsync(step!, stopArrivals, startedAt, runClock, watcher);
         }
         finally
         {
@@ -217,7 +217,7 @@ internal sealed class LoadRun
 
     /// <summary>The step mode (see <see cref="LoadOptions.Usage"/>): the steps one after the other, each drained
     /// and checked before the next, until one fails, the rates pass --step-max or the budget is spent.</summary>
-    private async Task<int> RunStepsAsync(StepSettings step, List<SimulatedAgent> agents, CancellationToken stopArrivals, DateTimeOffset startedAt, Stopwatch runClock, StatsWatcher? watcher)
+    private async Task<int> RunStepsAsync(StepSettings step, CancellationToken stopArrivals, DateTimeOffset startedAt, Stopwatch runClock, StatsWatcher? watcher)
     {
         StepResult? warmup = null;
         if (step.WarmupSeconds > 0)

@@ -1,4 +1,3 @@
-using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 
