@@ -777,7 +777,7 @@ internal sealed class LoadRun
             ["cross-trained"] = F(_options.CrossTrained),
             ["elderly-share"] = F(_options.ElderlyShare),
             ["elderly-age"] = F(_options.ElderlyAge),
-            ["segments"] = _options.DeclaredSegments.Count == 0 ? "none" : string.Join(",", _options.DeclaredSegments.Select(s => $"{s.Key.ToString().ToLowerInvariant()}:{F(s.Value)}")),
+            ["segments"] = _options.DeclaredSegments.Count == 0 ? "none" : string.Join(",", _options.DeclaredSegments.Select(s => $"{WireNames<Segment>.Of(s.Key)}:{F(s.Value)}")),
             ["accept-delay-ms"] = F(_options.AcceptDelayMs),
             ["talk-s"] = F(_options.TalkSeconds),
             ["wrap-up-s"] = F(_options.WrapUpSeconds),

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using RoutingCluster.Client;
 
@@ -109,7 +108,7 @@ internal static partial class Mixes
     public static string Name<T>(T value)
         where T : notnull => value is Channel channel ? WireName(channel) : value.ToString() ?? string.Empty;
 
-    public static string WireName(Channel channel) => JsonSerializer.Serialize(channel, RoutingJson.Options).Trim('"');
+    public static string WireName(Channel channel) => WireNames<Channel>.Of(channel);
 
     private static Channel ParseChannel(string name, string option) =>
         ChannelsByName.TryGetValue(name, out var channel)
