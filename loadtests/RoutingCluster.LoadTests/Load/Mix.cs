@@ -92,10 +92,8 @@ internal static partial class Mixes
 
         return ParsePairs(text, option, name => name switch
         {
-            "disabled" => Segment.Disabled,
-            "military" => Segment.Military,
-            "vip" => Segment.Vip,
             "elderly" => throw new ArgumentException($"--{option}: give elderly customers with --elderly-share (the queue derives the segment from their age)."),
+            _ when WireNames<Segment>.TryParse(name, out var segment) => segment,
             _ => throw new ArgumentException($"--{option}: '{name}' is not a segment (one of disabled, military, vip)."),
         }, (value, name, opt) =>
             double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var share) && share is >= 0 and <= 1
