@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace RoutingCluster.Client;
 
-// The contract's enumerations. On the wire they are kebab-case strings (RoutingJson): "logged-out",
+// The contract's enumerations. On the wire they are kebab-case strings (WireNames, through RoutingJson): "logged-out",
 // "not-ready", "wrap-up", "longest-idle", "most-skilled", and "5g" for FiveG.
 
 /// <summary>The channel a customer contact arrives on.</summary>

@@ -78,7 +78,7 @@ public sealed class RoutingClient : IDisposable
             key,
             RetryMode.Idempotent,
             async (response, ct) => new SessionCreated(
-                await ReadAsync<SessionView>(response, ct).ConfigureAwait(false),
+                await ReadAsync<ClientSessionView>(response, ct).ConfigureAwait(false),
                 key,
                 AlreadyExisted: response.StatusCode != System.Net.HttpStatusCode.Created),
             cancellationToken).ConfigureAwait(false);
@@ -88,20 +88,20 @@ public sealed class RoutingClient : IDisposable
     public static string NewIdempotencyKey() => "rc-" + Guid.NewGuid().ToString("N");
 
     /// <summary><c>GET /v1/sessions/{id}</c>.</summary>
-    public Task<SessionView> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        SendAsync<SessionView>(HttpMethod.Get, $"v1/sessions/{Escape(sessionId)}", null, RetryMode.Idempotent, cancellationToken);
+    public Task<ClientSessionView> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<ClientSessionView>(HttpMethod.Get, $"v1/sessions/{Escape(sessionId)}", null, RetryMode.Idempotent, cancellationToken);
 
     /// <summary><c>POST /v1/sessions/{id}/abandon</c>: the customer left while queued or offered (409 otherwise).
     /// Not idempotent: retried only when no connection could be made.</summary>
-    public Task<SessionView> AbandonAsync(string sessionId, CancellationToken cancellationToken = default) =>
-        SendAsync<SessionView>(HttpMethod.Post, $"v1/sessions/{Escape(sessionId)}/abandon", null, RetryMode.IfNeverSent, cancellationToken);
+    public Task<ClientSessionView> AbandonAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<ClientSessionView>(HttpMethod.Post, $"v1/sessions/{Escape(sessionId)}/abandon", null, RetryMode.IfNeverSent, cancellationToken);
 
     /// <summary><c>POST /v1/sessions/{id}/transfer</c>: moves a connected session to another queue or agent.
     /// Not idempotent: retried only when no connection could be made.</summary>
-    public Task<SessionView> TransferAsync(string sessionId, TransferRequest request, CancellationToken cancellationToken = default)
+    public Task<ClientSessionView> TransferAsync(string sessionId, TransferRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return SendAsync<SessionView>(
+        return SendAsync<ClientSessionView>(
             HttpMethod.Post, $"v1/sessions/{Escape(sessionId)}/transfer", () => JsonContent.Create(request, options: RoutingJson.Options), RetryMode.IfNeverSent, cancellationToken);
     }
 
@@ -438,7 +438,7 @@ public sealed class RoutingClient : IDisposable
     }
 
     /// <summary>One server-sent event's data: the session (<c>state</c>), an update, or nothing (keep-alive).</summary>
-    private sealed record EventData(SessionView? Snapshot, SessionUpdate? Update);
+    private sealed record EventData(ClientSessionView? Snapshot, SessionUpdate? Update);
 
     private static EventData? ParseEvent(string eventType, ReadOnlySpan<byte> data)
     {
@@ -447,7 +447,7 @@ public sealed class RoutingClient : IDisposable
             case SessionEvent.KeepAliveEventName:
                 return null;
             case SessionEvent.StateEventName:
-                return new EventData(JsonSerializer.Deserialize<SessionView>(data, RoutingJson.Options), null);
+                return new EventData(JsonSerializer.Deserialize<ClientSessionView>(data, RoutingJson.Options), null);
             default:
                 if (Enum.TryParse<SessionEventType>(eventType, ignoreCase: true, out _))
                 {

@@ -39,6 +39,41 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public void WireNames_AreTheContractsKebabCaseNames_AndWhatTheJsonWrites()
+    {
+        Assert.Equal(["voice", "video", "chat", "app", "wechat", "sms", "email", "weibo", "5g"], WireNames.Of(typeof(Channel)));
+        Assert.Equal(["elderly", "disabled", "military", "vip"], WireNames.Of(typeof(Segment)));
+        Assert.Equal(["logged-out", "ready", "not-ready"], WireNames.Of(typeof(AgentState)));
+        Assert.Equal(["offered", "connected", "wrap-up"], WireNames.Of(typeof(HeldState)));
+        Assert.Equal(["queued", "offered", "connected", "wrap-up", "completed", "abandoned", "overflowed", "refused"], WireNames.Of(typeof(SessionState)));
+        Assert.Equal(["longest-idle", "most-skilled"], WireNames.Of(typeof(AgentSelection)));
+        Assert.Equal(["queued", "position", "offered", "connected", "ended", "completed", "abandoned", "overflowed", "transferred", "refused"], WireNames.Of(typeof(SessionEventType)));
+
+        AssertJsonAndParse<Channel>();
+        AssertJsonAndParse<Segment>();
+        AssertJsonAndParse<AgentState>();
+        AssertJsonAndParse<HeldState>();
+        AssertJsonAndParse<SessionState>();
+        AssertJsonAndParse<AgentSelection>();
+        AssertJsonAndParse<SessionEventType>();
+        Assert.False(WireNames<AgentState>.TryParse("NotReady", out _));
+        Assert.False(WireNames<AgentState>.TryParse("2", out _));
+        Assert.False(WireNames<AgentState>.TryParse(null, out _));
+    }
+
+    private static void AssertJsonAndParse<T>()
+        where T : struct, Enum
+    {
+        foreach (var value in Enum.GetValues<T>())
+        {
+            var name = WireNames<T>.Of(value);
+            Assert.Equal($"\"{name}\"", JsonSerializer.Serialize(value, RoutingJson.Options));
+            Assert.True(WireNames<T>.TryParse(name, out var parsed));
+            Assert.Equal(value, parsed);
+        }
+    }
+
+    [Fact]
     public void RetryPolicy_DelaysGrowExponentially_WithJitter_AndNeverExceedMaxDelay()
     {
         var policy = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };

@@ -4,7 +4,6 @@ using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Metrics;
-using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Routing.Ordering;
@@ -118,10 +117,10 @@ public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOu
         var views = await Task.WhenAll(sessions.Select(id => fx.Session(id).GetAsync()));
         var histories = views.Select(v => new StoredSession(
             v!.Id,
-            WireName<SessionState>.Of(v.State),
-            WireName<Channel>.Of(v.Channel),
-            [.. v.Segments.Select(WireName<Segment>.Of)],
-            [.. v.History.Select(e => new HistoryEntry(WireName<SessionState>.Of(e.State), e.At, e.QueueId, e.AgentId, e.Note))]));
+            WireNames<SessionState>.Of(v.State),
+            WireNames<Channel>.Of(v.Channel),
+            [.. v.Segments.Select(WireNames<Segment>.Of)],
+            [.. v.History.Select(e => new HistoryEntry(WireNames<SessionState>.Of(e.State), e.At, e.QueueId, e.AgentId, e.Note))]));
         var expected = KpiRecompute.From(histories, queues.ToDictionary(q => q, q => Policies[Array.IndexOf(queues, q)].ServiceLevelSeconds));
 
         var query = new StatsQuery(fx.Time.GetUtcNow().AddDays(-1), fx.Time.GetUtcNow().AddDays(1), StatsGrouping.Interval);

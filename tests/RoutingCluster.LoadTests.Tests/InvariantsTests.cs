@@ -89,7 +89,7 @@ public sealed class InvariantsTests
         Assert.Contains("1 email with capacity 0", Invariants.CapacityProblem(Agent(capacity, sessions: [Channel.Email], offers: [])), StringComparison.Ordinal);
     }
 
-    private static SessionView Session(SessionState state, params (SessionState State, string? AgentId)[] history) => new()
+    private static ClientSessionView Session(SessionState state, params (SessionState State, string? AgentId)[] history) => new()
     {
         Id = "s-1",
         State = state,

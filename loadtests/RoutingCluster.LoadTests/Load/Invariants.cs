@@ -22,7 +22,7 @@ internal sealed record HistoryFindings(bool DoubleAssigned, bool EndedTwice, str
 internal static class Invariants
 {
     /// <summary>Walks a session's history: who held it at each step, and how often it ended.</summary>
-    public static HistoryFindings CheckHistory(SessionView session)
+    public static HistoryFindings CheckHistory(ClientSessionView session)
     {
         ArgumentNullException.ThrowIfNull(session);
         string? holder = null;

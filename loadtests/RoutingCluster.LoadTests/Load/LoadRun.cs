@@ -140,7 +140,7 @@ internal sealed class LoadRun
                 return final.ExitCode;
             }
 
-            return await RunStepsAsync(step!, agents, stopArrivals, startedAt, runClock, watcher);
+            return await RunStepsAsync(step!, stopArrivals, startedAt, runClock, watcher);
         }
         finally
         {
@@ -164,7 +164,7 @@ internal sealed class LoadRun
     }
 
     /// <summary>What one measured stretch gave: its report (with resources and staleness) and the session views.</summary>
-    private sealed record Measured(LoadReport Report, IReadOnlyList<SessionView> Sessions);
+    private sealed record Measured(LoadReport Report, IReadOnlyList<ClientSessionView> Sessions);
 
     /// <summary>
     /// One measured stretch: reads the host counters, the database's and the CPU, runs the arrivals and the drain,
@@ -217,7 +217,7 @@ internal sealed class LoadRun
 
     /// <summary>The step mode (see <see cref="LoadOptions.Usage"/>): the steps one after the other, each drained
     /// and checked before the next, until one fails, the rates pass --step-max or the budget is spent.</summary>
-    private async Task<int> RunStepsAsync(StepSettings step, List<SimulatedAgent> agents, CancellationToken stopArrivals, DateTimeOffset startedAt, Stopwatch runClock, StatsWatcher? watcher)
+    private async Task<int> RunStepsAsync(StepSettings step, CancellationToken stopArrivals, DateTimeOffset startedAt, Stopwatch runClock, StatsWatcher? watcher)
     {
         StepResult? warmup = null;
         if (step.WarmupSeconds > 0)
@@ -493,7 +493,7 @@ internal sealed class LoadRun
     /// Reads every session and agent of the run back from the API and checks the invariants against them and
     /// against what the desktops saw; builds the report. Answers it with the session views (for the clean-up).
     /// </summary>
-    private async Task<(LoadReport Report, IReadOnlyList<SessionView> Sessions)> CheckAsync(LoadPhase phase, double arrivalSeconds, DateTimeOffset startedAt)
+    private async Task<(LoadReport Report, IReadOnlyList<ClientSessionView> Sessions)> CheckAsync(LoadPhase phase, double arrivalSeconds, DateTimeOffset startedAt)
     {
         var http = Http;
         var plan = phase.Plan;
@@ -520,7 +520,7 @@ internal sealed class LoadRun
         var foreignOffers = observations.Sessions.Values.Count(t => t.Plan is null);
 
         // Read every session; give those still moving (a wrap-up timer about to fire) a few seconds more.
-        var views = new ConcurrentDictionary<string, SessionView?>(StringComparer.Ordinal);
+        var views = new ConcurrentDictionary<string, ClientSessionView?>(StringComparer.Ordinal);
         await ReadSessionsAsync(http, ours.Select(t => t.SessionId), views, ct);
         var settle = Stopwatch.StartNew();
         while (settle.Elapsed < TimeSpan.FromSeconds(5) && views.Any(v => v.Value is { } s && !s.State.IsTerminal() && s.State != SessionState.Queued))
@@ -665,7 +665,7 @@ internal sealed class LoadRun
         return (report, [.. views.Values.Where(v => v is not null).Select(v => v!)]);
     }
 
-    private async Task ReadSessionsAsync(RoutingClient http, IEnumerable<string> sessionIds, ConcurrentDictionary<string, SessionView?> views, CancellationToken ct) =>
+    private async Task ReadSessionsAsync(RoutingClient http, IEnumerable<string> sessionIds, ConcurrentDictionary<string, ClientSessionView?> views, CancellationToken ct) =>
         await Parallel.ForEachAsync(sessionIds, new ParallelOptions { MaxDegreeOfParallelism = CheckParallelism, CancellationToken = ct }, async (id, token) =>
         {
             try
@@ -678,7 +678,7 @@ internal sealed class LoadRun
             }
         });
 
-    private async Task<SessionView?> GetSessionOrNullAsync(RoutingClient http, string sessionId, CancellationToken ct)
+    private async Task<ClientSessionView?> GetSessionOrNullAsync(RoutingClient http, string sessionId, CancellationToken ct)
     {
         var start = Stopwatch.GetTimestamp();
         try
@@ -705,7 +705,7 @@ internal sealed class LoadRun
     }
 
     /// <summary>Abandons what is still queued or offered, so the host is left without the run's waiting sessions.</summary>
-    private async Task<int> CleanUpAsync(IReadOnlyList<SessionView> sessions)
+    private async Task<int> CleanUpAsync(IReadOnlyList<ClientSessionView> sessions)
     {
         var http = Http;
         var abandoned = 0;
@@ -777,7 +777,7 @@ internal sealed class LoadRun
             ["cross-trained"] = F(_options.CrossTrained),
             ["elderly-share"] = F(_options.ElderlyShare),
             ["elderly-age"] = F(_options.ElderlyAge),
-            ["segments"] = _options.DeclaredSegments.Count == 0 ? "none" : string.Join(",", _options.DeclaredSegments.Select(s => $"{s.Key.ToString().ToLowerInvariant()}:{F(s.Value)}")),
+            ["segments"] = _options.DeclaredSegments.Count == 0 ? "none" : string.Join(",", _options.DeclaredSegments.Select(s => $"{WireNames<Segment>.Of(s.Key)}:{F(s.Value)}")),
             ["accept-delay-ms"] = F(_options.AcceptDelayMs),
             ["talk-s"] = F(_options.TalkSeconds),
             ["wrap-up-s"] = F(_options.WrapUpSeconds),

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using RoutingCluster.Client;
 
@@ -93,10 +92,8 @@ internal static partial class Mixes
 
         return ParsePairs(text, option, name => name switch
         {
-            "disabled" => Segment.Disabled,
-            "military" => Segment.Military,
-            "vip" => Segment.Vip,
             "elderly" => throw new ArgumentException($"--{option}: give elderly customers with --elderly-share (the queue derives the segment from their age)."),
+            _ when WireNames<Segment>.TryParse(name, out var segment) => segment,
             _ => throw new ArgumentException($"--{option}: '{name}' is not a segment (one of disabled, military, vip)."),
         }, (value, name, opt) =>
             double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var share) && share is >= 0 and <= 1
@@ -109,7 +106,7 @@ internal static partial class Mixes
     public static string Name<T>(T value)
         where T : notnull => value is Channel channel ? WireName(channel) : value.ToString() ?? string.Empty;
 
-    public static string WireName(Channel channel) => JsonSerializer.Serialize(channel, RoutingJson.Options).Trim('"');
+    public static string WireName(Channel channel) => WireNames<Channel>.Of(channel);
 
     private static Channel ParseChannel(string name, string option) =>
         ChannelsByName.TryGetValue(name, out var channel)

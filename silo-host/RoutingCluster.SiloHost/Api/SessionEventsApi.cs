@@ -109,7 +109,7 @@ public static class SessionEventsApi
                 shownState = update.State;
             }
 
-            yield return new SseItem<object>(SessionEventResponse.From(update), WireName(update.Type)) { EventId = Next(ref sequence) };
+            yield return new SseItem<object>(SessionEventResponse.From(update), WireNames<SessionEventType>.Of(update.Type)) { EventId = Next(ref sequence) };
             if (update.State.IsTerminal())
             {
                 yield break;
@@ -120,8 +120,6 @@ public static class SessionEventsApi
     private static DateTimeOffset LastChange(SessionView session) => session.History.Count > 0 ? session.History[^1].At : session.CreatedAt;
 
     private static string Next(ref int sequence) => (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string WireName(SessionEventType type) => type.ToString().ToLowerInvariant();
 
     private sealed class Unsubscriber(StreamSubscriptionHandle<SessionUpdate> subscription) : IAsyncDisposable
     {

@@ -147,11 +147,11 @@ public sealed partial class ShutdownWatchdog : IHostedService, IDisposable
     private static TimeSpan GraceFrom(IConfiguration configuration) =>
         TimeSpan.FromSeconds(configuration.GetValue<double?>("Hosting:ShutdownGraceSeconds") ?? 5);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information,
+    [LoggerMessage(EventId = LogEventIds.ShutdownArmed, Level = LogLevel.Information,
         Message = "Stop requested ({Cause}): the host waits up to {TimeoutSeconds} s for a graceful stop; a process still running {GraceSeconds} s after that is ended")]
     private static partial void Armed(ILogger logger, string cause, double timeoutSeconds, double graceSeconds);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Critical,
+    [LoggerMessage(EventId = LogEventIds.ShutdownWatchdogEnding, Level = LogLevel.Critical,
         Message = "SHUTDOWN WATCHDOG: the stop did not finish within {TimeoutSeconds} s (Hosting:ShutdownTimeoutSeconds) and {GraceSeconds} s of grace; ending the process with exit code {ExitCode}. " +
                   "Not written: {Unwritten}. Every session, agent and queue change acknowledged to a caller was written before it was acknowledged")]
     private static partial void Ending(ILogger logger, double timeoutSeconds, double graceSeconds, int exitCode, string unwritten);

@@ -84,8 +84,6 @@ public sealed class AgentDesktopRelay(
         }
     }
 
-    public int ConnectedAgents => _connectionsByAgent.Count(kv => !kv.Value.IsEmpty);
-
     /// <summary>Registers a connection of an agent with its grain; returns the agent's current view (null: no such agent).</summary>
     public async Task<AgentView?> ConnectAsync(string agentId, string connectionId)
     {

@@ -48,13 +48,11 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILog
 
     public async Task<HubResult> SetState(string state, string? reason)
     {
-        var target = state switch
+        if (!WireNames<AgentState>.TryParse(state, out var target))
         {
-            "ready" => AgentState.Ready,
-            "not-ready" => AgentState.NotReady,
-            "logged-out" => AgentState.LoggedOut,
-            _ => throw new HubException("state: must be one of ready, not-ready, logged-out"),
-        };
+            throw new HubException("state: must be one of ready, not-ready, logged-out");
+        }
+
         if (reason is { Length: > 64 })
         {
             throw new HubException("reason: at most 64 characters");

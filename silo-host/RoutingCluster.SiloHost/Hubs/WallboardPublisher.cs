@@ -91,6 +91,6 @@ public sealed partial class WallboardPublisher(
         Latest?.Queues.Select(q => new QueueGauge(q.QueueId, q.Waiting, q.LongestWaitSeconds, q.ElderlyWaiting, q.ServiceLevel, q.AnswerRate, q.AgentsReady, q.AgentsBusy)).ToList()
         ?? [];
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Debug, Message = "Wallboard figures could not be read; trying again")]
+    [LoggerMessage(EventId = LogEventIds.WallboardReadFailed, Level = LogLevel.Debug, Message = "Wallboard figures could not be read; trying again")]
     private static partial void ReadFailed(ILogger logger, Exception exception);
 }

@@ -1,5 +1,4 @@
 using RoutingCluster.Routing.Queueing;
-using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 

@@ -18,7 +18,7 @@ public static class RoutingStreams
     public const string AgentNamespace = "agent";
 }
 
-/// <summary>Kinds of session events, as gateways receive them (kebab-case on the wire).</summary>
+/// <summary>Kinds of session events, as gateways receive them (on the wire by their wire names: <c>queued</c>, <c>offered</c>, ...).</summary>
 public enum SessionEventType
 {
     Queued,

@@ -272,13 +272,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
         return await _connection.InvokeCoreAsync<AgentActionResult>(method, args, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string WireName(AgentState state) => state switch
-    {
-        AgentState.Ready => "ready",
-        AgentState.NotReady => "not-ready",
-        AgentState.LoggedOut => "logged-out",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
-    };
+    private static string WireName(AgentState state) =>
+        Enum.IsDefined(state) ? WireNames<AgentState>.Of(state) : throw new ArgumentOutOfRangeException(nameof(state), state, null);
 
     private Task OnReconnecting(Exception? exception)
     {
@@ -421,13 +416,13 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "An agent desktop event handler failed (agent {AgentId})")]
+        [LoggerMessage(LogEventIds.DesktopHandlerFailed, LogLevel.Error, "An agent desktop event handler failed (agent {AgentId})")]
         public static partial void HandlerFailed(ILogger logger, Exception exception, string? agentId);
 
-        [LoggerMessage(2, LogLevel.Warning, "Could not sign in again after reconnecting (agent {AgentId})")]
+        [LoggerMessage(LogEventIds.DesktopSignInAgainFailed, LogLevel.Warning, "Could not sign in again after reconnecting (agent {AgentId})")]
         public static partial void SignInAgainFailed(ILogger logger, Exception exception, string agentId);
 
-        [LoggerMessage(3, LogLevel.Information, "Agent desktop failed over from silo {FromAddress} to silo {ToAddress} (agent {AgentId})")]
+        [LoggerMessage(LogEventIds.DesktopFailedOver, LogLevel.Information, "Agent desktop failed over from silo {FromAddress} to silo {ToAddress} (agent {AgentId})")]
         public static partial void FailedOver(ILogger logger, Uri fromAddress, Uri toAddress, string? agentId);
     }
 }

@@ -142,7 +142,7 @@ internal sealed partial class SiloFailoverConnectionFactory : IConnectionFactory
 
     private static partial class Log
     {
-        [LoggerMessage(10, LogLevel.Debug, "Agent desktop could not connect to {HubUrl} (silo {Tried} of {Silos} tried in this connect)")]
+        [LoggerMessage(LogEventIds.DesktopSiloConnectFailed, LogLevel.Debug, "Agent desktop could not connect to {HubUrl} (silo {Tried} of {Silos} tried in this connect)")]
         public static partial void SiloFailed(ILogger logger, Exception exception, Uri hubUrl, int tried, int silos);
     }
 }

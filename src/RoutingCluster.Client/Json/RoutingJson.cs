@@ -23,7 +23,7 @@ public static class RoutingJson
         options.DictionaryKeyPolicy = null;
         options.PropertyNameCaseInsensitive = false;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        options.Converters.Add(WireNames.CreateJsonConverter());
         options.Converters.Add(new HeadStartJsonConverter());
     }
 

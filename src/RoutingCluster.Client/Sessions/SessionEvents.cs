@@ -34,7 +34,7 @@ public sealed record SessionUpdate
 /// <param name="Id">The SSE event id, when the server gave one.</param>
 /// <param name="Snapshot">For the <c>state</c> event: the session as it was when following began (or resumed).</param>
 /// <param name="Update">For every other event: what happened.</param>
-public sealed record SessionEvent(string Name, string? Id, SessionView? Snapshot, SessionUpdate? Update)
+public sealed record SessionEvent(string Name, string? Id, ClientSessionView? Snapshot, SessionUpdate? Update)
 {
     /// <summary>The name of the first event of every stream: the session's current state.</summary>
     public const string StateEventName = "state";

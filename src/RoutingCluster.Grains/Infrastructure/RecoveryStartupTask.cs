@@ -34,12 +34,12 @@ public sealed class RecoveryStartupTask(ISessionIndex index, IGrainFactory grain
 
 internal static partial class RecoveryLog
 {
-    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "Recovery woke {Queues} queue(s) with waiting sessions and {Agents} agent(s) with pending offers or wrap-ups")]
+    [LoggerMessage(EventId = LogEventIds.RecoveryWoke, Level = LogLevel.Information, Message = "Recovery woke {Queues} queue(s) with waiting sessions and {Agents} agent(s) with pending offers or wrap-ups")]
     public static partial void Woke(ILogger logger, int queues, int agents);
 
-    [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "Queue {QueueId} recovered {Count} waiting session(s) from the session records")]
+    [LoggerMessage(EventId = LogEventIds.QueueRecovered, Level = LogLevel.Information, Message = "Queue {QueueId} recovered {Count} waiting session(s) from the session records")]
     public static partial void QueueRecovered(ILogger logger, string queueId, int count);
 
-    [LoggerMessage(EventId = 132, Level = LogLevel.Warning, Message = "Queue {QueueId} did not hold session {SessionId}, which its record says is waiting there; it is taken back")]
+    [LoggerMessage(EventId = LogEventIds.QueueLostSession, Level = LogLevel.Warning, Message = "Queue {QueueId} did not hold session {SessionId}, which its record says is waiting there; it is taken back")]
     public static partial void QueueLostSession(ILogger logger, string queueId, string sessionId);
 }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Grains.Infrastructure;
-using RoutingCluster.Grains.Sessions;
 
 namespace RoutingCluster.Grains.Metrics;
 
@@ -47,10 +46,10 @@ public sealed class KpiCollector(
         {
             var queue = BufferOf(new Target(TargetKind.Queue, fact.QueueId));
             queue.Add(StatsCell.Total(fact.QueueId, interval), fact.Counts);
-            queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Channel, WireName<Routing.Model.Channel>.Of(fact.Channel)), fact.Counts);
+            queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Channel, WireNames<Routing.Model.Channel>.Of(fact.Channel)), fact.Counts);
             foreach (var segment in fact.Segments)
             {
-                queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Segment, WireName<Routing.Model.Segment>.Of(segment)), fact.Counts);
+                queue.Add(new StatsCell(fact.QueueId, interval, Breakdown.Segment, WireNames<Routing.Model.Segment>.Of(segment)), fact.Counts);
             }
 
             if (fact.AgentId is { } agentId)
@@ -301,18 +300,18 @@ public sealed class KpiCollector(
 
 internal static partial class StatsLog
 {
-    [LoggerMessage(EventId = 140, Level = LogLevel.Warning, Message = "Statistics flush failed")]
+    [LoggerMessage(EventId = LogEventIds.StatsFlushFailed, Level = LogLevel.Warning, Message = "Statistics flush failed")]
     public static partial void FlushFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 141, Level = LogLevel.Warning, Message = "Statistics batch {Sequence} to {Target} failed; it is sent again at the next flush")]
+    [LoggerMessage(EventId = LogEventIds.StatsSendFailed, Level = LogLevel.Warning, Message = "Statistics batch {Sequence} to {Target} failed; it is sent again at the next flush")]
     public static partial void SendFailed(ILogger logger, Exception exception, string target, long sequence);
 
-    [LoggerMessage(EventId = 142, Level = LogLevel.Warning, Message = "Statistics of {Owner} could not be written; they are written again at the next persist")]
+    [LoggerMessage(EventId = LogEventIds.StatsPersistFailed, Level = LogLevel.Warning, Message = "Statistics of {Owner} could not be written; they are written again at the next persist")]
     public static partial void PersistFailed(ILogger logger, Exception exception, string owner);
 
-    [LoggerMessage(EventId = 143, Level = LogLevel.Warning, Message = "Statistics of {Owner} could not be written as its grain deactivated: {Cells} changed interval cell(s) are lost from the stored figures (session records are not affected; the figures can be recomputed from them)")]
+    [LoggerMessage(EventId = LogEventIds.StatsLostAtDeactivation, Level = LogLevel.Warning, Message = "Statistics of {Owner} could not be written as its grain deactivated: {Cells} changed interval cell(s) are lost from the stored figures (session records are not affected; the figures can be recomputed from them)")]
     public static partial void LostAtDeactivation(ILogger logger, Exception exception, string owner, int cells);
 
-    [LoggerMessage(EventId = 144, Level = LogLevel.Warning, Message = "Statistics counts of this silo not handed over at stop (the shutdown timeout ended first): {Counts} count(s) not sent to the statistics grains are lost from the live and stored figures (session records are not affected)")]
+    [LoggerMessage(EventId = LogEventIds.StatsNotHandedOver, Level = LogLevel.Warning, Message = "Statistics counts of this silo not handed over at stop (the shutdown timeout ended first): {Counts} count(s) not sent to the statistics grains are lost from the live and stored figures (session records are not affected)")]
     public static partial void NotHandedOver(ILogger logger, int counts);
 }

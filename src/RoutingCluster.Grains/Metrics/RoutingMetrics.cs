@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Grains.Metrics;
@@ -19,8 +18,8 @@ namespace RoutingCluster.Grains.Metrics;
 /// <item>Gauges per queue (waiting, longest wait, elderly waiting, service level, answer rate, agents ready and
 /// busy), read from the source given to <see cref="ObserveQueues"/> each time a collector asks.</item>
 /// </list>
-/// Tag values are the wire names of the HTTP API: <c>queue</c> is the queue id, <c>channel</c> the kebab-case
-/// channel (<c>voice</c>, <c>5g</c>). The methods are cheap and never throw: with no listener, recording costs a
+/// Tag values are the wire names of the HTTP API: <c>queue</c> is the queue id, <c>channel</c> the channel's
+/// wire name (<c>voice</c>, <c>5g</c>). The methods are cheap and never throw: with no listener, recording costs a
 /// check; with one, an increment without allocation.
 /// </summary>
 public sealed partial class RoutingMetrics
@@ -151,12 +150,12 @@ public sealed partial class RoutingMetrics
         }
     }
 
-    [LoggerMessage(EventId = 190, Level = LogLevel.Warning, Message = "The queue gauge source failed; the queue gauges report nothing this time")]
+    [LoggerMessage(EventId = LogEventIds.QueueGaugeSourceFailed, Level = LogLevel.Warning, Message = "The queue gauge source failed; the queue gauges report nothing this time")]
     private static partial void SourceFailed(ILogger logger, Exception exception);
 
     private static KeyValuePair<string, object?> Queue(string queueId) => new(QueueTag, queueId);
 
-    private static KeyValuePair<string, object?> Of(Channel channel) => new(ChannelTag, WireName<Channel>.Of(channel));
+    private static KeyValuePair<string, object?> Of(Channel channel) => new(ChannelTag, WireNames<Channel>.Of(channel));
 }
 
 /// <summary>The live figures of one queue that <see cref="RoutingMetrics"/> publishes as gauges.</summary>

@@ -1,7 +1,3 @@
-using System.Collections.Frozen;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace RoutingCluster.Grains.Sessions;
 
 /// <summary>
@@ -20,7 +16,7 @@ public interface ISessionRecordColumns
     SessionColumns GetColumns();
 }
 
-/// <summary>The queryable values of one session. Enum values are their kebab-case wire names (<c>wrap-up</c>, <c>5g</c>).</summary>
+/// <summary>The queryable values of one session. Enum values are their wire names (<see cref="WireNames"/>: <c>wrap-up</c>, <c>5g</c>).</summary>
 /// <param name="QueueId">The queue the session is in (or ended in).</param>
 /// <param name="State">The lifecycle state: <c>queued</c>, <c>offered</c>, <c>connected</c>, <c>wrap-up</c>, <c>completed</c>,
 /// <c>abandoned</c>, <c>overflowed</c>, <c>refused</c>.</param>
@@ -50,18 +46,3 @@ public sealed record SessionColumns(
 
 /// <summary>One transition of <see cref="SessionColumns.History"/>.</summary>
 public sealed record SessionHistoryColumn(string State, DateTimeOffset At, string QueueId, string? AgentId, string? Note);
-
-/// <summary>Kebab-case wire names of enum values, the way the HTTP API writes them (<c>wrap-up</c>, <c>5g</c>).</summary>
-public static class WireName<T>
-    where T : struct, Enum
-{
-    private static readonly FrozenDictionary<T, string> Names = Build();
-
-    public static string Of(T value) => Names.TryGetValue(value, out var name) ? name : value.ToString();
-
-    private static FrozenDictionary<T, string> Build()
-    {
-        var options = new JsonSerializerOptions { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) } };
-        return Enum.GetValues<T>().ToFrozenDictionary(v => v, v => JsonSerializer.Deserialize<string>(JsonSerializer.Serialize(v, options))!);
-    }
-}

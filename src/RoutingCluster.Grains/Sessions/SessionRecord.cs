@@ -61,9 +61,9 @@ public sealed class SessionRecord : ISessionRecordColumns
     /// <summary>The queryable columns; the customer (id, age) and the attributes are left out on purpose.</summary>
     public SessionColumns GetColumns() => new(
         QueueId,
-        WireName<SessionState>.Of(State),
-        WireName<Channel>.Of(Channel),
-        [.. Segments.Select(WireName<Segment>.Of)],
+        WireNames<SessionState>.Of(State),
+        WireNames<Channel>.Of(Channel),
+        [.. Segments.Select(WireNames<Segment>.Of)],
         AgentId,
         CreatedAt,
         QueuedAt,
@@ -71,5 +71,5 @@ public sealed class SessionRecord : ISessionRecordColumns
         AnsweredAt,
         EndedAt,
         CompletedAt,
-        [.. History.Select(e => new SessionHistoryColumn(WireName<SessionState>.Of(e.State), e.At, e.QueueId, e.AgentId, e.Note))]);
+        [.. History.Select(e => new SessionHistoryColumn(WireNames<SessionState>.Of(e.State), e.At, e.QueueId, e.AgentId, e.Note))]);
 }

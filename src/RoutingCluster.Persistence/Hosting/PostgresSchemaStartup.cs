@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Orleans;
 using Orleans.Runtime;
 
 namespace RoutingCluster.Persistence.Hosting;

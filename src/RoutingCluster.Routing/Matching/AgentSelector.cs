@@ -2,33 +2,14 @@ using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Routing.Matching;
 
-/// <summary>Agent surplus: which of several eligible agents gets the session.</summary>
+/// <summary>
+/// Agent surplus: the order of several eligible agents for a session, by the queue's strategy: <c>longest-idle</c>
+/// (earliest <see cref="AgentSupply.IdleSince"/>), or <c>most-skilled</c> (highest sum of levels on the required skills,
+/// then longest idle). Ties go to the lowest agent id, so the choice is deterministic. The queue's agent roster
+/// (<see cref="Queueing.AgentRoster.PickFor"/>) picks by it.
+/// </summary>
 public static class AgentSelector
 {
-    /// <summary>
-    /// The preferred agent if it is among the candidates; otherwise by strategy: <c>longest-idle</c> (earliest
-    /// <see cref="AgentSupply.IdleSince"/>), or <c>most-skilled</c> (highest sum of levels on the required skills,
-    /// then longest idle). Ties go to the lowest agent id, so the choice is deterministic.
-    /// </summary>
-    public static AgentSupply? Pick(IEnumerable<AgentSupply> eligible, SessionDemand session, AgentSelection strategy)
-    {
-        AgentSupply? best = null;
-        foreach (var agent in eligible)
-        {
-            if (agent.AgentId == session.PreferredAgentId)
-            {
-                return agent;
-            }
-
-            if (best is null || Better(agent, best, session, strategy))
-            {
-                best = agent;
-            }
-        }
-
-        return best;
-    }
-
     /// <summary>The sum of the agent's levels on the session's required skills.</summary>
     public static int SkillScore(AgentSupply agent, SessionDemand session)
     {

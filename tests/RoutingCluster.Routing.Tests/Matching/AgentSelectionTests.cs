@@ -130,17 +130,15 @@ public sealed class AgentSelectionTests
     }
 
     [Fact]
-    public void AgentSelector_Pick_AppliesTheStrategyToAGivenCandidateList()
+    public void Selection_AppliesTheQueuesStrategyToTheSameAgents()
     {
         var session = Session("s", At(0), skills: Skills(("cards", 1)));
-        AgentSupply[] eligible =
-        [
+        var roster = Roster(
             Agent("idle-long", idleSince: At(-100), skills: Skills(("cards", 1))),
-            Agent("skilled", idleSince: At(-1), skills: Skills(("cards", 5))),
-        ];
+            Agent("skilled", idleSince: At(-1), skills: Skills(("cards", 5))));
 
-        Assert.Equal("idle-long", AgentSelector.Pick(eligible, session, AgentSelection.LongestIdle)?.AgentId);
-        Assert.Equal("skilled", AgentSelector.Pick(eligible, session, AgentSelection.MostSkilled)?.AgentId);
-        Assert.Null(AgentSelector.Pick([], session, AgentSelection.LongestIdle));
+        Assert.Equal("idle-long", roster.PickFor(session, LongestIdle, At(0), NoneBusy)?.Agent.AgentId);
+        Assert.Equal("skilled", roster.PickFor(session, MostSkilled, At(0), NoneBusy)?.Agent.AgentId);
+        Assert.Null(Roster().PickFor(session, LongestIdle, At(0), NoneBusy));
     }
 }

@@ -42,7 +42,7 @@ public sealed class PutAgentRequest : IRequestBody
 
         foreach (var (channel, capacity) in Capacity ?? [])
         {
-            errors.Range($"capacity.{Json.WireNames<Channel>.Of(channel)}", capacity, 0, Limits.MaxCapacity);
+            errors.Range($"capacity.{WireNames<Channel>.Of(channel)}", capacity, 0, Limits.MaxCapacity);
         }
     }
 

@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Grains.Metrics;
-using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.SiloHost.Api.Contracts;
@@ -153,7 +152,7 @@ internal static class StatsWire
 
     public static Dictionary<string, SegmentStatsResponse> Segments(IReadOnlyDictionary<string, KpiCounters> counted, QueueLive live, DateTimeOffset at, double standardHours)
     {
-        var waiting = live.BySegment.ToDictionary(kv => WireName<Segment>.Of(kv.Key), kv => kv.Value, StringComparer.Ordinal);
+        var waiting = live.BySegment.ToDictionary(kv => WireNames<Segment>.Of(kv.Key), kv => kv.Value, StringComparer.Ordinal);
         return counted.Keys.Union(waiting.Keys).Order(StringComparer.Ordinal).ToDictionary(
             k => k,
             k => new SegmentStatsResponse(KpiFigures.From(counted.GetValueOrDefault(k) ?? new KpiCounters(), withAgentTime: false, standardHours), waiting.GetValueOrDefault(k), at),
@@ -164,7 +163,7 @@ internal static class StatsWire
     {
         var byQueue = r.Live.ToDictionary(l => l.QueueId, StringComparer.Ordinal);
         var bySegment = r.Live.SelectMany(l => l.BySegment)
-            .GroupBy(kv => WireName<Segment>.Of(kv.Key), StringComparer.Ordinal)
+            .GroupBy(kv => WireNames<Segment>.Of(kv.Key), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (Waiting: g.Sum(kv => kv.Value.Waiting), Oldest: g.Min(kv => kv.Value.OldestArrival)), StringComparer.Ordinal);
         var withAgentTime = r.GroupBy is StatsGroupBy.Queue or StatsGroupBy.Agent or StatsGroupBy.Interval;
         return [.. r.Groups.Select(g =>

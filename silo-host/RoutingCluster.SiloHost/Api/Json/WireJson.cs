@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace RoutingCluster.SiloHost.Api.Json;
 
-/// <summary>The JSON of the public contract: camelCase fields, kebab-case enum values, head starts as seconds
+/// <summary>The JSON of the public contract: camelCase fields, enum values as their <see cref="WireNames"/>, head starts as seconds
 /// or "strict". Dictionary keys (skill names, attribute names) are kept exactly as given.</summary>
 public static class WireJson
 {

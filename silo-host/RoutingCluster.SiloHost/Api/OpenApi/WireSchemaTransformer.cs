@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -12,7 +11,7 @@ namespace RoutingCluster.SiloHost.Api.OpenApi;
 
 /// <summary>
 /// Makes the generated schemas say what the wire really carries where the generator cannot see it through the
-/// API's own converters: enums as their kebab-case strings (<c>not-ready</c>, <c>5g</c>), a head start as a
+/// API's own converters: enums as their <see cref="WireNames"/> (<c>not-ready</c>, <c>5g</c>), a head start as a
 /// number of seconds or <c>"strict"</c>, enum-keyed maps (<c>capacity</c>, <c>headStart</c>) with their keys
 /// listed, and request bodies that refuse unknown fields and name their required fields.
 /// </summary>
@@ -47,7 +46,7 @@ internal sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
         }
         else if (EnumKeyedMap(type) is var (keyType, valueType))
         {
-            schema.Properties = WireNamesOf(keyType).ToDictionary(name => name, IOpenApiSchema (_) => ValueSchema(valueType), StringComparer.Ordinal);
+            schema.Properties = WireNames.Of(keyType).ToDictionary(name => name, IOpenApiSchema (_) => ValueSchema(valueType), StringComparer.Ordinal);
             schema.AdditionalProperties = null;
             schema.AdditionalPropertiesAllowed = false;
         }
@@ -114,7 +113,7 @@ internal sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
         schema.Type = JsonSchemaType.String;
         schema.Format = null;
         schema.Pattern = null;
-        schema.Enum = [.. WireNamesOf(enumType).Select(name => (JsonNode)JsonValue.Create(name))];
+        schema.Enum = [.. WireNames.Of(enumType).Select(name => (JsonNode)JsonValue.Create(name))];
     }
 
     private static void DescribeHeadStart(OpenApiSchema schema)
@@ -158,8 +157,4 @@ internal sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
         type.IsGenericType && type.GetGenericArguments() is [var item] && item.IsEnum && typeof(IEnumerable<>).MakeGenericType(item).IsAssignableFrom(type)
             ? item
             : null;
-
-    /// <summary>The wire names of an enum's values, from the API's own converter.</summary>
-    private static IEnumerable<string> WireNamesOf(Type enumType) =>
-        Enum.GetValues(enumType).Cast<object>().Select(value => JsonSerializer.SerializeToElement(value, enumType, WireJson.Requests).GetString()!);
 }

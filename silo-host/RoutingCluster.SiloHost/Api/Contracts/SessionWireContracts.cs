@@ -177,7 +177,8 @@ public sealed class TransferRequest : IRequestBody
     }
 }
 
-/// <summary><c>GET /v1/sessions/{id}</c>: state, queue, agent, timestamps and why it went to its agent.</summary>
+/// <summary>The wire view of a session, the JSON of <c>GET /v1/sessions/{id}</c>: state, queue, agent, timestamps and
+/// why it went to its agent. Made from the grain-side <see cref="SessionView"/>.</summary>
 public sealed record SessionResponse(
     string Id,
     SessionState State,

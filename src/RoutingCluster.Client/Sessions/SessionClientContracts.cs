@@ -47,10 +47,11 @@ public sealed record TransferRequest
 /// Sending the same request with it again reaches the same session.</param>
 /// <param name="AlreadyExisted">True when the server answered 200 rather than 201: a session with this key existed
 /// already (created by an earlier attempt of this call, whose answer was lost, or by an earlier call).</param>
-public sealed record SessionCreated(SessionView Session, string IdempotencyKey, bool AlreadyExisted);
+public sealed record SessionCreated(ClientSessionView Session, string IdempotencyKey, bool AlreadyExisted);
 
-/// <summary><c>GET /v1/sessions/{id}</c>: state, queue, agent, timestamps, and why it went to its agent.</summary>
-public sealed record SessionView
+/// <summary>The client's view of a session, read from the JSON of <c>GET /v1/sessions/{id}</c>: state, queue, agent,
+/// timestamps, and why it went to its agent.</summary>
+public sealed record ClientSessionView
 {
     public required string Id { get; init; }
 

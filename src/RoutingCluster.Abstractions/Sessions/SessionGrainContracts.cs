@@ -89,7 +89,11 @@ public sealed record SessionEvent(
     [property: Id(3)] string? AgentId,
     [property: Id(4)] string? Note = null);
 
-/// <summary>The state of a session as gateways and support see it (<c>GET /v1/sessions/{id}</c>).</summary>
+/// <summary>
+/// The grain-side view of a session: what <see cref="ISessionGrain.GetAsync"/> returns, between silos in Orleans'
+/// serialization. The HTTP API writes it as its wire view (the silo host's <c>SessionResponse</c>, the JSON of
+/// <c>GET /v1/sessions/{id}</c>), which the client reads as its own view (<c>ClientSessionView</c>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("rc.session-view")]
 public sealed record SessionView
 {
