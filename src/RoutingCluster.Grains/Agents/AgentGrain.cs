@@ -31,20 +31,12 @@ public sealed class AgentGrain(
     /// <summary>How many sessions one free-up may pull in a row (a chat agent with several free slots).</summary>
     private const int MaxPullsPerFreeUp = 16;
 
-    /// <summary>The relays of the silos where this agent's desktops are connected, by connection. Not persisted:
-    /// desktops renew their connection periodically, and a reactivated grain learns them again.</summary>
-    private readonly Dictionary<string, IAgentDesktopObserver> _desktops = new(StringComparer.Ordinal);
     private Alarm? _alarm;
-    private DateTimeOffset? _graceUntil;
-
-    /// <summary>Queues whose stored membership did not agree with this agent when it last published to them (a join
-    /// acknowledged but not written yet, or lost with the queue's silo), and when to publish to them again.</summary>
-    private readonly HashSet<string> _unconfirmed = new(StringComparer.Ordinal);
-    private DateTimeOffset? _confirmAt;
-
+    private AgentDesktops _desktops = null!;
+    private MembershipCheck _membership = null!;
     private EventStream<AgentUpdate>? _events;
 
-    private AgentRecord S => state.State;
+    private AgentRecord Record => state.State;
 
     private EventStream<AgentUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.AgentNamespace, Id);
 
@@ -54,13 +46,14 @@ public sealed class AgentGrain(
     {
         var self = this.AsReference<IAgentGrain>();
         _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
+        _desktops = new AgentDesktops(tracker, logger, Id);
+        _membership = new MembershipCheck(options.Value.MembershipCheckDelay);
 
         // Whether its queues stored it as a member is not known to a new activation (the last one may have died
-        // before hearing back): a signed-in agent checks with each of them shortly, unless it publishes before that.
-        if (S.Exists && S.State != AgentState.LoggedOut && S.Queues.Count > 0)
+        // before hearing back): a signed-in agent checks with each of them shortly, unless it tells them before that.
+        if (Record.Exists && Record.State != AgentState.LoggedOut)
         {
-            _unconfirmed.UnionWith(S.Queues);
-            _confirmAt = clock.Now + options.Value.MembershipCheckDelay;
+            _membership.CheckAll(Record.Queues, clock.Now);
         }
 
         // Offer expiries and wrap-ups that were pending when the grain was last active still fire.
@@ -71,77 +64,72 @@ public sealed class AgentGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // The desktops are known to this activation only: their relays register them again with the next one.
-        // One-way calls, so a relay on a silo that is gone does not hold up the deactivation.
-        foreach (var relay in _desktops.Values.Distinct())
-        {
-            relay.OnAgentDeactivatingAsync(Id).Ignore();
-        }
-
+        _desktops.Deactivating();
         return Task.CompletedTask;
     }
 
     public async Task<AgentView> PutProfileAsync(AgentProfile profile)
     {
         var now = clock.Now;
-        var leaving = S.Queues.Except(profile.Queues).ToList();
-        var previousQueues = S.Queues;
-        if (!S.Exists)
+        var leaving = Record.Queues.Except(profile.Queues).ToList();
+        var previousQueues = Record.Queues;
+        if (!Record.Exists)
         {
-            S.Exists = true;
-            S.State = AgentState.LoggedOut;
-            S.StateSince = now;
-            S.IdleSince = now;
-            S.ActivitySince = now;
+            Record.Exists = true;
+            Record.State = AgentState.LoggedOut;
+            Record.StateSince = now;
+            Record.IdleSince = now;
+            Record.ActivitySince = now;
         }
 
-        S.Name = profile.Name;
-        S.Skills = new Dictionary<string, int>(profile.Skills);
-        S.Queues = [.. profile.Queues.Distinct()];
-        S.Capacity = new Dictionary<Channel, int>(profile.Capacity ?? ChannelRules.DefaultCapacity);
-        await Changed(previousQueues);
+        Record.Name = profile.Name;
+        Record.Skills = new Dictionary<string, int>(profile.Skills);
+        Record.Queues = [.. profile.Queues.Distinct()];
+        Record.Capacity = new Dictionary<Channel, int>(profile.Capacity ?? ChannelRules.DefaultCapacity);
+        await SaveAsync(previousQueues);
         await PullIfFree(leaving);
-        await PublishAsync(AgentEventType.Changed);
+        await NotifyDesktopsAsync(AgentEventType.Changed);
         return View();
     }
 
     public async Task<Outcome> SetStateAsync(AgentState to, string? reason)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Agent '{Id}' does not exist.");
         }
 
-        if (to == AgentState.LoggedOut && S.Sessions.Count > 0)
+        if (to == AgentState.LoggedOut && Record.Sessions.Count > 0)
         {
-            return Outcome.Conflict($"Agent '{Id}' holds {S.Sessions.Count} session(s) or offer(s): finish them before logging out.");
+            return Outcome.Conflict($"Agent '{Id}' holds {Record.Sessions.Count} session(s) or offer(s): finish them before logging out.");
         }
 
         var now = clock.Now;
-        if (to == AgentState.Ready && S.State != AgentState.Ready && S.Sessions.Count == 0)
+        if (to == AgentState.Ready && Record.State != AgentState.Ready && Record.Sessions.Count == 0)
         {
-            S.IdleSince = now;
+            Record.IdleSince = now;
         }
 
-        S.State = to;
-        S.Reason = to == AgentState.NotReady ? reason ?? "unspecified" : null;
-        S.StateSince = now;
-        logger.AgentStateChanged(Id, to, S.Reason);
-        await Changed();
-        await PublishAsync(AgentEventType.Changed);
+        Record.State = to;
+        Record.Reason = to == AgentState.NotReady ? reason ?? "unspecified" : null;
+        Record.StateSince = now;
+        logger.AgentStateChanged(Id, to, Record.Reason);
+        await SaveAsync();
+        await NotifyDesktopsAsync(AgentEventType.Changed);
         await PullIfFree();
         return Outcome.Ok;
     }
 
-    public Task<AgentView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
+    public Task<AgentView?> GetAsync() => Task.FromResult(Record.Exists ? View() : null);
 
     public async Task<Outcome> AcceptAsync(string sessionId)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Agent '{Id}' does not exist.");
         }
 
-        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Offered)
+        if (!Record.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Offered)
         {
             return Outcome.Conflict($"Agent '{Id}' has no pending offer of session '{sessionId}'.");
         }
@@ -166,47 +154,47 @@ public sealed class AgentGrain(
             }
 
             // The session moved on (abandoned, or withdrawn): free the reservation.
-            S.Sessions.Remove(sessionId);
-            await Changed();
+            Record.Sessions.Remove(sessionId);
+            await SaveAsync();
             await PullIfFree();
             return connected;
         }
 
         held.State = HeldState.Connected;
         held.Since = clock.Now;
-        await Changed();
-        await PublishAsync(AgentEventType.Changed, sessionId);
+        await SaveAsync();
+        await NotifyDesktopsAsync(AgentEventType.Changed, sessionId);
         return Outcome.Ok;
     }
 
     public async Task<Outcome> RejectAsync(string sessionId)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Agent '{Id}' does not exist.");
         }
 
-        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Offered)
+        if (!Record.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Offered)
         {
             return Outcome.Conflict($"Agent '{Id}' has no pending offer of session '{sessionId}'.");
         }
 
-        S.Sessions.Remove(sessionId);
-        await Changed();
+        Record.Sessions.Remove(sessionId);
+        await SaveAsync();
         await Session(sessionId).RequeueAsync(Id, RequeueReason.Rejected);
-        await PublishAsync(AgentEventType.Changed, sessionId);
+        await NotifyDesktopsAsync(AgentEventType.Changed, sessionId);
         await PullIfFree();
         return Outcome.Ok;
     }
 
     public async Task<Outcome> EndAsync(string sessionId)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Agent '{Id}' does not exist.");
         }
 
-        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Connected)
+        if (!Record.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.Connected)
         {
             return Outcome.Conflict($"Agent '{Id}' is not connected to session '{sessionId}'.");
         }
@@ -221,9 +209,9 @@ public sealed class AgentGrain(
                 || session.State is not (SessionState.Connected or SessionState.WrapUp))
             {
                 logger.StaleHoldReleased(Id, sessionId);
-                S.Sessions.Remove(sessionId);
-                await Changed();
-                await PublishAsync(AgentEventType.Changed, sessionId);
+                Record.Sessions.Remove(sessionId);
+                await SaveAsync();
+                await NotifyDesktopsAsync(AgentEventType.Changed, sessionId);
                 await PullIfFree();
             }
 
@@ -236,12 +224,12 @@ public sealed class AgentGrain(
 
     public async Task<Outcome> WrapUpDoneAsync(string sessionId)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Agent '{Id}' does not exist.");
         }
 
-        if (!S.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.WrapUp)
+        if (!Record.Sessions.TryGetValue(sessionId, out var held) || held.State != HeldState.WrapUp)
         {
             return Outcome.Conflict($"Agent '{Id}' is not in wrap-up of session '{sessionId}'.");
         }
@@ -256,10 +244,10 @@ public sealed class AgentGrain(
         var now = clock.Now;
         EndStaleWrapUp(session.SessionId);
         var supply = Supply();
-        if (!S.Exists || S.Sessions.ContainsKey(session.SessionId)
+        if (!Record.Exists || Record.Sessions.ContainsKey(session.SessionId)
             || !Eligibility.IsEligible(supply, session, request.Policy, now, out var step))
         {
-            return new OfferAttemptResult(OfferAttemptStatus.AgentUnavailable, S.Exists ? supply : Gone());
+            return new OfferAttemptResult(OfferAttemptStatus.AgentUnavailable, Record.Exists ? supply : Gone());
         }
 
         var explanation = OfferExplanation.For(supply, session, request.Policy, step, request.CandidateCount, request.Kind, now);
@@ -274,53 +262,46 @@ public sealed class AgentGrain(
 
     public async Task OfferWithdrawnAsync(string sessionId)
     {
-        if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Offered)
+        if (Record.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Offered)
         {
-            S.Sessions.Remove(sessionId);
-            await Changed();
-            await PublishAsync(AgentEventType.OfferWithdrawn, sessionId);
+            Record.Sessions.Remove(sessionId);
+            await SaveAsync();
+            await NotifyDesktopsAsync(AgentEventType.OfferWithdrawn, sessionId);
             await PullIfFree();
         }
     }
 
     public async Task SessionTransferredAsync(string sessionId)
     {
-        if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Connected)
+        if (Record.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.Connected)
         {
             await StartWrapUp(held);
 
             // A queue that tried to offer the session back to this agent while it was still connected here was
             // declined; the new snapshot tells it to try again (the wrap-up then ends early, EndStaleWrapUp).
-            await Publish();
+            await TellQueuesAsync();
         }
     }
 
-    public Task RepublishAsync() => S.Exists ? Publish() : Task.CompletedTask;
+    public Task RepublishAsync() => Record.Exists ? TellQueuesAsync() : Task.CompletedTask;
 
     public Task<AgentView?> DesktopConnectedAsync(string connectionId, IAgentDesktopObserver relay)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             DeactivateOnIdle(); // a sign-in with an unknown id must not keep an activation
             return Task.FromResult<AgentView?>(null);
         }
 
-        var known = _desktops.ContainsKey(connectionId);
-        _desktops[connectionId] = relay;
-        _graceUntil = null;
+        var isNew = _desktops.Connect(connectionId, relay);
         DelayDeactivation(options.Value.DesktopKeepAlive);
         ArmAlarm();
         var view = View();
-        if (!known)
+        if (isNew)
         {
             // A desktop this activation did not know: signing in, or registered again by its relay after the grain
             // moved to this silo. It is told the agent as it is now, with any offer made here before it was known.
-            var update = new AgentUpdate { AgentId = Id, Type = AgentEventType.Changed, Agent = view, At = clock.Now };
-            tracker.Track(() => relay.OnAgentUpdateAsync(update), ex =>
-            {
-                logger.BackgroundWorkFailed(ex, Id);
-                _desktops.Remove(connectionId);
-            });
+            _desktops.Push(connectionId, new AgentUpdate { AgentId = Id, Type = AgentEventType.Changed, Agent = view, At = clock.Now });
         }
 
         return Task.FromResult<AgentView?>(view);
@@ -328,12 +309,8 @@ public sealed class AgentGrain(
 
     public Task DesktopDisconnectedAsync(string connectionId)
     {
-        if (_desktops.Remove(connectionId) && _desktops.Count == 0)
-        {
-            _graceUntil = clock.Now + options.Value.DesktopGracePeriod;
-            ArmAlarm();
-        }
-
+        _desktops.Disconnect(connectionId, clock.Now + options.Value.DesktopGracePeriod);
+        ArmAlarm();
         return Task.CompletedTask;
     }
 
@@ -341,41 +318,36 @@ public sealed class AgentGrain(
     {
         _alarm?.Clear();
         var now = clock.Now;
-        if (_graceUntil <= now && _desktops.Count == 0)
+        if (_desktops.GraceEnded(now))
         {
-            _graceUntil = null;
-            if (S.State == AgentState.Ready)
+            if (Record.State == AgentState.Ready)
             {
                 // Nobody is at the desktop any more: stop offering new sessions to this agent.
-                S.State = AgentState.NotReady;
-                S.Reason = "disconnected";
-                S.StateSince = now;
-                logger.AgentStateChanged(Id, S.State, S.Reason);
-                await Changed();
-                await Publish();
-                await PublishAsync(AgentEventType.Changed);
+                Record.State = AgentState.NotReady;
+                Record.Reason = "disconnected";
+                Record.StateSince = now;
+                logger.AgentStateChanged(Id, Record.State, Record.Reason);
+                await SaveAsync();
+                await TellQueuesAsync();
+                await NotifyDesktopsAsync(AgentEventType.Changed);
             }
         }
 
-        var missed = S.Sessions.Values.Where(h => h.State == HeldState.Offered && OfferTerms.HasExpired(h.ExpiresAt, now)).ToList();
+        var missed = Record.Sessions.Values.Where(h => h.State == HeldState.Offered && OfferTerms.HasExpired(h.ExpiresAt, now)).ToList();
         if (missed.Count > 0)
         {
             await MissOffers(missed);
         }
 
-        var done = S.Sessions.Values.Where(h => h.State == HeldState.WrapUp && h.WrapUpUntil <= now).ToList();
+        var done = Record.Sessions.Values.Where(h => h.State == HeldState.WrapUp && h.WrapUpUntil <= now).ToList();
         if (done.Count > 0)
         {
             await FinishWrapUps(done);
         }
 
-        if (_confirmAt <= now)
+        if (_membership.TakeDue(now) is { Count: > 0 } unconfirmed && Record.Exists)
         {
-            _confirmAt = null;
-            if (S.Exists && _unconfirmed.Count > 0)
-            {
-                await Publish(only: [.. _unconfirmed]);
-            }
+            await TellQueuesAsync(only: unconfirmed);
         }
 
         ArmAlarm();
@@ -387,10 +359,10 @@ public sealed class AgentGrain(
     /// </summary>
     private void EndStaleWrapUp(string sessionId)
     {
-        if (S.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.WrapUp)
+        if (Record.Sessions.TryGetValue(sessionId, out var held) && held.State == HeldState.WrapUp)
         {
-            S.Sessions.Remove(sessionId);
-            S.IdleSince = clock.Now;
+            Record.Sessions.Remove(sessionId);
+            Record.IdleSince = clock.Now;
         }
     }
 
@@ -440,13 +412,13 @@ public sealed class AgentGrain(
             Segments = [.. session.Segments],
             QueuedAt = session.Arrival,
         };
-        S.Sessions[session.SessionId] = held;
-        await Changed();
+        Record.Sessions[session.SessionId] = held;
+        await SaveAsync();
         var reply = await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation));
         if (reply == OfferReply.Offered)
         {
             ArmAlarm();
-            await PublishAsync(AgentEventType.Offer, session.SessionId, new OfferNotice
+            await NotifyDesktopsAsync(AgentEventType.Offer, session.SessionId, new OfferNotice
             {
                 SessionId = session.SessionId,
                 Channel = session.Channel,
@@ -459,8 +431,8 @@ public sealed class AgentGrain(
             return OfferReply.Offered;
         }
 
-        S.Sessions.Remove(session.SessionId);
-        await Changed();
+        Record.Sessions.Remove(session.SessionId);
+        await SaveAsync();
         return reply;
     }
 
@@ -481,27 +453,27 @@ public sealed class AgentGrain(
 
         if (missed.Count == 0)
         {
-            await Changed();
+            await SaveAsync();
             return;
         }
 
         foreach (var held in missed)
         {
-            S.Sessions.Remove(held.SessionId);
+            Record.Sessions.Remove(held.SessionId);
             logger.OfferMissed(Id, held.SessionId);
         }
 
-        S.State = AgentState.NotReady;
-        S.Reason = OfferTerms.MissedOfferReason;
-        S.StateSince = clock.Now;
-        await Changed();
+        Record.State = AgentState.NotReady;
+        Record.Reason = OfferTerms.MissedOfferReason;
+        Record.StateSince = clock.Now;
+        await SaveAsync();
         foreach (var held in missed)
         {
             await Session(held.SessionId).RequeueAsync(Id, RequeueReason.Missed);
-            await PublishAsync(AgentEventType.OfferExpired, held.SessionId);
+            await NotifyDesktopsAsync(AgentEventType.OfferExpired, held.SessionId);
         }
 
-        await Publish();
+        await TellQueuesAsync();
     }
 
     private async Task StartWrapUp(HeldSession held)
@@ -516,9 +488,9 @@ public sealed class AgentGrain(
             return;
         }
 
-        await Changed();
+        await SaveAsync();
         ArmAlarm();
-        await PublishAsync(AgentEventType.Changed, held.SessionId);
+        await NotifyDesktopsAsync(AgentEventType.Changed, held.SessionId);
     }
 
     private async Task FinishWrapUps(List<HeldSession> done)
@@ -533,14 +505,14 @@ public sealed class AgentGrain(
 
         foreach (var held in done)
         {
-            S.Sessions.Remove(held.SessionId);
+            Record.Sessions.Remove(held.SessionId);
         }
 
-        S.IdleSince = clock.Now;
-        await Changed();
+        Record.IdleSince = clock.Now;
+        await SaveAsync();
 
         ArmAlarm();
-        await PublishAsync(AgentEventType.Changed, done[0].SessionId);
+        await NotifyDesktopsAsync(AgentEventType.Changed, done[0].SessionId);
         await PullIfFree();
     }
 
@@ -553,19 +525,19 @@ public sealed class AgentGrain(
         for (var pulls = 0; pulls < MaxPullsPerFreeUp; pulls++)
         {
             var supply = Supply();
-            if (!supply.HasFreeCapacity || S.Queues.Count == 0)
+            if (!supply.HasFreeCapacity || Record.Queues.Count == 0)
             {
                 break;
             }
 
             ClaimedSession? claimed;
-            if (S.Queues.Count == 1)
+            if (Record.Queues.Count == 1)
             {
-                claimed = await Queue(S.Queues[0]).ClaimAsync(supply, null);
+                claimed = await Queue(Record.Queues[0]).ClaimAsync(supply, null);
             }
             else
             {
-                var peeks = await Task.WhenAll(S.Queues.Select(q => Queue(q).PeekBestAsync(supply)));
+                var peeks = await Task.WhenAll(Record.Queues.Select(q => Queue(q).PeekBestAsync(supply)));
                 var pick = CrossQueueChoice.Choose(peeks.Select(p => (p?.OfferInFlight == true, p?.Session)));
                 if (pick.Session is not { } best)
                 {
@@ -592,15 +564,15 @@ public sealed class AgentGrain(
             }
         }
 
-        await Publish(leaving);
+        await TellQueuesAsync(leaving);
     }
 
     /// <summary>Tells every queue served (and any just left), or <paramref name="only"/> these, the agent's current
     /// availability, and notes which of them have not stored their membership of it yet.</summary>
-    private async Task Publish(IReadOnlyCollection<string>? leaving = null, IReadOnlyList<string>? only = null)
+    private async Task TellQueuesAsync(IReadOnlyCollection<string>? leaving = null, IReadOnlyList<string>? only = null)
     {
         var supply = Supply();
-        IReadOnlyList<string> targets = only ?? (leaving is null or { Count: 0 } ? S.Queues : [.. S.Queues, .. leaving]);
+        IReadOnlyList<string> targets = only ?? (leaving is null or { Count: 0 } ? Record.Queues : [.. Record.Queues, .. leaving]);
         bool[] stored;
         try
         {
@@ -609,39 +581,12 @@ public sealed class AgentGrain(
         catch
         {
             // Some queue did not hear it (its silo may be gone): check with all of them again later.
-            NoteMembership(targets, null);
+            _membership.Answered(targets, null, clock.Now);
+            ArmAlarm();
             throw;
         }
 
-        NoteMembership(targets, stored);
-    }
-
-    /// <summary>A queue that answered <c>false</c> (or did not answer) is published to again after
-    /// <see cref="AgentOptions.MembershipCheckDelay"/>, until its stored membership agrees: a join that a queue
-    /// acknowledged and then lost in a crash before writing it is made again, even by an agent that stays idle.</summary>
-    private void NoteMembership(IReadOnlyList<string> queues, bool[]? stored)
-    {
-        for (var i = 0; i < queues.Count; i++)
-        {
-            if (stored?[i] == true)
-            {
-                _unconfirmed.Remove(queues[i]);
-            }
-            else
-            {
-                _unconfirmed.Add(queues[i]);
-            }
-        }
-
-        if (_unconfirmed.Count == 0)
-        {
-            _confirmAt = null;
-        }
-        else
-        {
-            _confirmAt ??= clock.Now + options.Value.MembershipCheckDelay;
-        }
-
+        _membership.Answered(targets, stored, clock.Now);
         ArmAlarm();
     }
 
@@ -650,17 +595,17 @@ public sealed class AgentGrain(
     /// <remarks>The activity (idle, ringing, busy, ...) changes with the same write, and its time is counted once the
     /// write is done. <paramref name="previousQueues"/>: the queues served before a profile change, whose figures get
     /// the agent's time until now.</remarks>
-    private async Task Changed(IReadOnlyList<string>? previousQueues = null)
+    private async Task SaveAsync(IReadOnlyList<string>? previousQueues = null)
     {
-        S.Version++;
+        Record.Version++;
         var now = clock.Now;
-        var activity = ActivityNow();
+        var activity = AgentActivityRules.Of(Record.State, Record.Sessions.Values.Select(h => h.State));
         AgentActivityChange? change = null;
-        if (activity != S.Activity || (previousQueues is not null && !previousQueues.SequenceEqual(S.Queues)))
+        if (activity != Record.Activity || (previousQueues is not null && !previousQueues.SequenceEqual(Record.Queues)))
         {
-            change = new AgentActivityChange(Id, S.Activity, S.ActivitySince, previousQueues ?? S.Queues, activity, now, S.Queues);
-            S.Activity = activity;
-            S.ActivitySince = now;
+            change = new AgentActivityChange(Id, Record.Activity, Record.ActivitySince, previousQueues ?? Record.Queues, activity, now, Record.Queues);
+            Record.Activity = activity;
+            Record.ActivitySince = now;
         }
 
         await state.WriteStateAsync();
@@ -670,34 +615,15 @@ public sealed class AgentGrain(
         }
     }
 
-    /// <summary>Work held outranks the chosen state: talking to one customer and wrapping up another is busy.</summary>
-    private AgentActivity ActivityNow()
-    {
-        if (S.Sessions.Count > 0)
-        {
-            var held = S.Sessions.Values;
-            return held.Any(h => h.State == HeldState.Connected) ? AgentActivity.Busy
-                : held.Any(h => h.State == HeldState.WrapUp) ? AgentActivity.WrapUp
-                : AgentActivity.Ringing;
-        }
-
-        return S.State switch
-        {
-            AgentState.Ready => AgentActivity.Idle,
-            AgentState.NotReady => AgentActivity.NotReady,
-            _ => AgentActivity.LoggedOut,
-        };
-    }
-
     private void ArmAlarm()
     {
-        var next = _graceUntil;
-        if (_confirmAt is { } confirm && (next is null || confirm < next))
+        var next = _desktops.GraceUntil;
+        if (_membership.DueAt is { } confirm && (next is null || confirm < next))
         {
             next = confirm;
         }
 
-        foreach (var held in S.Sessions.Values)
+        foreach (var held in Record.Sessions.Values)
         {
             DateTimeOffset? due = held.State switch
             {
@@ -715,32 +641,23 @@ public sealed class AgentGrain(
     }
 
     /// <summary>Tells the agent's desktop (wherever it is connected) what just happened.</summary>
-    private Task PublishAsync(AgentEventType type, string? sessionId = null, OfferNotice? offer = null)
+    private Task NotifyDesktopsAsync(AgentEventType type, string? sessionId = null, OfferNotice? offer = null)
     {
         var update = new AgentUpdate { AgentId = Id, Type = type, Agent = View(), Offer = offer, SessionId = sessionId, At = clock.Now };
-        foreach (var (connection, relay) in _desktops)
-        {
-            // Pushed beside this turn: a relay on a silo that died must not hold up the agent.
-            tracker.Track(() => relay.OnAgentUpdateAsync(update), ex =>
-            {
-                logger.BackgroundWorkFailed(ex, Id);
-                _desktops.Remove(connection);
-            });
-        }
-
+        _desktops.Push(update);
         return Events.PublishAsync(update);
     }
 
     private AgentSupply Supply() => new()
     {
         AgentId = Id,
-        State = S.State,
-        Skills = S.Skills,
-        Queues = S.Queues,
-        Capacity = S.Capacity,
-        Active = S.Sessions.Values.GroupBy(h => h.Channel).ToDictionary(g => g.Key, g => g.Count()),
-        IdleSince = S.IdleSince,
-        Version = S.Version,
+        State = Record.State,
+        Skills = Record.Skills,
+        Queues = Record.Queues,
+        Capacity = Record.Capacity,
+        Active = Record.Sessions.Values.GroupBy(h => h.Channel).ToDictionary(g => g.Key, g => g.Count()),
+        IdleSince = Record.IdleSince,
+        Version = Record.Version,
     };
 
     /// <summary>An agent that does not exist serves no queue: a queue that hears this forgets it.</summary>
@@ -753,17 +670,17 @@ public sealed class AgentGrain(
     private AgentView View() => new()
     {
         Id = Id,
-        Name = S.Name,
-        State = S.State,
-        Reason = S.Reason,
-        StateSince = S.StateSince,
-        Skills = S.Skills,
-        Queues = S.Queues,
-        Capacity = S.Capacity,
-        Sessions = [.. S.Sessions.Values.Where(h => h.State != HeldState.Offered)
+        Name = Record.Name,
+        State = Record.State,
+        Reason = Record.Reason,
+        StateSince = Record.StateSince,
+        Skills = Record.Skills,
+        Queues = Record.Queues,
+        Capacity = Record.Capacity,
+        Sessions = [.. Record.Sessions.Values.Where(h => h.State != HeldState.Offered)
             .Select(h => new AgentSessionView(h.SessionId, h.Channel, h.State, h.QueueId, h.Since, h.WrapUpUntil))],
-        Offers = [.. S.Sessions.Values.Where(h => h.State == HeldState.Offered)
+        Offers = [.. Record.Sessions.Values.Where(h => h.State == HeldState.Offered)
             .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt })],
-        Version = S.Version,
+        Version = Record.Version,
     };
 }

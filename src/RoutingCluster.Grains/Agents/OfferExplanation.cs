@@ -11,7 +11,7 @@ internal static class OfferExplanation
     public static Explanation For(
         AgentSupply agent, SessionDemand session, QueuePolicy policy, int step, int candidates, MatchKind kind, DateTimeOffset now) => new()
     {
-        Decision = kind == MatchKind.AgentSurplus ? "agent-surplus" : "session-surplus",
+        Decision = WireNames<MatchKind>.Of(kind),
         CandidateCount = candidates,
         Strategy = policy.AgentSelection,
         AgentId = agent.AgentId,

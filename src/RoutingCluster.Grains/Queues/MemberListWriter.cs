@@ -175,6 +175,6 @@ internal sealed class MemberListWriter(
 
 internal static partial class QueueLog
 {
-    [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "Queue {QueueId} could not write its record (members, configuration); the activation is reset and the next one reads what is stored")]
+    [LoggerMessage(EventId = LogEventIds.QueueRecordWriteFailed, Level = LogLevel.Warning, Message = "Queue {QueueId} could not write its record (members, configuration); the activation is reset and the next one reads what is stored")]
     public static partial void RecordWriteFailed(ILogger logger, Exception exception, string queueId);
 }

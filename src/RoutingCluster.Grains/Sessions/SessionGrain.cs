@@ -32,7 +32,7 @@ public sealed class SessionGrain(
     private EventStream<SessionUpdate>? _events;
     private Alarm? _alarm;
 
-    private SessionRecord S => state.State;
+    private SessionRecord Record => state.State;
 
     private EventStream<SessionUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.SessionNamespace, Id);
 
@@ -48,9 +48,9 @@ public sealed class SessionGrain(
 
     public async Task<CreateSessionResult> CreateAsync(NewSession request)
     {
-        if (S.Exists)
+        if (Record.Exists)
         {
-            return S.Fingerprint == request.Fingerprint
+            return Record.Fingerprint == request.Fingerprint
                 ? new CreateSessionResult(CreateStatus.AlreadyExists, View())
                 : new CreateSessionResult(CreateStatus.KeyReused, null, "The idempotency key was used before with a different request.");
         }
@@ -91,10 +91,10 @@ public sealed class SessionGrain(
         if (result.Status != EnqueueStatus.Accepted)
         {
             // Refused sessions are recorded too: the gateway gets an error, and the refusal can be counted.
-            S.State = SessionState.Refused;
-            S.CompletedAt = now;
+            Record.State = SessionState.Refused;
+            Record.CompletedAt = now;
             history.Add(new SessionEvent(SessionState.Refused, now, queueId, null, "queue full"));
-            S.History = history;
+            Record.History = history;
             await state.WriteStateAsync();
             Count(new KpiCounters { Refused = 1 }, queuedAt: now);
             logger.SessionRefused(Id, queueId);
@@ -103,7 +103,7 @@ public sealed class SessionGrain(
         }
 
         history.Add(new SessionEvent(SessionState.Queued, now, queueId, null, queueId == request.QueueId ? null : $"queue {request.QueueId} full; overflowed here"));
-        S.History = history;
+        Record.History = history;
 
         // Written before the gateway hears "created": an acknowledged session survives a crash. The queue
         // already holds it; an offer that reaches this grain before the write completes waits for this turn.
@@ -111,7 +111,7 @@ public sealed class SessionGrain(
         if (queueId != request.QueueId)
         {
             // Turned away by the full queue it was meant for, offered to its overflow queue instead.
-            kpi.Record(new SessionKpi(request.QueueId, null, S.Channel, S.Segments, now, new KpiCounters { Refused = 1 }));
+            kpi.Record(new SessionKpi(request.QueueId, null, Record.Channel, Record.Segments, now, new KpiCounters { Refused = 1 }));
         }
 
         Count(new KpiCounters { Offered = 1 });
@@ -120,29 +120,29 @@ public sealed class SessionGrain(
         return new CreateSessionResult(CreateStatus.Created, View());
     }
 
-    public Task<SessionView?> GetAsync() => Task.FromResult(S.Exists ? View() : null);
+    public Task<SessionView?> GetAsync() => Task.FromResult(Record.Exists ? View() : null);
 
     public async Task<Outcome> AbandonAsync()
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Session '{Id}' does not exist.");
         }
 
-        var was = S.State;
-        var agent = S.AgentId;
+        var was = Record.State;
+        var agent = Record.AgentId;
         if (was is not (SessionState.Queued or SessionState.Offered))
         {
             return Outcome.Conflict($"Session '{Id}' is {Wire(was)}: only a queued or offered session can be abandoned.");
         }
 
         var now = clock.Now;
-        S.EndedAt = now;
-        await Transition(SessionState.Abandoned, S.AgentId, now);
+        Record.EndedAt = now;
+        await Transition(SessionState.Abandoned, Record.AgentId, now);
         Count(new KpiCounters { Abandoned = 1 }, forAgent: false); // the queue's count: the customer left, not the agent
         if (was == SessionState.Queued)
         {
-            await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).RemoveAsync(Id);
+            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RemoveAsync(Id);
         }
         else if (agent is not null)
         {
@@ -154,25 +154,25 @@ public sealed class SessionGrain(
 
     public async Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Outcome.NotFound($"Session '{Id}' does not exist.");
         }
 
-        if (S.State != SessionState.Connected)
+        if (Record.State != SessionState.Connected)
         {
-            return Outcome.Conflict($"Session '{Id}' is {Wire(S.State)}: only a connected session can be transferred.");
+            return Outcome.Conflict($"Session '{Id}' is {Wire(Record.State)}: only a connected session can be transferred.");
         }
 
         var now = clock.Now;
         var request = new EnqueueRequest
         {
             SessionId = Id,
-            Channel = S.Channel,
+            Channel = Record.Channel,
             Arrival = now,
-            CustomerAge = S.Customer?.Age,
-            DeclaredSegments = S.Customer?.Segments ?? [],
-            Skills = S.Skills,
+            CustomerAge = Record.Customer?.Age,
+            DeclaredSegments = Record.Customer?.Segments ?? [],
+            Skills = Record.Skills,
             PreferredAgentId = targetAgentId,
             PreferredUntil = now + TimeSpan.FromSeconds(agentWaitSeconds),
             IsReturn = false,
@@ -188,19 +188,19 @@ public sealed class SessionGrain(
             return Outcome.Conflict($"Queue '{targetQueueId}' is full.");
         }
 
-        var previousAgent = S.AgentId!;
-        var talked = new SessionKpi(S.QueueId, previousAgent, S.Channel, S.Segments, S.QueuedAt,
-            new KpiCounters { TalkCount = 1, TalkTicks = (now - S.AnsweredAt!.Value).Ticks, AfterCallWorkCount = 1 });
-        S.QueueId = targetQueueId;
-        S.Segments = [.. result.Segments];
-        S.PreferredAgentId = targetAgentId;
-        S.PreferredUntil = request.PreferredUntil;
-        S.QueuedAt = now;
-        S.QueueSequence = result.Sequence;
-        S.ServiceLevelSeconds = result.ServiceLevelSeconds;
-        S.RejectedBy.Clear();
-        S.OfferedAt = S.OfferExpiresAt = null;
-        S.Explanation = null;
+        var previousAgent = Record.AgentId!;
+        var talked = new SessionKpi(Record.QueueId, previousAgent, Record.Channel, Record.Segments, Record.QueuedAt,
+            new KpiCounters { TalkCount = 1, TalkTicks = (now - Record.AnsweredAt!.Value).Ticks, AfterCallWorkCount = 1 });
+        Record.QueueId = targetQueueId;
+        Record.Segments = [.. result.Segments];
+        Record.PreferredAgentId = targetAgentId;
+        Record.PreferredUntil = request.PreferredUntil;
+        Record.QueuedAt = now;
+        Record.QueueSequence = result.Sequence;
+        Record.ServiceLevelSeconds = result.ServiceLevelSeconds;
+        Record.RejectedBy.Clear();
+        Record.OfferedAt = Record.OfferExpiresAt = null;
+        Record.Explanation = null;
         await Transition(SessionState.Queued, null, now, $"transferred by {previousAgent}", SessionEventType.Transferred);
 
         // The stay that ends here was answered: its talk ends now, with no after-call work. A new stay starts.
@@ -213,7 +213,7 @@ public sealed class SessionGrain(
     public async Task<OfferReply> OfferAsync(OfferCommand offer)
     {
         var now = clock.Now;
-        if (!S.Exists || S.State != SessionState.Queued)
+        if (!Record.Exists || Record.State != SessionState.Queued)
         {
             return OfferReply.NotWaiting;
         }
@@ -225,9 +225,9 @@ public sealed class SessionGrain(
             return OfferReply.TooLate;
         }
 
-        S.OfferedAt = now;
-        S.OfferExpiresAt = offer.ExpiresAt;
-        S.Explanation = offer.Explanation;
+        Record.OfferedAt = now;
+        Record.OfferExpiresAt = offer.ExpiresAt;
+        Record.Explanation = offer.Explanation;
         await Transition(SessionState.Offered, offer.AgentId, now);
         ArmAlarm();
         logger.SessionOffered(Id, offer.AgentId, offer.Explanation.Decision, offer.Explanation.Score);
@@ -236,85 +236,85 @@ public sealed class SessionGrain(
 
     public async Task<Outcome> ConnectAsync(string agentId)
     {
-        if (S.State == SessionState.Connected && S.AgentId == agentId)
+        if (Record.State == SessionState.Connected && Record.AgentId == agentId)
         {
             return Outcome.Ok; // a repeat (the agent's own write after the first one may have been lost in a crash)
         }
 
-        if (S.State != SessionState.Offered || S.AgentId != agentId)
+        if (Record.State != SessionState.Offered || Record.AgentId != agentId)
         {
             return Outcome.Conflict($"Session '{Id}' is not offered to agent '{agentId}'.");
         }
 
         var now = clock.Now;
-        if (S.OfferExpiresAt is { } expiresAt && OfferTerms.HasExpired(expiresAt, now))
+        if (Record.OfferExpiresAt is { } expiresAt && OfferTerms.HasExpired(expiresAt, now))
         {
-            return Outcome.Conflict($"The offer of session '{Id}' expired at {S.OfferExpiresAt:O}.");
+            return Outcome.Conflict($"The offer of session '{Id}' expired at {Record.OfferExpiresAt:O}.");
         }
 
-        S.AnsweredAt = now;
+        Record.AnsweredAt = now;
         await Transition(SessionState.Connected, agentId, now);
-        var speed = now - S.QueuedAt;
+        var speed = now - Record.QueuedAt;
         Count(new KpiCounters
         {
             Answered = 1,
             SpeedOfAnswerTicks = speed.Ticks,
-            AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(S.ServiceLevelSeconds) ? 1 : 0,
+            AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(Record.ServiceLevelSeconds) ? 1 : 0,
         });
         return Outcome.Ok;
     }
 
     public async Task RequeueAsync(string agentId, RequeueReason reason)
     {
-        if (S.State != SessionState.Offered || S.AgentId != agentId)
+        if (Record.State != SessionState.Offered || Record.AgentId != agentId)
         {
             return;
         }
 
         // Back at its original place: the queue orders it by the same arrival time as before.
-        S.RejectedBy.Add(agentId);
-        S.OfferedAt = S.OfferExpiresAt = null;
-        S.Explanation = null;
+        Record.RejectedBy.Add(agentId);
+        Record.OfferedAt = Record.OfferExpiresAt = null;
+        Record.Explanation = null;
         await Transition(SessionState.Queued, null, clock.Now, reason == RequeueReason.Rejected ? $"rejected by {agentId}" : $"missed by {agentId}");
-        await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).EnqueueAsync(Demand(isReturn: true));
+        await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
     }
 
     public async Task<Outcome> EndAsync(string agentId)
     {
-        if (S.State == SessionState.WrapUp && S.AgentId == agentId)
+        if (Record.State == SessionState.WrapUp && Record.AgentId == agentId)
         {
             return Outcome.Ok; // a repeat (the agent's own write after the first one may have been lost in a crash)
         }
 
-        if (S.State != SessionState.Connected || S.AgentId != agentId)
+        if (Record.State != SessionState.Connected || Record.AgentId != agentId)
         {
             return Outcome.Conflict($"Session '{Id}' is not connected to agent '{agentId}'.");
         }
 
         var now = clock.Now;
-        S.EndedAt = now;
+        Record.EndedAt = now;
         await Transition(SessionState.WrapUp, agentId, now);
-        Count(new KpiCounters { TalkCount = 1, TalkTicks = (S.EndedAt - S.AnsweredAt)!.Value.Ticks });
+        Count(new KpiCounters { TalkCount = 1, TalkTicks = (Record.EndedAt - Record.AnsweredAt)!.Value.Ticks });
         return Outcome.Ok;
     }
 
     public async Task CompleteAsync(string agentId)
     {
-        if (S.State != SessionState.WrapUp || S.AgentId != agentId)
+        if (Record.State != SessionState.WrapUp || Record.AgentId != agentId)
         {
             return;
         }
 
         var now = clock.Now;
-        S.CompletedAt = now;
+        Record.CompletedAt = now;
         await Transition(SessionState.Completed, agentId, now);
-        Count(new KpiCounters { AfterCallWorkCount = 1, AfterCallWorkTicks = (S.CompletedAt - S.EndedAt)!.Value.Ticks });
+        Count(new KpiCounters { AfterCallWorkCount = 1, AfterCallWorkTicks = (Record.CompletedAt - Record.EndedAt)!.Value.Ticks });
     }
 
     public async Task WakeAsync()
     {
         _alarm?.Clear();
-        if (S.State != SessionState.Offered || S.OfferExpiresAt is not { } expiresAt || S.AgentId is not { } agentId)
+        if (Record.State != SessionState.Offered || Record.OfferExpiresAt is not { } expiresAt || Record.AgentId is not { } agentId)
         {
             return;
         }
@@ -335,15 +335,15 @@ public sealed class SessionGrain(
 
     public async Task ResumeAsync()
     {
-        if (S.Exists && S.State == SessionState.Queued)
+        if (Record.Exists && Record.State == SessionState.Queued)
         {
-            await GrainFactory.GetGrain<IQueueGrain>(S.QueueId).EnqueueAsync(Demand(isReturn: true));
+            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
         }
     }
 
     public async Task OverflowAsync(string fromQueueId, string? overflowQueueId)
     {
-        if (S.State != SessionState.Queued || S.QueueId != fromQueueId)
+        if (Record.State != SessionState.Queued || Record.QueueId != fromQueueId)
         {
             return;
         }
@@ -357,13 +357,13 @@ public sealed class SessionGrain(
             var moved = await GrainFactory.GetGrain<IQueueGrain>(overflowQueueId).EnqueueAsync(request);
             if (moved.Status == EnqueueStatus.Accepted)
             {
-                var left = new SessionKpi(S.QueueId, null, S.Channel, S.Segments, S.QueuedAt, new KpiCounters { Overflowed = 1 });
-                S.QueueId = overflowQueueId;
-                S.QueuedAt = now;
-                S.QueueSequence = moved.Sequence;
-                S.ServiceLevelSeconds = moved.ServiceLevelSeconds;
-                S.Segments = [.. moved.Segments];
-                S.RejectedBy.Clear();
+                var left = new SessionKpi(Record.QueueId, null, Record.Channel, Record.Segments, Record.QueuedAt, new KpiCounters { Overflowed = 1 });
+                Record.QueueId = overflowQueueId;
+                Record.QueuedAt = now;
+                Record.QueueSequence = moved.Sequence;
+                Record.ServiceLevelSeconds = moved.ServiceLevelSeconds;
+                Record.Segments = [.. moved.Segments];
+                Record.RejectedBy.Clear();
                 await Transition(SessionState.Queued, null, now, $"overflow from {fromQueueId}", SessionEventType.Overflowed);
                 kpi.Record(left);
                 Count(new KpiCounters { Offered = 1 });
@@ -371,45 +371,45 @@ public sealed class SessionGrain(
             }
         }
 
-        S.EndedAt = now;
+        Record.EndedAt = now;
         await Transition(SessionState.Overflowed, null, now, "max wait reached");
         Count(new KpiCounters { Overflowed = 1 });
     }
 
     private void Fill(NewSession request, string queueId, DateTimeOffset now, EnqueueResult result)
     {
-        S.Exists = true;
-        S.Fingerprint = request.Fingerprint;
-        S.QueueId = queueId;
-        S.Channel = request.Channel;
-        S.Customer = request.Customer;
-        S.Segments = [.. result.Segments];
-        S.Skills = new Dictionary<string, int>(request.Skills);
-        S.PreferredAgentId = request.PreferredAgentId;
-        S.PreferredUntil = now + TimeSpan.FromSeconds(request.PreferredAgentWaitSeconds);
-        S.Attributes = new Dictionary<string, string>(request.Attributes);
-        S.State = SessionState.Queued;
-        S.CreatedAt = now;
-        S.QueuedAt = now;
-        S.QueueSequence = result.Sequence;
-        S.ServiceLevelSeconds = result.ServiceLevelSeconds;
+        Record.Exists = true;
+        Record.Fingerprint = request.Fingerprint;
+        Record.QueueId = queueId;
+        Record.Channel = request.Channel;
+        Record.Customer = request.Customer;
+        Record.Segments = [.. result.Segments];
+        Record.Skills = new Dictionary<string, int>(request.Skills);
+        Record.PreferredAgentId = request.PreferredAgentId;
+        Record.PreferredUntil = now + TimeSpan.FromSeconds(request.PreferredAgentWaitSeconds);
+        Record.Attributes = new Dictionary<string, string>(request.Attributes);
+        Record.State = SessionState.Queued;
+        Record.CreatedAt = now;
+        Record.QueuedAt = now;
+        Record.QueueSequence = result.Sequence;
+        Record.ServiceLevelSeconds = result.ServiceLevelSeconds;
     }
 
     private void ArmAlarm() =>
-        _alarm?.Set(S.State == SessionState.Offered && S.OfferExpiresAt is { } expiresAt ? expiresAt + OrphanedOfferGrace : null);
+        _alarm?.Set(Record.State == SessionState.Offered && Record.OfferExpiresAt is { } expiresAt ? expiresAt + OrphanedOfferGrace : null);
 
     /// <summary>Counts for the session's current stay (queue, segments, start) and agent, after the transition was written.</summary>
     private void Count(KpiCounters counts, DateTimeOffset? queuedAt = null, bool forAgent = true) =>
-        kpi.Record(new SessionKpi(S.QueueId, forAgent ? S.AgentId : null, S.Channel, S.Segments, queuedAt ?? S.QueuedAt, counts));
+        kpi.Record(new SessionKpi(Record.QueueId, forAgent ? Record.AgentId : null, Record.Channel, Record.Segments, queuedAt ?? Record.QueuedAt, counts));
 
     /// <remarks><paramref name="at"/> is the instant the caller stamped the transition with and counts from (answered
     /// at, ended at, the new stay's start): the history records that same instant, never a second reading of the clock,
     /// so KPIs recomputed from the stored history equal the live counts to the tick.</remarks>
     private async Task Transition(SessionState to, string? agentId, DateTimeOffset at, string? note = null, SessionEventType? type = null)
     {
-        S.State = to;
-        S.AgentId = agentId;
-        S.History.Add(new SessionEvent(to, at, S.QueueId, agentId, note));
+        Record.State = to;
+        Record.AgentId = agentId;
+        Record.History.Add(new SessionEvent(to, at, Record.QueueId, agentId, note));
 
         // Every session transition is written before it is acknowledged: each one changes who may act on the
         // session next (offered → only that agent may connect it; terminal → nobody), so losing one in a
@@ -424,9 +424,9 @@ public sealed class SessionGrain(
     {
         SessionId = Id,
         Type = type,
-        State = S.State,
-        QueueId = S.QueueId,
-        AgentId = S.AgentId,
+        State = Record.State,
+        QueueId = Record.QueueId,
+        AgentId = Record.AgentId,
         At = at,
     });
 
@@ -445,16 +445,16 @@ public sealed class SessionGrain(
     private EnqueueRequest Demand(bool isReturn) => new()
     {
         SessionId = Id,
-        Channel = S.Channel,
-        Arrival = S.QueuedAt,
-        CustomerAge = S.Customer?.Age,
-        DeclaredSegments = S.Customer?.Segments ?? [],
-        Skills = S.Skills,
-        PreferredAgentId = S.PreferredAgentId,
-        PreferredUntil = S.PreferredUntil,
-        RejectedBy = [.. S.RejectedBy],
+        Channel = Record.Channel,
+        Arrival = Record.QueuedAt,
+        CustomerAge = Record.Customer?.Age,
+        DeclaredSegments = Record.Customer?.Segments ?? [],
+        Skills = Record.Skills,
+        PreferredAgentId = Record.PreferredAgentId,
+        PreferredUntil = Record.PreferredUntil,
+        RejectedBy = [.. Record.RejectedBy],
         IsReturn = isReturn,
-        Sequence = isReturn ? S.QueueSequence : null,
+        Sequence = isReturn ? Record.QueueSequence : null,
     };
 
     /// <summary>Tells an agent something without waiting for it: agents wait on sessions, never the reverse.</summary>
@@ -467,29 +467,25 @@ public sealed class SessionGrain(
     private SessionView View() => new()
     {
         Id = Id,
-        State = S.State,
-        QueueId = S.QueueId,
-        Channel = S.Channel,
-        AgentId = S.AgentId,
-        Segments = S.Segments,
-        CreatedAt = S.CreatedAt,
-        OfferedAt = S.OfferedAt,
-        AnsweredAt = S.AnsweredAt,
-        EndedAt = S.EndedAt,
-        CompletedAt = S.CompletedAt,
-        QueuedAt = S.State == SessionState.Queued ? S.QueuedAt : null,
-        OfferExpiresAt = S.State == SessionState.Offered ? S.OfferExpiresAt : null,
-        Explanation = S.Explanation,
-        Skills = S.Skills,
-        PreferredAgentId = S.PreferredAgentId,
-        RejectedBy = [.. S.RejectedBy],
-        History = [.. S.History],
-        Attributes = S.Attributes,
+        State = Record.State,
+        QueueId = Record.QueueId,
+        Channel = Record.Channel,
+        AgentId = Record.AgentId,
+        Segments = Record.Segments,
+        CreatedAt = Record.CreatedAt,
+        OfferedAt = Record.OfferedAt,
+        AnsweredAt = Record.AnsweredAt,
+        EndedAt = Record.EndedAt,
+        CompletedAt = Record.CompletedAt,
+        QueuedAt = Record.State == SessionState.Queued ? Record.QueuedAt : null,
+        OfferExpiresAt = Record.State == SessionState.Offered ? Record.OfferExpiresAt : null,
+        Explanation = Record.Explanation,
+        Skills = Record.Skills,
+        PreferredAgentId = Record.PreferredAgentId,
+        RejectedBy = [.. Record.RejectedBy],
+        History = [.. Record.History],
+        Attributes = Record.Attributes,
     };
 
-    private static string Wire(SessionState s) => s switch
-    {
-        SessionState.WrapUp => "wrap-up",
-        _ => s.ToString().ToLowerInvariant(),
-    };
+    private static string Wire(SessionState s) => WireNames<SessionState>.Of(s);
 }
