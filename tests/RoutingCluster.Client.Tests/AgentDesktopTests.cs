@@ -9,7 +9,7 @@ namespace RoutingCluster.Client.Tests;
 
 /// <summary>An agent desktop on the agent hub through <see cref="AgentDesktopClient"/>, against the real host.</summary>
 [Collection(ClientHostCollection.Name)]
-public sealed class AgentDesktopTests(ClientHostFactory host)
+public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
 {
     [Fact]
     public async Task Desktop_SignsIn_ReceivesTheOfferOfAnElderlyCustomer_Accepts_AndTheSessionIsConnected()

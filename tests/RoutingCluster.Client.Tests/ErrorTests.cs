@@ -1,10 +1,11 @@
 using System.Net;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Client.Tests;
 
 /// <summary>Refusals reach the caller as a typed <see cref="RoutingApiException"/> with the problem details.</summary>
 [Collection(ClientHostCollection.Name)]
-public sealed class ErrorTests(ClientHostFactory host)
+public sealed class ErrorTests(KestrelSiloHostFactory host)
 {
     [Fact]
     public async Task CreateSession_WithInvalidFields_ThrowsValidationProblem_NamingEachField()

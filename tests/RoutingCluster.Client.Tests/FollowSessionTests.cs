@@ -1,10 +1,11 @@
 using System.Threading.Channels;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Client.Tests;
 
 /// <summary>A gateway follows its session's server-sent events through <see cref="RoutingClient.FollowSessionAsync"/>.</summary>
 [Collection(ClientHostCollection.Name)]
-public sealed class FollowSessionTests(ClientHostFactory host)
+public sealed class FollowSessionTests(KestrelSiloHostFactory host)
 {
     [Fact]
     public async Task FollowSession_OverAFullLifecycle_YieldsStateOfferedConnectedEndedCompleted_InOrder_ThenEnds()

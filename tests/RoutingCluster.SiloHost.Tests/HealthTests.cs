@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary><c>/health/live</c> and <c>/health/ready</c> on the real host (memory storage, localhost clustering).</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class HealthTests(RoutingHostFactory host)
+public sealed class HealthTests(SiloHostFactory host)
 {
     private readonly HttpClient _client = host.CreateClient();
 

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Hosting;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
@@ -10,7 +10,7 @@ public sealed class HostingTests
     [InlineData("Clustering:Provider", "postgres")]
     public void Start_WithAPostgresProfileAndNoConnectionString_FailsFast_NamingTheSetting(string key, string value)
     {
-        using var factory = new ProfileHostFactory(key, value);
+        using var factory = WithSetting(key, value);
 
         var error = Record.Exception(() => factory.CreateClient());
 
@@ -22,7 +22,7 @@ public sealed class HostingTests
     [Fact]
     public void Start_WithAnUnknownStorageProvider_FailsFast()
     {
-        using var factory = new ProfileHostFactory("Storage:Provider", "cassandra");
+        using var factory = WithSetting("Storage:Provider", "cassandra");
 
         var error = Record.Exception(() => factory.CreateClient());
 
@@ -37,8 +37,6 @@ public sealed class HostingTests
         }
     }
 
-    private sealed class ProfileHostFactory(string key, string value) : RoutingHostFactory
-    {
-        protected override void Configure(IWebHostBuilder builder) => builder.UseSetting(key, value);
-    }
+    private static SiloHostFactory WithSetting(string key, string value) =>
+        SiloHostFactory.Create(new SiloHostOptions { Settings = new Dictionary<string, string> { [key] = value } });
 }

@@ -1,11 +1,12 @@
 using System.Net;
 using RoutingCluster.SiloHost.Api;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>A gateway that retries a create many times at once (same Idempotency-Key, same body) gets one session.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class IdempotencyRaceTests(RoutingHostFactory host)
+public sealed class IdempotencyRaceTests(SiloHostFactory host)
 {
     private const int Concurrent = 20;
 

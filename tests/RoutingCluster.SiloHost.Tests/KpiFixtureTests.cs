@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
@@ -143,7 +144,7 @@ public sealed class KpiFixtureTests(KpiMorning host) : IClassFixture<KpiMorning>
 }
 
 /// <summary>The script of <see cref="KpiFixtureTests"/>, run once on its own host.</summary>
-public sealed class KpiMorning : VirtualTimeHostFactory, IAsyncLifetime
+public sealed class KpiMorning() : SiloHostFactory(new SiloHostOptions { VirtualTime = true }), IAsyncLifetime
 {
     public async Task InitializeAsync()
     {

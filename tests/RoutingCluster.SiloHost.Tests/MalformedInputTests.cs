@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using RoutingCluster.SiloHost.Api;
+using RoutingCluster.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace RoutingCluster.SiloHost.Tests;
@@ -14,7 +15,7 @@ namespace RoutingCluster.SiloHost.Tests;
 /// anything.
 /// </summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class MalformedInputTests(RoutingHostFactory host, ITestOutputHelper output)
+public sealed class MalformedInputTests(SiloHostFactory host, ITestOutputHelper output)
 {
     private const int Seed = 20261123;
 

@@ -9,6 +9,7 @@ using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
@@ -18,7 +19,7 @@ namespace RoutingCluster.SiloHost.Tests;
 /// their activations are gone.
 /// </summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class MemoryStorageTests(RoutingHostFactory host)
+public sealed class MemoryStorageTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 

@@ -1,10 +1,11 @@
 using System.Net;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>Unknown ids in routes answer 404 problem details, on every route.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class NotFoundTests(RoutingHostFactory host)
+public sealed class NotFoundTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 

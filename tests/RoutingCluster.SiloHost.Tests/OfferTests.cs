@@ -1,10 +1,11 @@
 using System.Net;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>Answering offers: too late (409, and the agent is set not-ready) and rejecting (the session waits again).</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class OfferTests(RoutingHostFactory host)
+public sealed class OfferTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 

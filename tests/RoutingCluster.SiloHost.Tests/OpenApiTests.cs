@@ -1,13 +1,13 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>The generated API description (<c>/openapi/v1.json</c>) describes the whole public contract as the
 /// wire carries it: every route, its request body's real field names, kebab-case enum values and its error answers.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class OpenApiTests(RoutingHostFactory host)
+public sealed class OpenApiTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 
@@ -174,7 +174,7 @@ public sealed class OpenApiTests(RoutingHostFactory host)
     [Fact]
     public async Task OutsideDevelopment_TheDocumentIsServed_ButNotTheScalarReference()
     {
-        await using var production = new ProductionHostFactory();
+        await using var production = SiloHostFactory.Create(new SiloHostOptions { Environment = "Production" });
         var api = new HostApi(production.CreateClient());
 
         Assert.Equal(HttpStatusCode.OK, (await api.Get("/openapi/v1.json")).Status);
@@ -209,9 +209,4 @@ public sealed class OpenApiTests(RoutingHostFactory host)
 
     private static string[] Values(JsonNode schema) =>
         [.. (schema["enum"]?.AsArray() ?? []).Select(v => v!.GetValue<string>())];
-
-    private sealed class ProductionHostFactory : RoutingHostFactory
-    {
-        protected override void Configure(IWebHostBuilder builder) => builder.UseEnvironment("Production");
-    }
 }

@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>Queue and agent configuration as admins set it.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class QueueAndAgentTests(RoutingHostFactory host)
+public sealed class QueueAndAgentTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 

@@ -1,12 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using RoutingCluster.SiloHost.Api;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>Creating sessions (idempotency, full queues), abandoning and transferring them.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class SessionTests(RoutingHostFactory host)
+public sealed class SessionTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 

@@ -1,10 +1,11 @@
 using System.Net;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>The stats routes' parameters are read strictly: every problem names its parameter, and an unknown queue is 404.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class StatsApiTests(RoutingHostFactory factory)
+public sealed class StatsApiTests(SiloHostFactory factory)
 {
     private readonly HostApi _api = new(factory.CreateClient());
 

@@ -21,7 +21,7 @@ namespace RoutingCluster.SiloHost.Tests;
 /// so the values asserted stay exact whatever the grains themselves count.
 /// </summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class TelemetryTests(RoutingHostFactory host)
+public sealed class TelemetryTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 
@@ -122,7 +122,10 @@ public sealed class TelemetryTests(RoutingHostFactory host)
     [InlineData("OpenTelemetry:OtlpProtocol", "udp", "OpenTelemetry:OtlpProtocol must be 'grpc' or 'http/protobuf'")]
     public void Otlp_WithAnInvalidSetting_TheHostFailsToStart_NamingTheSetting(string key, string value, string message)
     {
-        using var factory = new SettingsHostFactory(("OpenTelemetry:OtlpEndpoint", "http://127.0.0.1:4317"), (key, value));
+        using var factory = SiloHostFactory.Create(new SiloHostOptions
+        {
+            Settings = new Dictionary<string, string> { ["OpenTelemetry:OtlpEndpoint"] = "http://127.0.0.1:4317", [key] = value },
+        });
 
         var error = Record.Exception(() => factory.CreateClient());
 
@@ -225,17 +228,22 @@ public sealed class TelemetrySettingsTests(TelemetrySettingsTests.Fixture fixtur
     {
         public FakeOtlpCollector Collector { get; } = new();
 
-        public RoutingHostFactory Host { get; private set; } = null!;
+        public SiloHostFactory Host { get; private set; } = null!;
 
         public async Task InitializeAsync()
         {
             await Collector.StartAsync();
 
             // The collector's base address: the host adds the standard /v1/metrics path for http/protobuf.
-            Host = new SettingsHostFactory(
-                ("Telemetry:Dashboard", "false"),
-                ("OpenTelemetry:OtlpEndpoint", Collector.Address.ToString()),
-                ("OpenTelemetry:OtlpProtocol", "http/protobuf"));
+            Host = SiloHostFactory.Create(new SiloHostOptions
+            {
+                Settings = new Dictionary<string, string>
+                {
+                    ["Telemetry:Dashboard"] = "false",
+                    ["OpenTelemetry:OtlpEndpoint"] = Collector.Address.ToString(),
+                    ["OpenTelemetry:OtlpProtocol"] = "http/protobuf",
+                },
+            });
             Host.CreateClient().Dispose();
         }
 
@@ -247,17 +255,6 @@ public sealed class TelemetrySettingsTests(TelemetrySettingsTests.Fixture fixtur
     }
 }
 
-/// <summary>The routing host with some settings of its own.</summary>
-internal sealed class SettingsHostFactory(params (string Key, string Value)[] settings) : RoutingHostFactory
-{
-    protected override void Configure(IWebHostBuilder builder)
-    {
-        foreach (var (key, value) in settings)
-        {
-            builder.UseSetting(key, value);
-        }
-    }
-}
 
 /// <summary>An OTLP/HTTP metrics receiver on a loopback port: keeps every request body it is sent.</summary>
 public sealed class FakeOtlpCollector : IAsyncDisposable

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text;
 using RoutingCluster.SiloHost.Api;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>Bad input answers 400 problem details naming the field, and creates or changes nothing.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class ValidationTests(RoutingHostFactory host)
+public sealed class ValidationTests(SiloHostFactory host)
 {
     private const string Customer = """ "customer": { "id": "c-1" } """;
 

@@ -1,10 +1,11 @@
 using System.Net;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests;
 
 /// <summary>The README's curl walk-through, step by step, against the real host.</summary>
 [Collection(RoutingHostCollection.Name)]
-public sealed class WalkthroughTests(RoutingHostFactory host)
+public sealed class WalkthroughTests(SiloHostFactory host)
 {
     private readonly HostApi _api = new(host.CreateClient());
 

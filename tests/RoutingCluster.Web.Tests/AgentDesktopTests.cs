@@ -162,7 +162,7 @@ public sealed partial class AgentDesktopTests(DesktopHost host, ITestOutputHelpe
         await Expect(_page.Locator("#connection")).ToHaveAttributeAsync("data-state", "connected");
     }
 
-    private Task<string> CreateSessionAsync(string queue, int age) => host.CreateSessionAsync(queue, age, $"c-{_suffix}-{age}");
+    private Task<string> CreateSessionAsync(string queue, int age) => host.Api.CreateSessionAsync(queue, age, $"c-{_suffix}-{age}");
 
     /// <summary>Polls GET /v1/sessions/{id} until it is in <paramref name="state"/>, for at most <see cref="HttpTimeout"/>.</summary>
     private async Task<JsonElement> WaitForSessionAsync(string sessionId, string state)
@@ -196,9 +196,9 @@ public sealed partial class AgentDesktopTests(DesktopHost host, ITestOutputHelpe
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync());
     }
 
-    private Task PutAsync(string path, object body) => host.PutAsync(path, body);
+    private Task PutAsync(string path, object body) => host.Api.PutAsync(path, body);
 
-    private Task PostAsync(string path, object body) => host.PostAsync(path, body);
+    private Task PostAsync(string path, object body) => host.Api.PostAsync(path, body);
 
     private async Task ScreenshotAsync(string name) => output.WriteLine($"screenshot: {await _browser.ScreenshotAsync(name)}");
 

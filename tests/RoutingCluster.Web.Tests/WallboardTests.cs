@@ -36,18 +36,18 @@ public sealed class WallboardTests(DesktopHost host, ITestOutputHelper output) :
         var queue = $"wb-cards-{_suffix}";
         var busy = $"wb-a1-{_suffix}";
         var away = $"wb-a2-{_suffix}";
-        await host.PutAsync($"/v1/queues/{queue}", new { name = "Cards wallboard", offerTimeoutSeconds = 120, wrapUpSeconds = 60 });
-        await host.PutAsync($"/v1/agents/{busy}", new { name = "Busy agent", queues = new[] { queue } });
-        await host.PutAsync($"/v1/agents/{away}", new { name = "Away agent", queues = new[] { queue } });
-        await host.PostAsync($"/v1/agents/{busy}/state", new { state = "ready" });
-        await host.PostAsync($"/v1/agents/{away}/state", new { state = "not-ready", reason = "training" });
+        await host.Api.PutAsync($"/v1/queues/{queue}", new { name = "Cards wallboard", offerTimeoutSeconds = 120, wrapUpSeconds = 60 });
+        await host.Api.PutAsync($"/v1/agents/{busy}", new { name = "Busy agent", queues = new[] { queue } });
+        await host.Api.PutAsync($"/v1/agents/{away}", new { name = "Away agent", queues = new[] { queue } });
+        await host.Api.PostAsync($"/v1/agents/{busy}/state", new { state = "ready" });
+        await host.Api.PostAsync($"/v1/agents/{away}/state", new { state = "not-ready", reason = "training" });
 
         // One answered at once (the only ready agent takes it), then three wait: two of them elderly (80 and 72).
-        var first = await host.CreateSessionAsync(queue, 40, $"c-{_suffix}-1");
+        var first = await host.Api.CreateSessionAsync(queue, 40, $"c-{_suffix}-1");
         await AcceptWhenOfferedAsync(busy, first);
-        await host.CreateSessionAsync(queue, 80, $"c-{_suffix}-2");
-        await host.CreateSessionAsync(queue, 35, $"c-{_suffix}-3");
-        await host.CreateSessionAsync(queue, 72, $"c-{_suffix}-4");
+        await host.Api.CreateSessionAsync(queue, 80, $"c-{_suffix}-2");
+        await host.Api.CreateSessionAsync(queue, 35, $"c-{_suffix}-3");
+        await host.Api.CreateSessionAsync(queue, 72, $"c-{_suffix}-4");
 
         await _page.GotoAsync("/wallboard");
         Assert.EndsWith("/wallboard/", _page.Url, StringComparison.Ordinal);
@@ -70,7 +70,7 @@ public sealed class WallboardTests(DesktopHost host, ITestOutputHelper output) :
         await Screenshot("wallboard-1-queue-live");
 
         // Another elderly customer arrives: the page follows on its own.
-        await host.CreateSessionAsync(queue, 91, $"c-{_suffix}-5");
+        await host.Api.CreateSessionAsync(queue, 91, $"c-{_suffix}-5");
         await Expect(row.Locator(".waiting")).ToHaveTextAsync("4");
         await Expect(row.Locator(".elderly-waiting")).ToHaveTextAsync("3");
         await Expect(row.Locator(".answer-rate")).ToHaveTextAsync("20.0%");

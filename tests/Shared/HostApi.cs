@@ -1,12 +1,14 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace RoutingCluster.SiloHost.Tests;
+namespace RoutingCluster.Tests.Shared;
 
-/// <summary>Speaks the public contract as a gateway or an agent desktop would: raw JSON in, JSON out.</summary>
+/// <summary>Speaks the public contract as a gateway or an agent desktop would: raw JSON in, JSON out. One for every
+/// test project that speaks HTTP to a silo host (in memory or on Kestrel).</summary>
 public sealed class HostApi(HttpClient http)
 {
     public HttpClient Http => http;
@@ -54,6 +56,45 @@ public sealed class HostApi(HttpClient http)
         return reply.Json!.Str("id");
     }
 
+    /// <summary>Creates a voice session (201) for customer <paramref name="customerId"/>, with a private IVR
+    /// attribute, and returns its view.</summary>
+    public async Task<JsonNode> CreateSessionOf(string queueId, string customerId, int? age = null, string? idempotencyKey = null)
+    {
+        var customer = age is null ? $$"""{ "id": "{{customerId}}" }""" : $$"""{ "id": "{{customerId}}", "age": {{age}} }""";
+        var reply = await Post("/v1/sessions",
+            $$"""{ "queueId": "{{queueId}}", "channel": "voice", "customer": {{customer}}, "skills": { "cards": 2 }, "attributes": { "ivr": "private-note" } }""",
+            idempotencyKey);
+        return reply.Status == HttpStatusCode.Created ? reply.Json! : throw new InvalidOperationException($"Create session: {(int)reply.Status} {reply.Body}");
+    }
+
+    /// <summary>PUTs <paramref name="body"/> as JSON and fails on an answer other than 2xx.</summary>
+    public async Task PutAsync(string path, object body)
+    {
+        using var response = await http.PutAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>POSTs <paramref name="body"/> as JSON and fails on an answer other than 2xx.</summary>
+    public async Task PostAsync(string path, object body)
+    {
+        using var response = await http.PostAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Creates a voice session for a customer of <paramref name="age"/> and returns its id.</summary>
+    public async Task<string> CreateSessionAsync(string queue, int age, string customerId)
+    {
+        using var response = await http.PostAsJsonAsync("/v1/sessions", new
+        {
+            queueId = queue,
+            channel = "voice",
+            customer = new { id = customerId, age },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var session = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return session.RootElement.GetProperty("id").GetString()!;
+    }
+
     /// <summary>Polls <paramref name="path"/> until <paramref name="done"/> holds (the host runs on the real
     /// clock: an offer times out in real seconds), failing after <paramref name="timeout"/>.</summary>
     public async Task<JsonNode> PollUntil(string path, Func<JsonNode, bool> done, TimeSpan? timeout = null)
@@ -71,6 +112,32 @@ public sealed class HostApi(HttpClient http)
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Polls until <paramref name="done"/> holds for a 2xx answer, failing with the last answer after
+    /// <paramref name="within"/> (any answer before that, an error included, is polled again).</summary>
+    public async Task<JsonNode> PollUntil(string path, Func<JsonNode, bool> done, TimeSpan within, string what)
+    {
+        var deadline = DateTime.UtcNow + within;
+        Reply last;
+        while (true)
+        {
+            last = await Get(path);
+            if (last.IsSuccess && last.Json is { } json && done(json))
+            {
+                return json;
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"Not within {within}: {what}. Last answer to GET {path}: {(int)last.Status} {last.Body}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The string <paramref name="property"/> of <paramref name="node"/>, failing when it has none.</summary>
+    public static string Str(JsonNode node, string property) => node[property]?.GetValue<string>() ?? throw new InvalidOperationException($"No '{property}' in {node.ToJsonString()}");
 }
 
 public sealed record Reply(HttpStatusCode Status, string? ContentType, HttpResponseHeaders Headers, string Body, JsonNode? Json)
@@ -86,6 +153,14 @@ public sealed record Reply(HttpStatusCode Status, string? ContentType, HttpRespo
 
         return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType, response.Headers, body, json);
     }
+
+    public bool IsSuccess => (int)Status is >= 200 and < 300;
+
+    /// <summary>The Retry-After header as sent, or null.</summary>
+    public string? RetryAfter => Headers.RetryAfter?.ToString();
+
+    /// <summary>Fails unless the answer is 2xx with a JSON body, which it returns.</summary>
+    public JsonNode Success() => IsSuccess && Json is not null ? Json : throw new InvalidOperationException($"Expected 2xx with JSON, got {(int)Status}: {Body}");
 
     public JsonNode Ok()
     {
