@@ -15,7 +15,7 @@ public sealed class SiloProcessCollection;
 /// <summary>
 /// An agent desktop connected to silo A while its agent's grain lives on silo B, and B is killed (SIGKILL: no grain on
 /// it says anything). The agent's grain comes back on A knowing no desktop; A's desktop relay, told by the cluster
-/// membership that B is dead, registers the desktop again, so the next offer reaches it (issue #5). A is the silo host
+/// membership that B is dead, registers the desktop again, so the next offer reaches it. A is the silo host
 /// in this process (on Kestrel, postgres profile), B a separate silo host process on the same database.
 /// </summary>
 [Collection(nameof(SiloProcessCollection))]

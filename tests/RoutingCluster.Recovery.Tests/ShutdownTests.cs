@@ -8,8 +8,8 @@ namespace RoutingCluster.Recovery.Tests;
 /// <summary>
 /// A silo host process stopped with SIGTERM, as an orchestrator stops it, with <c>Hosting:ShutdownTimeoutSeconds</c> = 5:
 /// with the database up it stops gracefully (exit code 0); with PostgreSQL down it cannot leave the membership table,
-/// and Orleans keeps trying well past the timeout (about two minutes before the fix), so the shutdown watchdog ends it
-/// soon after the timeout, with exit code 3 and a line that says what was not written (issue #5).
+/// and Orleans keeps trying well past the timeout (about two minutes on its own), so the shutdown watchdog ends it
+/// soon after the timeout, with exit code 3 and a line that says what was not written.
 /// </summary>
 [Collection(nameof(SiloProcessCollection))]
 public sealed class ShutdownTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>

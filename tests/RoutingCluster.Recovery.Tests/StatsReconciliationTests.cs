@@ -15,7 +15,7 @@ namespace RoutingCluster.Recovery.Tests;
 public sealed class StatsReconciliationCollection;
 
 /// <summary>
-/// Reconciliation of the live KPIs across three silos (issue #6, "Tests that must exist"): a randomized run of
+/// Reconciliation of the live KPIs across three silos: a randomized run of
 /// sessions spread over three silo hosts of one cluster (postgres membership and storage, in this process), simulated
 /// agents who accept, reject, miss, talk, transfer and wrap up, customers who abandon, full queues that refuse and
 /// overflow. Afterwards every session KPI recomputed from the stored session records (<c>routing_session</c>) equals

@@ -26,7 +26,7 @@ public sealed class SiloFailoverTests
     }
 
     [Fact]
-    public async Task Reconnect_StartsWithTheSiloThatLastWorked_ThenTheNextOnes_WrappingRound()
+    public async Task Reconnect_StartsWithTheSiloThatLastWorked_ThenTheNextOnes_WrappingAround()
     {
         var silos = new FakeSilos();
         var factory = Factory(silos);

@@ -12,7 +12,7 @@ using RoutingCluster.Routing.Model;
 namespace RoutingCluster.Grains.Tests.Queues;
 
 /// <summary>
-/// A queue's member list is stored so a reactivated queue knows whom to ask for their availability (issue 7). Joins
+/// A queue's member list is stored so a reactivated queue knows whom to ask for their availability. Joins
 /// are acknowledged before they are written, and written together, beside the queue's turns; an agent whose join the
 /// queue has not stored yet asks again later, so a join lost before its write is made again.
 /// </summary>

@@ -14,7 +14,7 @@ using RoutingCluster.Tests.Shared;
 namespace RoutingCluster.SiloHost.Tests.Hosting;
 
 /// <summary>
-/// The memory profile keeps grain states in Orleans' binary form (issue 7: the default JSON grain storage serializer cost
+/// The memory profile keeps grain states in Orleans' binary form (the default JSON grain storage serializer costs about
 /// 60 µs and 47 KB per session write), and every state the routing grains and the streams write reads back once
 /// their activations are gone.
 /// </summary>
