@@ -19,10 +19,21 @@ namespace RoutingCluster.Grains.Tests.Sessions;
 /// left to settle and the routing invariants are checked from what the grains report. At the end of each sequence,
 /// every session KPI of the statistics grains (per queue, channel, segment, agent and interval) must equal its
 /// recomputation from the sessions' histories.
+/// <para>
+/// <see cref="Cases"/> sequences run, <see cref="Lanes"/> at a time, each on a cluster of its own (the shared one and
+/// more of the same kind) with its own clock, so one sequence's time never moves under another's. A cluster serves
+/// one sequence after another, each with ids of its own.
+/// </para>
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOutputHelper output)
+public sealed class RoutingInvariantProperties(RoutingClusterFixture shared, ITestOutputHelper output)
 {
+    private const int Cases = 500;
+
+    /// <summary>Sequences that run at once. A sequence mostly waits for its cluster to settle, so a few clusters side
+    /// by side keep two cores busy.</summary>
+    private const int Lanes = 4;
+
     private enum OpKind { Arrive, Ready, NotReady, LogOut, Accept, Reject, End, WrapUpDone, Abandon, Transfer, Advance }
 
     private sealed record Op(OpKind Kind, int A, int B, int C)
@@ -71,10 +82,45 @@ public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOu
     [Fact]
     public async Task RandomTraffic_KeepsEveryRoutingInvariant()
     {
-        await GenOp.Array[5, 40].SampleAsync(RunAsync, writeLine: output.WriteLine, iter: 12, threads: 1, print: ops => string.Join(" ", ops.Select(o => o.ToString())));
+        var more = await Task.WhenAll(Enumerable.Range(1, Lanes - 1).Select(async _ =>
+        {
+            var cluster = new RoutingClusterFixture();
+            await cluster.InitializeAsync();
+            return cluster;
+        }));
+        var free = System.Threading.Channels.Channel.CreateUnbounded<RoutingClusterFixture>();
+        foreach (var cluster in more.Prepend(shared))
+        {
+            free.Writer.TryWrite(cluster);
+        }
+
+        try
+        {
+            await GenOp.Array[5, 40].SampleAsync(
+                async ops =>
+                {
+                    var cluster = await free.Reader.ReadAsync();
+                    try
+                    {
+                        await RunAsync(cluster, ops);
+                    }
+                    finally
+                    {
+                        free.Writer.TryWrite(cluster);
+                    }
+                },
+                writeLine: output.WriteLine, iter: Cases, threads: Lanes, print: ops => string.Join(" ", ops.Select(o => o.ToString())));
+        }
+        finally
+        {
+            foreach (var cluster in more)
+            {
+                await cluster.DisposeAsync();
+            }
+        }
     }
 
-    private async Task RunAsync(Op[] ops)
+    private async Task RunAsync(RoutingClusterFixture fx, Op[] ops)
     {
         var s = new Scenario(fx);
         var queues = new string[Policies.Length];
@@ -96,7 +142,7 @@ public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOu
         var before = await model.Observe(s, agents, sessions);
         for (var step = 0; step < ops.Length; step++)
         {
-            await Apply(s, ops[step], queues, agents, sessions);
+            await Apply(fx, s, ops[step], queues, agents, sessions);
             await fx.SettleAsync();
             var after = await model.Observe(s, agents, sessions);
             var violations = model.Check(before, after);
@@ -104,11 +150,11 @@ public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOu
             before = after;
         }
 
-        await AssertKpisEqualTheHistories(queues, agents, sessions);
+        await AssertKpisEqualTheHistories(fx, queues, agents, sessions);
     }
 
     /// <summary>The live statistics, flushed from every silo, against the recomputation from the session histories.</summary>
-    private async Task AssertKpisEqualTheHistories(string[] queues, string[] agents, List<string> sessions)
+    private static async Task AssertKpisEqualTheHistories(RoutingClusterFixture fx, string[] queues, string[] agents, List<string> sessions)
     {
         foreach (var silo in fx.Cluster.Silos)
         {
@@ -144,7 +190,7 @@ public sealed class RoutingInvariantProperties(RoutingClusterFixture fx, ITestOu
         Assert.True(differences.Count == 0, $"{what}: live statistics differ from the histories:\n" + string.Join("\n", differences));
     }
 
-    private async Task Apply(Scenario s, Op op, string[] queues, string[] agents, List<string> sessions)
+    private static async Task Apply(RoutingClusterFixture fx, Scenario s, Op op, string[] queues, string[] agents, List<string> sessions)
     {
         var agent = op.Kind is OpKind.Arrive or OpKind.Abandon or OpKind.Transfer or OpKind.Advance ? null : fx.Agent(agents[op.A]);
         switch (op.Kind)
