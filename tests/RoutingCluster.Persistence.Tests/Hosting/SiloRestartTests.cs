@@ -3,7 +3,7 @@ using Orleans.Storage;
 using RoutingCluster.Persistence.Tests.Grains;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 /// <summary>What a silo writes to PostgreSQL is there for the next silo on the same database.</summary>
 public sealed class SiloRestartTests(PostgresServer server) : IClassFixture<PostgresServer>

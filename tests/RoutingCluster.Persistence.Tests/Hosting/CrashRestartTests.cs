@@ -4,7 +4,7 @@ using RoutingCluster.Persistence.Tests.Grains;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 using RoutingCluster.Tests.Shared;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 /// <summary>
 /// A silo killed with no chance to say goodbye leaves its row Active. These tests leave such a row (the

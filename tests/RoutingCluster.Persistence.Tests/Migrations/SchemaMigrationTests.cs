@@ -3,7 +3,7 @@ using Npgsql;
 using Orleans.Runtime.MembershipService;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Migrations;
 
 public sealed class SchemaMigrationTests(PostgresServer server) : IClassFixture<PostgresServer>
 {

@@ -14,7 +14,7 @@ using RoutingCluster.Persistence.Tests.Infrastructure;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Tests.Shared;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Sessions;
 
 /// <summary>
 /// <see cref="PostgresSessionStorage"/> keeps Orleans' storage contract (read, write, ETag conflicts, clear) on

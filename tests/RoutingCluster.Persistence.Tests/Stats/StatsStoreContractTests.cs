@@ -5,7 +5,7 @@ using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 using RoutingCluster.Persistence.Stats;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Stats;
 
 /// <summary>
 /// <see cref="PostgresStatsStore"/> keeps the <see cref="IStatsStore"/> contract on <c>routing_interval</c>: a write

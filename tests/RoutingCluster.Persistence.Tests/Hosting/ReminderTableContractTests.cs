@@ -4,7 +4,7 @@ using Orleans.Hosting;
 using RoutingCluster.Persistence.Hosting;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 /// <summary>The reminder provider's contract, driven through the provider itself against the schema.</summary>
 public sealed class ReminderTableContractTests(PostgresServer server) : IClassFixture<PostgresServer>

@@ -4,7 +4,7 @@ using RoutingCluster.Persistence.Tests.Grains;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 using RoutingCluster.Tests.Shared;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 /// <summary>The silo prepares its schema before any provider touches the database.</summary>
 public sealed class SchemaStartupTests(PostgresServer server) : IClassFixture<PostgresServer>

@@ -5,7 +5,7 @@ using RoutingCluster.Persistence.Hosting;
 using RoutingCluster.Persistence.Tests.Grains;
 using RoutingCluster.Persistence.Tests.Infrastructure;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 public sealed class TwoSiloClusterTests(PostgresServer server) : IClassFixture<PostgresServer>
 {

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using RoutingCluster.Persistence.Hosting;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 /// <summary>The clustering provider's contract, driven through the provider itself against the schema.</summary>
 public sealed class MembershipTableContractTests(PostgresServer server) : IClassFixture<PostgresServer>

@@ -1,7 +1,7 @@
 using Npgsql;
 using RoutingCluster.Persistence.Hosting;
 
-namespace RoutingCluster.Persistence.Tests;
+namespace RoutingCluster.Persistence.Tests.Hosting;
 
 /// <summary>The Npgsql settings the providers get unless the operator's connection string says otherwise.</summary>
 public sealed class ConnectionStringTuningTests
