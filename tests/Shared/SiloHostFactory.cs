@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,11 +39,15 @@ public sealed record SiloHostOptions
     /// <summary>The Orleans gateway port; null: a free port.</summary>
     public int? GatewayPort { get; init; }
 
-    /// <summary>The Serilog level of every source (Microsoft, Orleans and Polly included when given).</summary>
+    /// <summary>The Serilog minimum level (<c>Serilog:MinimumLevel:Default</c>).</summary>
     public string LogLevel { get; init; } = "Warning";
 
     /// <summary>Whether <see cref="LogLevel"/> also overrides the Microsoft, Orleans and Polly sources.</summary>
     public bool LogLevelForEverySource { get; init; }
+
+    /// <summary>Unhandled exceptions that reach the HTTP layer are recorded in <see cref="SiloHostFactory.Failures"/>
+    /// (and then handled as usual).</summary>
+    public bool RecordFailures { get; init; }
 
     /// <summary>Test services, registered after the host's own (so they replace them where a single one is asked for).</summary>
     public Action<IServiceCollection>? Services { get; init; }
@@ -108,6 +115,9 @@ public class SiloHostFactory : WebApplicationFactory<global::Program>
     /// <summary>Where the host listens on Kestrel: <c>http://127.0.0.1:{port}/</c>.</summary>
     public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("The host is not on Kestrel (SiloHostOptions.Kestrel).");
 
+    /// <summary>The unhandled exceptions the HTTP layer met (request, exception), when <see cref="SiloHostOptions.RecordFailures"/>.</summary>
+    public ConcurrentQueue<(string Path, Exception Exception)> Failures { get; } = new();
+
     /// <summary>The routing clock of a virtual-time host.</summary>
     public FakeTimeProvider Time => _time ?? throw new InvalidOperationException("The host is on the real clock (SiloHostOptions.VirtualTime).");
 
@@ -170,8 +180,23 @@ public class SiloHostFactory : WebApplicationFactory<global::Program>
                 services.AddSingleton(new RoutingClock(time));
             }
 
+            if (Options.RecordFailures)
+            {
+                services.AddSingleton<IExceptionHandler>(new FailureRecorder(Failures));
+            }
+
             Options.Services?.Invoke(services);
         });
+    }
+
+    /// <summary>Notes the exception and leaves it to the host's own handling (status code, problem details).</summary>
+    private sealed class FailureRecorder(ConcurrentQueue<(string, Exception)> failures) : IExceptionHandler
+    {
+        public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+        {
+            failures.Enqueue(($"{httpContext.Request.Method} {httpContext.Request.Path}", exception));
+            return ValueTask.FromResult(false);
+        }
     }
 }
 
