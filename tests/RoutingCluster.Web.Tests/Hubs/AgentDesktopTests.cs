@@ -6,7 +6,7 @@ using Microsoft.Playwright;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
-namespace RoutingCluster.Web.Tests;
+namespace RoutingCluster.Web.Tests.Hubs;
 
 /// <summary>
 /// The web agent desktop (/agent/) in headless Chromium against the real host: the routing happens in the silo,

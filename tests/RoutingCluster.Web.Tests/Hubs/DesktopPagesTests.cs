@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace RoutingCluster.Web.Tests;
+namespace RoutingCluster.Web.Tests.Hubs;
 
 /// <summary>What the browser needs from the host before any script runs: the page and the SignalR client.</summary>
 [Collection(DesktopHostCollection.Name)]

@@ -3,7 +3,7 @@ using Microsoft.Playwright;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
-namespace RoutingCluster.Web.Tests;
+namespace RoutingCluster.Web.Tests.Hubs;
 
 /// <summary>
 /// The supervisors' wallboard (/wallboard/) in headless Chromium against the real host: figures pushed over SignalR,
