@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text.Json;
 using RoutingCluster.SiloHost.Api;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Client.Tests;
 
 /// <summary>What a channel gateway and an admin do through <see cref="RoutingClient"/>, against the real host.</summary>
 [Collection(ClientHostCollection.Name)]
-public sealed class GatewayFlowTests(ClientHostFactory host)
+public sealed class GatewayFlowTests(KestrelSiloHostFactory host)
 {
     [Fact]
     public async Task Gateway_SetsUpQueueAndAgent_CreatesSession_AndReadsItOfferedWithItsExplanation()

@@ -6,6 +6,7 @@ using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Client.Tests;
 
@@ -18,7 +19,7 @@ namespace RoutingCluster.Client.Tests;
 /// </summary>
 public sealed class TwoSiloCluster : IAsyncDisposable
 {
-    private TwoSiloCluster(ClientHostFactory a, ClientHostFactory b, SharedGrainStore store)
+    private TwoSiloCluster(SiloHostFactory a, SiloHostFactory b, SharedGrainStore store)
     {
         A = a;
         B = b;
@@ -26,26 +27,59 @@ public sealed class TwoSiloCluster : IAsyncDisposable
     }
 
     /// <summary>The primary silo (the others join it).</summary>
-    public ClientHostFactory A { get; }
+    public SiloHostFactory A { get; }
 
     /// <summary>The second silo, joined to <see cref="A"/>.</summary>
-    public ClientHostFactory B { get; }
+    public SiloHostFactory B { get; }
 
     internal SharedGrainStore Store { get; }
 
     public static TwoSiloCluster Start()
     {
         var store = new SharedGrainStore();
-        var a = ClientHostFactory.Join(primarySiloPort: null, store);
+        var a = Join(primarySiloPort: null, store);
         try
         {
-            return new TwoSiloCluster(a, ClientHostFactory.Join(a.SiloPort, store), store);
+            return new TwoSiloCluster(a, Join(a.SiloPort, store), store);
         }
         catch
         {
             a.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A silo host of the cluster on Kestrel (localhost clustering): the first one when <paramref name="primarySiloPort"/>
+    /// is null, else one that joins the silo on that port (<c>Orleans:PrimarySiloPort</c>). The grain storages live in
+    /// <paramref name="store"/>, which every silo of the cluster shares, as silos share PostgreSQL in production: a grain
+    /// whose silo stops comes back on another with its state. Grains are placed on the silo that first calls them
+    /// (<see cref="PreferLocalPlacement"/>).
+    /// </summary>
+    private static SiloHostFactory Join(int? primarySiloPort, SharedGrainStore store)
+    {
+        var settings = new Dictionary<string, string> { ["Telemetry:Dashboard"] = "false" };
+        if (primarySiloPort is { } primary)
+        {
+            settings["Orleans:PrimarySiloPort"] = primary.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return SiloHostFactory.Create(new SiloHostOptions
+        {
+            Kestrel = true,
+            Settings = settings,
+            Services = services =>
+            {
+                // Registered after the host's memory storages, so these are the ones grains get.
+                foreach (var name in SharedGrainStore.StorageNames)
+                {
+                    services.AddKeyedSingleton<IGrainStorage>(name, (provider, _) => new SharedGrainStorage(store, name, provider.GetRequiredService<Serializer>(), provider.GetRequiredService<IActivatorProvider>()));
+                }
+
+                // A grain starts on the silo whose HTTP request first called it, so a test decides where its grains live.
+                services.AddSingleton<PlacementStrategy, PreferLocalPlacement>();
+            },
+        });
     }
 
     /// <summary>The silos the cluster's membership holds as active, as <see cref="A"/> sees them.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using RoutingCluster.Client;
 using RoutingCluster.LoadTests.Load;
+using RoutingCluster.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace RoutingCluster.LoadTests.Tests;
@@ -11,7 +12,7 @@ namespace RoutingCluster.LoadTests.Tests;
 /// invariant holds, nothing fails, and the RESULT line comes last. Timings are reported, never asserted.
 /// </summary>
 [Collection(LoadHostCollection.Name)]
-public sealed class LoadSmokeTests(LoadHostFactory host, ITestOutputHelper log) : IDisposable
+public sealed class LoadSmokeTests(KestrelSiloHostFactory host, ITestOutputHelper log) : IDisposable
 {
     private readonly string _out = Path.Combine(Path.GetTempPath(), "rc-load-smoke-" + Guid.NewGuid().ToString("N")[..8]);
 

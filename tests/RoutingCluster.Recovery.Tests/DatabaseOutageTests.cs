@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using RoutingCluster.Recovery.Tests.Infrastructure;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests;
 
@@ -22,16 +23,16 @@ public sealed class DatabaseOutageTests(ThrowawayPostgres postgres, ITestOutputH
         var settings = HostSettings.For(await postgres.CreateSchemaAsync("outage"));
         var acknowledged = new Dictionary<string, JsonNode>();    // every session a 2xx answered for, as last seen
         JsonNode agentAfter;
-        var first = new RecoveryHost(settings);
+        var first = RecoveryHost.Create(settings);
         await using (first.ConfigureAwait(true))
         {
-            var api = new Api(first.CreateClient());
+            var api = new HostApi(first.CreateClient());
             await api.PutQueue("cards");
             await api.PutAgent("a-1", "cards");
             for (var i = 0; i < 3; i++)
             {
-                var view = await api.CreateSession("cards", $"c-{i}", idempotencyKey: $"before-{i}");
-                acknowledged[Api.Str(view, "id")] = view;
+                var view = await api.CreateSessionOf("cards", $"c-{i}", idempotencyKey: $"before-{i}");
+                acknowledged[HostApi.Str(view, "id")] = view;
             }
 
             // Changes refused during the outage, on grains active in memory (session, agent) and on new ones: none of
@@ -42,22 +43,22 @@ public sealed class DatabaseOutageTests(ThrowawayPostgres postgres, ITestOutputH
             // Back: the refused create is retried with its idempotency key until the cluster takes it.
             var retried = await RetryAsync(() => api.Post("/v1/sessions", NewSession, "during-1"));
             Assert.Equal(HttpStatusCode.Created, retried.Status);
-            acknowledged[Api.Str(retried.Ok(), "id")] = retried.Ok();
+            acknowledged[HostApi.Str(retried.Success(), "id")] = retried.Success();
             var after = await RetryAsync(() => api.Post("/v1/sessions",
                 """{ "queueId": "cards", "channel": "chat", "customer": { "id": "c-after" }, "skills": { "cards": 2 } }""", "after-1"));
-            acknowledged[Api.Str(after.Ok(), "id")] = after.Ok();
-            Assert.Equal("loans", Api.Str((await RetryAsync(() => api.Put("/v1/queues/loans", "{}"))).Ok(), "id"));
+            acknowledged[HostApi.Str(after.Success(), "id")] = after.Success();
+            Assert.Equal("loans", HostApi.Str((await RetryAsync(() => api.Put("/v1/queues/loans", "{}"))).Success(), "id"));
             foreach (var id in acknowledged.Keys.ToList())
             {
-                acknowledged[id] = (await api.Get($"/v1/sessions/{id}")).Ok();
+                acknowledged[id] = (await api.Get($"/v1/sessions/{id}")).Success();
             }
 
-            agentAfter = (await api.Get("/v1/agents/a-1")).Ok();
+            agentAfter = (await api.Get("/v1/agents/a-1")).Success();
         }
 
         // A fresh host on the same database has every session and the agent exactly as they were last answered.
-        await using var second = new RecoveryHost(settings);
-        var again = new Api(second.CreateClient());
+        await using var second = RecoveryHost.Create(settings);
+        var again = new HostApi(second.CreateClient());
         foreach (var (id, view) in acknowledged)
         {
             var now = await again.Get($"/v1/sessions/{id}");
@@ -65,23 +66,23 @@ public sealed class DatabaseOutageTests(ThrowawayPostgres postgres, ITestOutputH
             Assert.True(JsonNode.DeepEquals(view, now.Json), $"session {id}: was {view.ToJsonString()}\n  now {now.Body}");
         }
 
-        var agentNow = (await again.Get("/v1/agents/a-1")).Ok();
+        var agentNow = (await again.Get("/v1/agents/a-1")).Success();
         Assert.True(JsonNode.DeepEquals(agentAfter, agentNow), $"agent a-1: was {agentAfter.ToJsonString()}\n  now {agentNow.ToJsonString()}");
-        Assert.Equal("queued", Api.Str(acknowledged.Values.First(), "state"));   // its abandon was refused, so it is still waiting
-        Assert.Equal("logged-out", Api.Str(agentNow, "state"));                  // its state change was refused
+        Assert.Equal("queued", HostApi.Str(acknowledged.Values.First(), "state"));   // its abandon was refused, so it is still waiting
+        Assert.Equal("logged-out", HostApi.Str(agentNow, "state"));                  // its state change was refused
     }
 
     [Fact]
     public async Task DatabaseRestart_MidRun_RequestsThatNeedTheDatabase_Answer503WithRetryAfter_Not500()
     {
         var settings = HostSettings.For(await postgres.CreateSchemaAsync("outage503"));
-        var host = new RecoveryHost(settings);
+        var host = RecoveryHost.Create(settings);
         await using (host.ConfigureAwait(true))
         {
-            var api = new Api(host.CreateClient());
+            var api = new HostApi(host.CreateClient());
             await api.PutQueue("cards");
             await api.PutAgent("a-1", "cards");
-            var session = Api.Str(await api.CreateSession("cards", "c-0"), "id");
+            var session = HostApi.Str(await api.CreateSessionOf("cards", "c-0"), "id");
 
             var outage = await DuringOutageAsync(api, session);
             Report(outage, host);
@@ -95,7 +96,7 @@ public sealed class DatabaseOutageTests(ThrowawayPostgres postgres, ITestOutputH
     }
 
     /// <summary>Stops PostgreSQL, sends requests that each need it, and starts it again.</summary>
-    private async Task<List<(string Request, Reply Reply)>> DuringOutageAsync(Api api, string activeSessionId)
+    private async Task<List<(string Request, Reply Reply)>> DuringOutageAsync(HostApi api, string activeSessionId)
     {
         var outage = new List<(string Request, Reply Reply)>();
         await postgres.StopServerAsync();
@@ -115,7 +116,7 @@ public sealed class DatabaseOutageTests(ThrowawayPostgres postgres, ITestOutputH
         return outage;
     }
 
-    private void Report(List<(string Request, Reply Reply)> outage, RecoveryHost host)
+    private void Report(List<(string Request, Reply Reply)> outage, SiloHostFactory host)
     {
         foreach (var (request, reply) in outage)
         {

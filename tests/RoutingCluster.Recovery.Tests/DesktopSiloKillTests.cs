@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.Placement;
 using RoutingCluster.Client;
 using RoutingCluster.Recovery.Tests.Infrastructure;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests;
 
@@ -15,7 +16,7 @@ public sealed class SiloProcessCollection;
 /// <summary>
 /// An agent desktop connected to silo A while its agent's grain lives on silo B, and B is killed (SIGKILL: no grain on
 /// it says anything). The agent's grain comes back on A knowing no desktop; A's desktop relay, told by the cluster
-/// membership that B is dead, registers the desktop again, so the next offer reaches it (issue #5). A is the silo host
+/// membership that B is dead, registers the desktop again, so the next offer reaches it. A is the silo host
 /// in this process (on Kestrel, postgres profile), B a separate silo host process on the same database.
 /// </summary>
 [Collection(nameof(SiloProcessCollection))]
@@ -46,8 +47,8 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
 
             using var httpA = new HttpClient { BaseAddress = a.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
             using var httpB = new HttpClient { BaseAddress = b.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-            var apiA = new Api(httpA);
-            var apiB = new Api(httpB);
+            var apiA = new HostApi(httpA);
+            var apiB = new HostApi(httpB);
             await apiA.PutQueue("cards", """{ "offerTimeoutSeconds": 30 }""");
 
             // The agent's grain is activated on B (Orleans' placement hint: placement alone would choose by load), then
@@ -105,7 +106,7 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
             Assert.Equal(sessionId, offeredSession);
             Assert.Equal(hostA.SiloPort, await SiloPortOfAsync(grains, agentId));
             Assert.True((await desktop.AcceptAsync(sessionId)).Ok);
-            Assert.Equal("connected", Api.Str((await apiA.Get($"/v1/sessions/{sessionId}")).Ok(), "state"));
+            Assert.Equal("connected", HostApi.Str((await apiA.Get($"/v1/sessions/{sessionId}")).Success(), "state"));
         }
         catch (Exception) when (Report(b))
         {
@@ -114,7 +115,7 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
     }
 
     /// <summary>Creates a session through A, retrying while the cluster has not yet caught up with the kill.</summary>
-    private static async Task<string> CreateSessionAsync(Api api, TimeSpan within)
+    private static async Task<string> CreateSessionAsync(HostApi api, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
         while (true)
@@ -125,7 +126,7 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
                     """{ "queueId": "cards", "channel": "voice", "customer": { "id": "c-kill" }, "skills": { "cards": 2 } }""", "desktop-kill-1");
                 if (reply.Status is HttpStatusCode.Created or HttpStatusCode.OK)
                 {
-                    return Api.Str(reply.Ok(), "id");
+                    return HostApi.Str(reply.Success(), "id");
                 }
 
                 if ((int)reply.Status < 500 || DateTime.UtcNow > deadline)

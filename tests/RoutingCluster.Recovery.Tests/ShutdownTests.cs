@@ -2,14 +2,15 @@ using System.Diagnostics;
 using System.Globalization;
 using RoutingCluster.Recovery.Tests.Infrastructure;
 using RoutingCluster.SiloHost.Hosting;
+using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests;
 
 /// <summary>
 /// A silo host process stopped with SIGTERM, as an orchestrator stops it, with <c>Hosting:ShutdownTimeoutSeconds</c> = 5:
 /// with the database up it stops gracefully (exit code 0); with PostgreSQL down it cannot leave the membership table,
-/// and Orleans keeps trying well past the timeout (about two minutes before the fix), so the shutdown watchdog ends it
-/// soon after the timeout, with exit code 3 and a line that says what was not written (issue #5).
+/// and Orleans keeps trying well past the timeout (about two minutes on its own), so the shutdown watchdog ends it
+/// soon after the timeout, with exit code 3 and a line that says what was not written.
 /// </summary>
 [Collection(nameof(SiloProcessCollection))]
 public sealed class ShutdownTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>
@@ -71,13 +72,13 @@ public sealed class ShutdownTests(ThrowawayPostgres postgres, ITestOutputHelper 
             silo.Start();
             await silo.WaitReadyAsync(StartWithin);
             using var http = new HttpClient { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-            var api = new Api(http);
+            var api = new HostApi(http);
             await api.PutQueue("cards");
             await api.PutAgent("a-1", "cards");
             await api.SetState("a-1", "ready");
             for (var i = 0; i < 3; i++)
             {
-                await api.CreateSession("cards", $"c-{i}");
+                await api.CreateSessionOf("cards", $"c-{i}");
             }
 
             await api.PollUntil("/v1/agents/a-1", agent => agent["offers"]!.AsArray().Count == 1, TimeSpan.FromSeconds(10), "the agent holds an offer");

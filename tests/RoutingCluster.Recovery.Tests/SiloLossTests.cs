@@ -43,7 +43,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         var connectionString = await postgres.CreateSchemaAsync("siloloss");
         var settings = new Dictionary<string, string> { ["Queues:ReconcileInterval"] = ReconcileInterval };
         var silos = Enumerable.Range(0, Silos).Select(i => new SiloProcess(i, connectionString, settings)).ToArray();
-        var clients = silos.Select(s => new Api(new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(5) })).ToArray();
+        var clients = silos.Select(s => new HostApi(new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(5) })).ToArray();
         using var stop = new CancellationTokenSource();
         var stats = new Stats();
         try
@@ -123,7 +123,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 foreach (var id in open.ToArray())
                 {
                     var reply = await GetWithRetryAsync(survivor, $"/v1/sessions/{id}");
-                    if (reply is { IsSuccess: true, Json: { } view } && Terminal.Contains(Api.Str(view, "state")))
+                    if (reply is { IsSuccess: true, Json: { } view } && Terminal.Contains(HostApi.Str(view, "state")))
                     {
                         finals[id] = view;
                         open.Remove(id);
@@ -152,7 +152,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             var completed = 0;
             foreach (var (id, view) in finals)
             {
-                var state = Api.Str(view, "state");
+                var state = HostApi.Str(view, "state");
                 if (state == "completed")
                 {
                     completed++;
@@ -189,7 +189,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             // No agent over capacity, nor holding anything, at the end.
             foreach (var id in agentIds)
             {
-                var agent = (await GetWithRetryAsync(survivor, $"/v1/agents/{id}")).Ok();
+                var agent = (await GetWithRetryAsync(survivor, $"/v1/agents/{id}")).Success();
                 var voice = agent["capacity"]?["voice"]?.GetValue<int>() ?? 1;
                 var held = agent["sessions"]!.AsArray().Count + agent["offers"]!.AsArray().Count;
                 if (held > voice || held > 0)
@@ -268,7 +268,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    private static async Task CreateAsync(int index, Api[] clients, ConcurrentDictionary<string, DateTimeOffset> created, Stats stats)
+    private static async Task CreateAsync(int index, HostApi[] clients, ConcurrentDictionary<string, DateTimeOffset> created, Stats stats)
     {
         var key = $"sl-{index:D5}-{Guid.NewGuid():N}";
         var body = $$"""{ "queueId": "{{Queue}}", "channel": "voice", "customer": { "id": "c-sl-{{index}}" }, "skills": { "cards": 2 } }""";
@@ -283,7 +283,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 stats.Note("create", reply);
                 if (reply.Status is HttpStatusCode.Created or HttpStatusCode.OK)
                 {
-                    created[Api.Str(reply.Json!, "id")] = DateTimeOffset.UtcNow;
+                    created[HostApi.Str(reply.Json!, "id")] = DateTimeOffset.UtcNow;
                     return;
                 }
 
@@ -309,7 +309,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         }
     }
 
-    private static async Task RunAgentAsync(string agentId, int home, Api[] clients, Stats stats, CancellationToken stop)
+    private static async Task RunAgentAsync(string agentId, int home, HostApi[] clients, Stats stats, CancellationToken stop)
     {
         var random = new Random(agentId.GetHashCode(StringComparison.Ordinal));
         var talkUntil = new Dictionary<string, DateTime>();
@@ -416,7 +416,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         }
     }
 
-    private static async Task<Reply> GetWithRetryAsync(Api api, string path)
+    private static async Task<Reply> GetWithRetryAsync(HostApi api, string path)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (true)

@@ -15,7 +15,7 @@ namespace RoutingCluster.Recovery.Tests;
 public sealed class StatsReconciliationCollection;
 
 /// <summary>
-/// Reconciliation of the live KPIs across three silos (issue #6, "Tests that must exist"): a randomized run of
+/// Reconciliation of the live KPIs across three silos: a randomized run of
 /// sessions spread over three silo hosts of one cluster (postgres membership and storage, in this process), simulated
 /// agents who accept, reject, miss, talk, transfer and wrap up, customers who abandon, full queues that refuse and
 /// overflow. Afterwards every session KPI recomputed from the stored session records (<c>routing_session</c>) equals
@@ -69,21 +69,21 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         var connectionString = await postgres.CreateSchemaAsync("recon");
         var extra = new Dictionary<string, string>(StringComparer.Ordinal) { ["Stats:PersistInterval"] = "00:00:01" };
         var settings = HostSettings.ForCluster(connectionString, Silos).Select(s => s with { Extra = extra }).ToArray();
-        var hosts = new List<RecoveryHost>();
+        var hosts = new List<SiloHostFactory>();
         using var stopAgents = new CancellationTokenSource();
         var agentTasks = new List<Task>();
         try
         {
             // ---- three silos of one cluster ----
-            var apis = new Api[Silos];
+            var apis = new HostApi[Silos];
             for (var i = 0; i < Silos; i++)
             {
                 // One after the other: the first migrates the schema; each joins the membership the previous ones formed.
-                var host = new RecoveryHost(settings[i]);
+                var host = RecoveryHost.Create(settings[i]);
                 hosts.Add(host);
                 var client = host.CreateClient();
                 client.Timeout = TimeSpan.FromSeconds(30);
-                apis[i] = new Api(client);
+                apis[i] = new HostApi(client);
                 await WaitReadyAsync(apis[i], StartWithin);
             }
 
@@ -100,7 +100,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             {
                 var (id, queues) = Agents[i];
                 var profile = $$"""{ "name": "Agent {{id}}", "skills": { "cards": 4 }, "queues": [ {{string.Join(", ", queues.Select(q => $"\"{q}\""))}} ], "capacity": { "voice": 1, "chat": 2 } }""";
-                (await apis[i % Silos].Put($"/v1/agents/{id}", profile)).Ok();
+                (await apis[i % Silos].Put($"/v1/agents/{id}", profile)).Success();
                 await apis[(i + 1) % Silos].SetState(id, "ready");
             }
 
@@ -201,7 +201,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 Assert.InRange(Num(agent!, "occupancy"), 0, 1);
             }
 
-            Assert.Equal(Agents.Select(a => a.Id).Order(StringComparer.Ordinal), livesAfterLogout[0].Cluster["agent"]["groups"]!.AsArray().Select(g => Api.Str(g!, "key")).Order(StringComparer.Ordinal));
+            Assert.Equal(Agents.Select(a => a.Id).Order(StringComparer.Ordinal), livesAfterLogout[0].Cluster["agent"]["groups"]!.AsArray().Select(g => HostApi.Str(g!, "key")).Order(StringComparer.Ordinal));
             WriteFigures(livesAfterLogout[0]);
             foreach (var (host, i) in hosts.Select((h, i) => (h, i)))
             {
@@ -219,9 +219,9 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
             output.WriteLine($"all {Silos} silos stopped in {stopClock.ElapsedMilliseconds} ms");
             stopClock.Restart();
-            var restarted = new RecoveryHost(settings[0]);
+            var restarted = RecoveryHost.Create(settings[0]);
             hosts.Add(restarted);
-            var again = new Api(restarted.CreateClient());
+            var again = new HostApi(restarted.CreateClient());
             await WaitReadyAsync(again, StartWithin);
             output.WriteLine($"one silo restarted and ready in {stopClock.ElapsedMilliseconds} ms");
             var (_, restartChecks) = await ConvergeAsync("after the full restart: the day's figures as before (agent time too)", async () =>
@@ -303,7 +303,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             + $"{_wrapUpsCut} wrap-ups cut short, {_breaks} breaks, {_readyAgain} back to ready, {_late} answers too late (409), {_agentErrors} request errors, {Unexpected.Count} unexpected answers");
     }
 
-    private static async Task CreateAsync(SessionSpec spec, Api[] apis, Traffic traffic)
+    private static async Task CreateAsync(SessionSpec spec, HostApi[] apis, Traffic traffic)
     {
         var body = $$"""{ "queueId": "{{spec.Queue}}", "channel": "{{spec.Channel}}", "customer": { "id": "c-recon-{{spec.Index}}", "age": {{spec.Age}} }, "skills": { "cards": 2 } }""";
         var key = string.Create(CultureInfo.InvariantCulture, $"recon-{Seed}-{spec.Index}");
@@ -324,14 +324,14 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
             if (reply.IsSuccess)
             {
-                var view = reply.Ok();
-                if (Api.Str(view, "state") == "refused")
+                var view = reply.Success();
+                if (HostApi.Str(view, "state") == "refused")
                 {
                     traffic.Count("refused"); // a retry of a create that was refused
                     return;
                 }
 
-                id = Api.Str(view, "id");
+                id = HostApi.Str(view, "id");
                 traffic.Count("created");
             }
             else if (reply.Status == HttpStatusCode.Conflict && reply.Json?["type"]?.GetValue<string>() == "urn:routing-cluster:problem:queue-full")
@@ -365,7 +365,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
     /// session, or (20%) transfers it to the other queue (at most once per session); sometimes cuts a wrap-up short
     /// and sometimes takes a short break.
     /// </summary>
-    private static async Task RunAgentAsync(string agentId, Random rng, Api[] apis, Traffic traffic, CancellationToken stop)
+    private static async Task RunAgentAsync(string agentId, Random rng, HostApi[] apis, Traffic traffic, CancellationToken stop)
     {
         var plans = new Dictionary<string, (DateTime Due, bool Transfer)>(StringComparer.Ordinal);
         var ignored = new HashSet<string>(StringComparer.Ordinal);
@@ -382,7 +382,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 if (reply.IsSuccess && reply.Json is { } view)
                 {
                     var now = DateTime.UtcNow;
-                    var state = Api.Str(view, "state");
+                    var state = HostApi.Str(view, "state");
                     var offers = view["offers"]!.AsArray();
                     var sessions = view["sessions"]!.AsArray();
                     if (state == "not-ready" && (breakUntil is null || now >= breakUntil))
@@ -400,7 +400,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
                     foreach (var offer in offers)
                     {
-                        var sessionId = Api.Str(offer!, "sessionId");
+                        var sessionId = HostApi.Str(offer!, "sessionId");
                         if (ignored.Contains(sessionId))
                         {
                             continue;
@@ -435,8 +435,8 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
                     foreach (var held in sessions)
                     {
-                        var sessionId = Api.Str(held!, "sessionId");
-                        var heldState = Api.Str(held!, "state");
+                        var sessionId = HostApi.Str(held!, "sessionId");
+                        var heldState = HostApi.Str(held!, "state");
                         if (heldState == "connected")
                         {
                             if (!plans.TryGetValue(sessionId, out var plan))
@@ -451,7 +451,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
                             if (plan.Transfer && traffic.Transferred.TryAdd(sessionId, true))
                             {
-                                var target = Api.Str(held!, "queueId") == Main ? Over : Main;
+                                var target = HostApi.Str(held!, "queueId") == Main ? Over : Main;
                                 var moved = await api.Post($"/v1/sessions/{sessionId}/transfer", $$"""{ "queueId": "{{target}}" }""");
                                 if (!moved.IsSuccess)
                                 {
@@ -496,7 +496,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         }
     }
 
-    private static async Task LogOutAsync(Api api, string agentId)
+    private static async Task LogOutAsync(HostApi api, string agentId)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (true)
@@ -542,7 +542,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         }
     }
 
-    private static async Task WaitReadyAsync(Api api, TimeSpan within)
+    private static async Task WaitReadyAsync(HostApi api, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
         while (true)
@@ -588,7 +588,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         }
     }
 
-    private async Task WaitAllTerminalAsync(string connectionString, int expectedRows, TimeSpan within, Api api, Traffic traffic)
+    private async Task WaitAllTerminalAsync(string connectionString, int expectedRows, TimeSpan within, HostApi api, Traffic traffic)
     {
         var deadline = DateTime.UtcNow + within;
         while (true)
@@ -638,8 +638,8 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         }
 
         Fields("total", before["total"], after["total"]);
-        var beforeGroups = before["groups"]!.AsArray().ToDictionary(g => Api.Str(g!, "key"), g => g, StringComparer.Ordinal);
-        var afterGroups = after["groups"]!.AsArray().ToDictionary(g => Api.Str(g!, "key"), g => g, StringComparer.Ordinal);
+        var beforeGroups = before["groups"]!.AsArray().ToDictionary(g => HostApi.Str(g!, "key"), g => g, StringComparer.Ordinal);
+        var afterGroups = after["groups"]!.AsArray().ToDictionary(g => HostApi.Str(g!, "key"), g => g, StringComparer.Ordinal);
         foreach (var key in beforeGroups.Keys.Union(afterGroups.Keys))
         {
             Fields($"[{key}]", beforeGroups.GetValueOrDefault(key), afterGroups.GetValueOrDefault(key));

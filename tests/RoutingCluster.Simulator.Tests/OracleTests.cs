@@ -1,6 +1,6 @@
 namespace RoutingCluster.Simulator.Tests;
 
-/// <summary>The oracle code against the worked examples of issue 7.</summary>
+/// <summary>The oracle code against worked examples of the queueing formulas.</summary>
 public class OracleTests
 {
     [Theory]

@@ -10,7 +10,7 @@ public sealed record CobhamFigures(double PWait, double HighMeanWait, double Low
 /// offered (abandoned included), as the KPI definitions.</summary>
 public sealed record ErlangAFigures(double PWait, double PAbandon, double AsaAnsweredSeconds, double ServiceLevel, double ServiceLevelOfAnswered);
 
-/// <summary>The oracles of issue 7, computed from their formulas.</summary>
+/// <summary>The queueing-theory oracles (Erlang C and Erlang A), computed from their formulas.</summary>
 public static class QueueingOracles
 {
     /// <summary>Erlang B by the stable recursion B(0)=1, B(k)=A·B(k−1)/(k+A·B(k−1)).</summary>

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace RoutingCluster.Simulator.Tests;
 
 /// <summary>The simulator (running the real WaitingList and AgentRoster) held to queueing theory at fixed seeds,
-/// with the tolerances of issue 7. Each test also checks that the batch-means 95% half-width of the simulated mean
+/// within the routing design's tolerances. Each test also checks that the batch-means 95% half-width of the simulated mean
 /// wait is inside the tolerance, so a pass is not luck of the seed.</summary>
 public class SimulatorAgainstTheoryTests(ITestOutputHelper output)
 {

@@ -1,34 +1,13 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Playwright;
 using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Web.Tests;
 
 /// <summary>
-/// The real silo host (HTTP API, SignalR hub, agent desktop pages, Orleans silo with memory storage) served by
-/// Kestrel on a free loopback port, so that a real browser can reach it. Silo and gateway ports are free ports
-/// too, so it runs beside a host started by hand.
-/// </summary>
-public sealed class DesktopHostFactory : WebApplicationFactory<Program>
-{
-    public DesktopHostFactory() => UseKestrel(0);
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseSetting("Orleans:SiloPort", FreePorts.One().ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:GatewayPort", FreePorts.One().ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
-    }
-
-}
-
-/// <summary>
-/// One host on Kestrel and one headless Debian Chromium (driven by Playwright, no browser download) for every
-/// test in the collection. Chromium missing is a failure with a clear message, not a skip.
+/// One silo host (HTTP API, SignalR hub, agent desktop pages, Orleans silo with memory storage) served by Kestrel on
+/// a free loopback port, so that a real browser can reach it, and one headless Debian Chromium (driven by Playwright,
+/// no browser download) for every test in the collection. Chromium missing is a failure with a clear message, not a
+/// skip.
 /// </summary>
 public sealed class DesktopHost : IAsyncLifetime
 {
@@ -45,7 +24,7 @@ public sealed class DesktopHost : IAsyncLifetime
         "--disable-component-update", "--disable-sync",
     ];
 
-    private readonly DesktopHostFactory _factory = new();
+    private readonly SiloHostFactory _factory = SiloHostFactory.Create(new SiloHostOptions { Kestrel = true });
     private IPlaywright? _playwright;
     private readonly SemaphoreSlim _browserLock = new(1, 1);
     private IBrowser? _browser;
@@ -54,6 +33,9 @@ public sealed class DesktopHost : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
 
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>What the tests do over HTTP beside the page: set up queues and agents, create sessions.</summary>
+    public HostApi Api { get; private set; } = null!;
 
     /// <summary>
     /// A client of the Kestrel endpoint that does not follow redirects, to check them (the factory's own
@@ -67,10 +49,10 @@ public sealed class DesktopHost : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _factory.StartServer();
-        BaseAddress = _factory.ClientOptions.BaseAddress;
+        BaseAddress = _factory.BaseAddress;
         Assert.Equal("127.0.0.1", BaseAddress.Host);
         Http = _factory.CreateClient();
+        Api = new HostApi(Http);
         Directory.CreateDirectory(ScreenshotFolder);
         return Task.CompletedTask;
     }

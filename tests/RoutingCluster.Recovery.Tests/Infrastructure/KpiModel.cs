@@ -148,7 +148,7 @@ public sealed class KpiModel
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var group in groups)
         {
-            var key = Api.Str(group!, "key");
+            var key = HostApi.Str(group!, "key");
             if (!seen.Add(key))
             {
                 diffs.Add($"{where}: group {key} twice");
@@ -227,12 +227,12 @@ public sealed class LiveStats
     public Dictionary<string, JsonNode> Queues { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Reads them all over [<paramref name="from"/>, <paramref name="to"/>).</summary>
-    public static async Task<LiveStats> ReadAsync(Api api, IEnumerable<string> queueIds, DateTimeOffset from, DateTimeOffset to)
+    public static async Task<LiveStats> ReadAsync(HostApi api, IEnumerable<string> queueIds, DateTimeOffset from, DateTimeOffset to)
     {
         var range = $"from={Uri.EscapeDataString(Iso(from))}&to={Uri.EscapeDataString(Iso(to))}";
         var live = new LiveStats();
-        var cluster = KpiModel.GroupBys.Select(async g => (g, (await api.Get($"/v1/stats?{range}&groupBy={g}")).Ok())).ToList();
-        var queues = queueIds.Select(async q => (q, (await api.Get($"/v1/queues/{q}/stats?{range}")).Ok())).ToList();
+        var cluster = KpiModel.GroupBys.Select(async g => (g, (await api.Get($"/v1/stats?{range}&groupBy={g}")).Success())).ToList();
+        var queues = queueIds.Select(async q => (q, (await api.Get($"/v1/queues/{q}/stats?{range}")).Success())).ToList();
         foreach (var (g, json) in await Task.WhenAll(cluster))
         {
             live.Cluster[g] = json;

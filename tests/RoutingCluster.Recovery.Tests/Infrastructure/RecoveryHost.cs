@@ -1,15 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests.Infrastructure;
@@ -35,72 +23,49 @@ public sealed record HostSettings(string ConnectionString, int SiloPort, int Gat
         return [.. Enumerable.Range(0, silos).Select(i => new HostSettings(connectionString, ports[2 * i], ports[(2 * i) + 1]))];
     }
 
+    /// <summary>
+    /// The shared host's options for these settings: the postgres profile (<c>Storage:Provider=postgres</c>,
+    /// <c>Clustering:Provider=postgres</c>, <c>ConnectionStrings:Routing</c>), these ports, then <see cref="Extra"/>.
+    /// Logs at the Serilog level in <c>ROUTING_TEST_LOG_LEVEL</c> (default Fatal: the outage test provokes errors on
+    /// purpose), for every source. Unhandled exceptions that reach the HTTP layer are recorded
+    /// (<see cref="SiloHostFactory.Failures"/>).
+    /// </summary>
+    public SiloHostOptions Options(bool kestrel = false)
+    {
+        var configuration = new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Clustering:Provider"] = "postgres",
+            ["ConnectionStrings:Routing"] = ConnectionString,
+        };
+        foreach (var (key, value) in Extra)
+        {
+            configuration[key] = value;
+        }
+
+        return new SiloHostOptions
+        {
+            Settings = configuration,
+            SiloPort = SiloPort,
+            GatewayPort = GatewayPort,
+            LogLevel = Environment.GetEnvironmentVariable("ROUTING_TEST_LOG_LEVEL") is { Length: > 0 } given ? given : "Fatal",
+            LogLevelForEverySource = true,
+            RecordFailures = true,
+            Kestrel = kestrel,
+        };
+    }
 }
 
-/// <summary>
-/// The real silo host (<c>Program</c>: HTTP API and Orleans silo) in this process, with the postgres profile:
-/// <c>Storage:Provider=postgres</c>, <c>Clustering:Provider=postgres</c>, <c>ConnectionStrings:Routing</c>. Logs at
-/// the Serilog level in <c>ROUTING_TEST_LOG_LEVEL</c> (default Fatal: the outage test provokes errors on purpose).
-/// Unhandled exceptions that reach the HTTP layer are recorded in <see cref="Failures"/> (and then handled as usual).
-/// </summary>
-public sealed class RecoveryHost(HostSettings settings) : WebApplicationFactory<Program>
+/// <summary>The real silo host (<c>Program</c>: HTTP API and Orleans silo) in this process, with the postgres profile
+/// (<see cref="HostSettings.Options"/>).</summary>
+public static class RecoveryHost
 {
-    public ConcurrentQueue<(string Path, Exception Exception)> Failures { get; } = new();
+    /// <summary>The host served in memory, started by its first client.</summary>
+    public static SiloHostFactory Create(HostSettings settings) => SiloHostFactory.Create(settings.Options());
 
-    private Uri? _baseAddress;
-
-    /// <summary>Where the host listens when started with <see cref="OnKestrel"/>: <c>http://127.0.0.1:{port}/</c>.</summary>
-    public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("Not started with OnKestrel.");
-
-    /// <summary>The host on real Kestrel, on a free loopback port (<see cref="BaseAddress"/>), started: for clients that
-    /// need real sockets (an agent desktop's SignalR connection).</summary>
-    public static RecoveryHost OnKestrel(HostSettings settings)
-    {
-        var host = new RecoveryHost(settings);
-        try
-        {
-            host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-            host.StartServer();
-            var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-            host._baseAddress = new Uri(addresses.First(a => a.StartsWith("http://", StringComparison.Ordinal)) + "/");
-            return host;
-        }
-        catch
-        {
-            host.Dispose();
-            throw;
-        }
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseSetting("Storage:Provider", "postgres");
-        builder.UseSetting("Clustering:Provider", "postgres");
-        builder.UseSetting("ConnectionStrings:Routing", settings.ConnectionString);
-        builder.UseSetting("Orleans:SiloPort", settings.SiloPort.ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Orleans:GatewayPort", settings.GatewayPort.ToString(CultureInfo.InvariantCulture));
-        foreach (var (key, value) in settings.Extra)
-        {
-            builder.UseSetting(key, value);
-        }
-
-        var level = Environment.GetEnvironmentVariable("ROUTING_TEST_LOG_LEVEL") is { Length: > 0 } given ? given : "Fatal";
-        builder.UseSetting("Serilog:MinimumLevel:Default", level);
-        foreach (var source in new[] { "Microsoft", "Orleans", "Microsoft.Hosting.Lifetime", "Polly" })
-        {
-            builder.UseSetting($"Serilog:MinimumLevel:Override:{source}", level);
-        }
-
-        builder.ConfigureTestServices(services => services.AddSingleton<IExceptionHandler>(new FailureRecorder(Failures)));
-    }
-
-    /// <summary>Notes the exception and leaves it to the host's own handling (status code, problem details).</summary>
-    private sealed class FailureRecorder(ConcurrentQueue<(string, Exception)> failures) : IExceptionHandler
-    {
-        public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
-        {
-            failures.Enqueue(($"{httpContext.Request.Method} {httpContext.Request.Path}", exception));
-            return ValueTask.FromResult(false);
-        }
-    }
+    /// <summary>The host on real Kestrel, on a free loopback port (<see cref="SiloHostFactory.BaseAddress"/>), started:
+    /// for clients that need real sockets (an agent desktop's SignalR connection).</summary>
+    public static SiloHostFactory OnKestrel(HostSettings settings) => SiloHostFactory.Create(settings.Options(kestrel: true));
 }
+
+

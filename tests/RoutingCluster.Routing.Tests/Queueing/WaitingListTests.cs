@@ -212,8 +212,8 @@ public sealed class WaitingListTests
     [Fact]
     public void BestFor_FindsTheSessionItMayTake_BehindThousandsNeedingASkillItLacks()
     {
-        // Issue 7: the scan used to stop after 4,096 sessions per channel, so an agent stayed free while a session it
-        // could take waited behind more than that many it could not.
+        // The scan does not stop after a few thousand sessions per channel: an agent must not stay free while a session
+        // it could take waits behind more than that many it cannot.
         var list = new WaitingList();
         for (var i = 0; i < 5_000; i++)
         {
@@ -253,7 +253,7 @@ public sealed class WaitingListTests
     [Fact]
     public void BestFor_PassingOverSessions_AllocatesNothingPerSession()
     {
-        // Issue 7: a closure per scanned session (about 32 B each). Here the agent may take every session but rejected
+        // No closure per scanned session (it would cost about 32 B each). Here the agent may take every session but rejected
         // them all while someone else could take them, so it looks at each one and takes none.
         var list = new WaitingList();
         for (var i = 0; i < 2_000; i++)

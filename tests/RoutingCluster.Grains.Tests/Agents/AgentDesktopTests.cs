@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using RoutingCluster.Abstractions.Events;
+using RoutingCluster.Routing.Model;
+
+namespace RoutingCluster.Grains.Tests.Agents;
+
+[Collection(ClusterCollection.Name)]
+public sealed class AgentDesktopTests(RoutingClusterFixture fx)
+{
+    /// <summary>Observer references are weak: the relays must outlive the tests that registered them.</summary>
+    private static readonly ConcurrentBag<Relay> KeepAlive = [];
+
+    [Fact]
+    public async Task ConnectedDesktop_ReceivesTheOfferPushedByTheAgentGrain()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue]);
+        var relay = new Relay();
+        var reference = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay);
+        Assert.NotNull(await fx.Agent(agent).DesktopConnectedAsync("conn-1", reference));
+
+        var session = await s.SessionAsync("s1", queue, segments: [Segment.Military]);
+
+        var offer = await relay.WaitFor(u => u.Type == AgentEventType.Offer);
+        Assert.Equal(session, offer.Offer!.SessionId);
+        Assert.Contains(Segment.Military, offer.Offer.Segments);
+        Assert.Equal(offer.Offer.OfferedAt + TimeSpan.FromSeconds(15), offer.Offer.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task LastDesktopDisconnected_AgentSetNotReadyOnlyAfterGracePeriod_AndPendingOfferKept()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards", QueuePolicy.Default with { OfferTimeoutSeconds = 120 });
+        var agent = await s.AgentAsync("a1", [queue]);
+        var relay = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(new Relay());
+        await fx.Agent(agent).DesktopConnectedAsync("conn-1", relay);
+        var session = await s.SessionAsync("s1", queue);
+
+        await fx.Agent(agent).DesktopDisconnectedAsync("conn-1");
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(29));
+        Assert.Equal(AgentState.Ready, (await s.GetAgent(agent)).State);
+
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(1));
+        var view = await s.GetAgent(agent);
+        Assert.Equal(AgentState.NotReady, view.State);
+        Assert.Equal("disconnected", view.Reason);
+        Assert.Equal(session, Assert.Single(view.Offers).SessionId);
+
+        // Reconnecting finds the offer still pending and can answer it.
+        Assert.Equal(session, Assert.Single((await fx.Agent(agent).DesktopConnectedAsync("conn-2", relay))!.Offers).SessionId);
+        Assert.True((await fx.Agent(agent).AcceptAsync(session)).IsOk);
+    }
+
+    [Fact]
+    public async Task DesktopReconnectingWithinGracePeriod_KeepsAgentReady()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue]);
+        var relay = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(new Relay());
+        await fx.Agent(agent).DesktopConnectedAsync("conn-1", relay);
+
+        await fx.Agent(agent).DesktopDisconnectedAsync("conn-1");
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(20));
+        await fx.Agent(agent).DesktopConnectedAsync("conn-2", relay);
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(AgentState.Ready, (await s.GetAgent(agent)).State);
+    }
+
+    private sealed class Relay : IAgentDesktopObserver
+    {
+        private readonly Mailbox<AgentUpdate> _mailbox = new();
+
+        public Relay() => KeepAlive.Add(this);
+
+        public Task OnAgentUpdateAsync(AgentUpdate update)
+        {
+            _mailbox.Add(update);
+            return Task.CompletedTask;
+        }
+
+        public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
+
+        public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
+    }
+}
