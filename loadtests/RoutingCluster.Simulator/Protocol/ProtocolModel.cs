@@ -650,18 +650,6 @@ public sealed class ProtocolModel
         WrapUp,
     }
 
-    private enum SessionState
-    {
-        Queued,
-        Offered,
-        Connected,
-        WrapUp,
-        Completed,
-        Abandoned,
-        Overflowed,
-        Refused,
-    }
-
     private sealed class ModelSession(string id)
     {
         public string Id { get; } = id;

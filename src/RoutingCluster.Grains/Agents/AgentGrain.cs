@@ -623,18 +623,9 @@ public sealed class AgentGrain(
             next = confirm;
         }
 
-        foreach (var held in Record.Sessions.Values)
+        if (AgentSnapshots.NextDue(Record) is { } due && (next is null || due < next))
         {
-            DateTimeOffset? due = held.State switch
-            {
-                HeldState.Offered => held.ExpiresAt,
-                HeldState.WrapUp => held.WrapUpUntil,
-                _ => null,
-            };
-            if (due is { } d && (next is null || d < next))
-            {
-                next = d;
-            }
+            next = due;
         }
 
         _alarm?.Set(next);
@@ -648,39 +639,13 @@ public sealed class AgentGrain(
         return Events.PublishAsync(update);
     }
 
-    private AgentSupply Supply() => new()
-    {
-        AgentId = Id,
-        State = Record.State,
-        Skills = Record.Skills,
-        Queues = Record.Queues,
-        Capacity = Record.Capacity,
-        Active = Record.Sessions.Values.GroupBy(h => h.Channel).ToDictionary(g => g.Key, g => g.Count()),
-        IdleSince = Record.IdleSince,
-        Version = Record.Version,
-    };
+    private AgentSupply Supply() => AgentSnapshots.Supply(Id, Record);
 
-    /// <summary>An agent that does not exist serves no queue: a queue that hears this forgets it.</summary>
-    private AgentSupply Gone() => new() { AgentId = Id, Queues = [] };
+    private AgentSupply Gone() => AgentSnapshots.Gone(Id);
 
     private ISessionGrain Session(string id) => GrainFactory.GetGrain<ISessionGrain>(id);
 
     private IQueueGrain Queue(string id) => GrainFactory.GetGrain<IQueueGrain>(id);
 
-    private AgentView View() => new()
-    {
-        Id = Id,
-        Name = Record.Name,
-        State = Record.State,
-        Reason = Record.Reason,
-        StateSince = Record.StateSince,
-        Skills = Record.Skills,
-        Queues = Record.Queues,
-        Capacity = Record.Capacity,
-        Sessions = [.. Record.Sessions.Values.Where(h => h.State != HeldState.Offered)
-            .Select(h => new AgentSessionView(h.SessionId, h.Channel, h.State, h.QueueId, h.Since, h.WrapUpUntil))],
-        Offers = [.. Record.Sessions.Values.Where(h => h.State == HeldState.Offered)
-            .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt })],
-        Version = Record.Version,
-    };
+    private AgentView View() => AgentSnapshots.View(Id, Record);
 }

@@ -96,7 +96,7 @@ public sealed class SessionGrain(
             history.Add(new SessionEvent(SessionState.Refused, now, queueId, null, "queue full"));
             Record.History = history;
             await state.WriteStateAsync();
-            Count(new KpiCounters { Refused = 1 }, queuedAt: now);
+            Count(SessionKpiRules.Refused(), queuedAt: now);
             logger.SessionRefused(Id, queueId);
             await PublishAsync(SessionEventType.Refused, now);
             return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
@@ -111,10 +111,10 @@ public sealed class SessionGrain(
         if (queueId != request.QueueId)
         {
             // Turned away by the full queue it was meant for, offered to its overflow queue instead.
-            kpi.Record(new SessionKpi(request.QueueId, null, Record.Channel, Record.Segments, now, new KpiCounters { Refused = 1 }));
+            kpi.Record(new SessionKpi(request.QueueId, null, Record.Channel, Record.Segments, now, SessionKpiRules.Refused()));
         }
 
-        Count(new KpiCounters { Offered = 1 });
+        Count(SessionKpiRules.Queued());
         logger.SessionQueued(Id, queueId, request.Channel);
         await PublishAsync(SessionEventType.Queued, now);
         return new CreateSessionResult(CreateStatus.Created, View());
@@ -139,7 +139,7 @@ public sealed class SessionGrain(
         var now = clock.Now;
         Record.EndedAt = now;
         await Transition(SessionState.Abandoned, Record.AgentId, now);
-        Count(new KpiCounters { Abandoned = 1 }, forAgent: false); // the queue's count: the customer left, not the agent
+        Count(SessionKpiRules.Abandoned(), forAgent: false); // the queue's count: the customer left, not the agent
         if (was == SessionState.Queued)
         {
             await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RemoveAsync(Id);
@@ -190,7 +190,7 @@ public sealed class SessionGrain(
 
         var previousAgent = Record.AgentId!;
         var talked = new SessionKpi(Record.QueueId, previousAgent, Record.Channel, Record.Segments, Record.QueuedAt,
-            new KpiCounters { TalkCount = 1, TalkTicks = (now - Record.AnsweredAt!.Value).Ticks, AfterCallWorkCount = 1 });
+            SessionKpiRules.TransferredAway(now - Record.AnsweredAt!.Value));
         Record.QueueId = targetQueueId;
         Record.Segments = [.. result.Segments];
         Record.PreferredAgentId = targetAgentId;
@@ -205,7 +205,7 @@ public sealed class SessionGrain(
 
         // The stay that ends here was answered: its talk ends now, with no after-call work. A new stay starts.
         kpi.Record(talked);
-        Count(new KpiCounters { Offered = 1 });
+        Count(SessionKpiRules.Queued());
         Notify(previousAgent, a => a.SessionTransferredAsync(Id));
         return Outcome.Ok;
     }
@@ -255,12 +255,7 @@ public sealed class SessionGrain(
         Record.AnsweredAt = now;
         await Transition(SessionState.Connected, agentId, now);
         var speed = now - Record.QueuedAt;
-        Count(new KpiCounters
-        {
-            Answered = 1,
-            SpeedOfAnswerTicks = speed.Ticks,
-            AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(Record.ServiceLevelSeconds) ? 1 : 0,
-        });
+        Count(SessionKpiRules.Answered(speed, Record.ServiceLevelSeconds));
         return Outcome.Ok;
     }
 
@@ -294,7 +289,7 @@ public sealed class SessionGrain(
         var now = clock.Now;
         Record.EndedAt = now;
         await Transition(SessionState.WrapUp, agentId, now);
-        Count(new KpiCounters { TalkCount = 1, TalkTicks = (Record.EndedAt - Record.AnsweredAt)!.Value.Ticks });
+        Count(SessionKpiRules.TalkEnded((Record.EndedAt - Record.AnsweredAt)!.Value));
         return Outcome.Ok;
     }
 
@@ -308,7 +303,7 @@ public sealed class SessionGrain(
         var now = clock.Now;
         Record.CompletedAt = now;
         await Transition(SessionState.Completed, agentId, now);
-        Count(new KpiCounters { AfterCallWorkCount = 1, AfterCallWorkTicks = (Record.CompletedAt - Record.EndedAt)!.Value.Ticks });
+        Count(SessionKpiRules.WrappedUp((Record.CompletedAt - Record.EndedAt)!.Value));
     }
 
     public async Task WakeAsync()
@@ -357,7 +352,7 @@ public sealed class SessionGrain(
             var moved = await GrainFactory.GetGrain<IQueueGrain>(overflowQueueId).EnqueueAsync(request);
             if (moved.Status == EnqueueStatus.Accepted)
             {
-                var left = new SessionKpi(Record.QueueId, null, Record.Channel, Record.Segments, Record.QueuedAt, new KpiCounters { Overflowed = 1 });
+                var left = new SessionKpi(Record.QueueId, null, Record.Channel, Record.Segments, Record.QueuedAt, SessionKpiRules.Overflowed());
                 Record.QueueId = overflowQueueId;
                 Record.QueuedAt = now;
                 Record.QueueSequence = moved.Sequence;
@@ -366,14 +361,14 @@ public sealed class SessionGrain(
                 Record.RejectedBy.Clear();
                 await Transition(SessionState.Queued, null, now, $"overflow from {fromQueueId}", SessionEventType.Overflowed);
                 kpi.Record(left);
-                Count(new KpiCounters { Offered = 1 });
+                Count(SessionKpiRules.Queued());
                 return;
             }
         }
 
         Record.EndedAt = now;
         await Transition(SessionState.Overflowed, null, now, "max wait reached");
-        Count(new KpiCounters { Overflowed = 1 });
+        Count(SessionKpiRules.Overflowed());
     }
 
     private void Fill(NewSession request, string queueId, DateTimeOffset now, EnqueueResult result)
