@@ -38,7 +38,7 @@ public static class RoutingClusterHosting
         builder.UseOrleans(silo =>
         {
             silo.UseRoutingProfile(profile);
-            silo.AddRoutingDashboard(configuration);
+            silo.AddRoutingDashboard(configuration, builder.Environment);
 
             // Session and agent events (gateways follow them as server-sent events). Memory streams: events
             // are delivered while the cluster runs; what must survive a crash is in grain state, not in events.

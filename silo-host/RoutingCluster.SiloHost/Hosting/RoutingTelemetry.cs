@@ -16,8 +16,9 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// and Kestrel, the .NET runtime and Npgsql; and prometheus-net's process metrics (<c>process_*</c>).</item>
 /// <item>OTLP: when <c>OpenTelemetry:OtlpEndpoint</c> (or the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>) is set,
 /// the OpenTelemetry SDK also pushes the same meters to that collector; otherwise the SDK is not added at all.</item>
-/// <item><c>/dashboard</c>: the Orleans Dashboard (silos, grains, calls), unless <c>Telemetry:Dashboard</c> is false.
-/// It has no authentication of its own. Its live log view is off unless <c>Telemetry:DashboardTrace</c> is true.</item>
+/// <item><c>/dashboard</c>: the Orleans Dashboard (silos, grains, calls) when <c>Telemetry:Dashboard</c> is true; unset,
+/// only in the Development environment. Its call filter wraps every grain call of the silo, which costs a loaded silo
+/// CPU, and it has no authentication of its own. Its live log view is off unless <c>Telemetry:DashboardTrace</c> is true.</item>
 /// </list>
 /// Both routes are left out of the OpenAPI document.
 /// </summary>
@@ -61,10 +62,10 @@ public static class RoutingTelemetry
         return builder;
     }
 
-    /// <summary>Adds the Orleans Dashboard's silo services, unless <c>Telemetry:Dashboard</c> is false.</summary>
-    public static ISiloBuilder AddRoutingDashboard(this ISiloBuilder silo, IConfiguration configuration)
+    /// <summary>Adds the Orleans Dashboard's silo services when asked for (see <see cref="DashboardEnabled"/>).</summary>
+    public static ISiloBuilder AddRoutingDashboard(this ISiloBuilder silo, IConfiguration configuration, IHostEnvironment environment)
     {
-        if (DashboardEnabled(configuration))
+        if (DashboardEnabled(configuration, environment))
         {
             // The live log view streams this silo's log to whoever opens the page: off unless asked for.
             var trace = configuration.GetValue("Telemetry:DashboardTrace", false);
@@ -79,7 +80,7 @@ public static class RoutingTelemetry
     {
         var export = app.Services.GetRequiredService<PrometheusExport>();
         app.MapMetrics(MetricsPath, export.Registry).ExcludeFromDescription();
-        if (DashboardEnabled(app.Configuration))
+        if (DashboardEnabled(app.Configuration, app.Environment))
         {
             app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
         }
@@ -92,7 +93,9 @@ public static class RoutingTelemetry
         ? meterName.StartsWith(pattern[..^1], StringComparison.Ordinal)
         : string.Equals(meterName, pattern, StringComparison.Ordinal));
 
-    private static bool DashboardEnabled(IConfiguration configuration) => configuration.GetValue("Telemetry:Dashboard", true);
+    /// <summary><c>Telemetry:Dashboard</c> when set; otherwise on in Development only.</summary>
+    public static bool DashboardEnabled(IConfiguration configuration, IHostEnvironment environment) =>
+        configuration.GetValue<bool?>("Telemetry:Dashboard") ?? environment.IsDevelopment();
 
     private static void ConfigureOtlp(OtlpExporterOptions otlp, string? endpoint, string? protocol)
     {

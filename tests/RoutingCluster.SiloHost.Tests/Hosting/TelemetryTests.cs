@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -100,6 +101,30 @@ public sealed class TelemetryTests(SiloHostFactory host)
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         Assert.Equal("text/html", reply.ContentType);
         Assert.Contains("<html", reply.Body, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Dashboard_OutsideDevelopment_IsNotServed_UnlessAskedFor()
+    {
+        await using var production = SiloHostFactory.Create(new SiloHostOptions { Environment = "Production" });
+
+        (await new HostApi(production.CreateClient()).Get("/dashboard")).Problem(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("Development", null, true)]
+    [InlineData("Production", null, false)]
+    [InlineData("Staging", null, false)]
+    [InlineData("Production", "true", true)]
+    [InlineData("Development", "false", false)]
+    public void Dashboard_IsOnInDevelopment_AndElsewhereOnlyWhenAskedFor(string environment, string? setting, bool expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(setting is null ? [] : [new KeyValuePair<string, string?>("Telemetry:Dashboard", setting)])
+            .Build();
+        var hosting = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment };
+
+        Assert.Equal(expected, RoutingCluster.SiloHost.Hosting.RoutingTelemetry.DashboardEnabled(configuration, hosting));
     }
 
     [Fact]
