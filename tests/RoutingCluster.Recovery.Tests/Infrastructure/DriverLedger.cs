@@ -92,8 +92,8 @@ public sealed class DriverLedger
 
     /// <summary>
     /// The driver's own counts of one kind (per queue, or all queues when <paramref name="queue"/> is null), each with
-    /// the window within which the product stamped it: answered (from the stay's start to the accept), abandoned (from
-    /// the stay's start to the abandon) and refused (the create).
+    /// the window within which the product stamped it: offered (the create or the transfer that placed it), answered
+    /// (from the stay's start to the accept), abandoned (from the stay's start to the abandon) and refused (the create).
     /// </summary>
     public IReadOnlyList<Window> Events(string kind, string? queue)
     {
@@ -109,6 +109,9 @@ public sealed class DriverLedger
                         break;
                     case "abandoned" when session.Abandon is { } abandon && (queue is null || abandon.Queue == queue):
                         events.Add(new Window(session.StayStart(abandon.Queue, abandon.At).Sent, abandon.At.Answered));
+                        break;
+                    case "offered":
+                        events.AddRange(session.Placements.Where(p => queue is null || p.Queue == queue).Select(p => p.At));
                         break;
                     case "refused" when session.Queue != session.RequestedQueue && (queue is null || session.RequestedQueue == queue):
                         events.Add(session.CreatedAt);
