@@ -227,3 +227,223 @@ public sealed class RestartTests(ThrowawayPostgres postgres, ITestOutputHelper o
     private static void AssertSameJson(JsonNode expected, JsonNode actual) =>
         Assert.True(JsonNode.DeepEquals(expected, actual), $"expected {expected.ToJsonString()}\n  but got {actual.ToJsonString()}");
 }
+
+/// <summary>
+/// The same promise when the silos die instead of stopping: every silo host process of the cluster is killed with
+/// SIGKILL (nothing written on the way out) right after the last request was answered, and started again on the same
+/// database. Every view the test got back from a successful request (the answers of its writes, and its reads after
+/// the last write) is what the restarted cluster returns, field for field.
+/// </summary>
+[Collection(nameof(SiloProcessCollection))]
+public sealed class KillRestartTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>
+{
+    private const int Silos = 2;
+
+    /// <summary>Sessions that only wait, created through both silos, to give recovery some volume.</summary>
+    private const int BulkSessions = 40;
+
+    private static readonly TimeSpan ReadyWithin = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    /// <summary>Resource path → the last view of it a successful request answered with (a write's answer, or a read).</summary>
+    private readonly Dictionary<string, JsonNode> _acknowledged = new(StringComparer.Ordinal);
+
+    [Fact]
+    public async Task KillNineOfEverySiloProcess_ThenRestart_ReturnsEveryAcknowledgedViewExactly()
+    {
+        var total = Stopwatch.StartNew();
+        var connectionString = await postgres.CreateSchemaAsync("killrestart");
+        var silos = Enumerable.Range(0, Silos).Select(i => new SiloProcess(i, connectionString)).ToArray();
+        try
+        {
+            await StartAllAsync(silos);
+            output.WriteLine($"{Silos} silos ready in {total.ElapsedMilliseconds} ms");
+            var apis = silos.Select(s => new HostApi(new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(10) })).ToArray();
+            HostApi Via(int i) => apis[i % apis.Length];
+
+            // Queues and agents, written through both silos; each answer is the view acknowledged for it.
+            await Write(Via(0), HttpMethod.Put, "/v1/queues/k-wait", """{ "name": "Waiting", "wrapUpSeconds": 0 }""", "/v1/queues/k-wait");
+            await Write(Via(1), HttpMethod.Put, "/v1/queues/k-talk", """{ "name": "Long wrap-up", "wrapUpSeconds": 3600 }""", "/v1/queues/k-talk");
+            await Write(Via(0), HttpMethod.Put, "/v1/queues/k-bulk", """{ "name": "Volume" }""", "/v1/queues/k-bulk");
+            foreach (var (agent, queue, i) in new[] { ("k-talk", "k-talk", 0), ("k-wrap", "k-talk", 1), ("k-done", "k-wait", 0), ("k-away", "k-bulk", 1) })
+            {
+                await Write(Via(i), HttpMethod.Put, $"/v1/agents/{agent}", $$"""{ "name": "Agent {{agent}}", "skills": { "cards": 4 }, "queues": [ "{{queue}}" ] }""", $"/v1/agents/{agent}");
+            }
+
+            await Write(Via(1), HttpMethod.Post, "/v1/agents/k-away/state", """{ "state": "not-ready", "reason": "training" }""", "/v1/agents/k-away");
+
+            // Waiting sessions (nobody ready on their queue), one of them created with an idempotency key, and one abandoned.
+            var waiting = new List<string>();
+            for (var i = 0; i < BulkSessions; i++)
+            {
+                var key = i == 0 ? "k-key-0" : null;
+                var view = await Write(Via(i), HttpMethod.Post, "/v1/sessions",
+                    $$"""{ "queueId": "k-bulk", "channel": "{{(i % 3 == 0 ? "chat" : "voice")}}", "customer": { "id": "c-private-k{{i}}", "age": {{(i % 2 == 0 ? 80 : 30)}} }, "skills": { "cards": 2 } }""",
+                    null, key);
+                waiting.Add(Track(view));
+            }
+
+            var gone = Track(await Write(Via(1), HttpMethod.Post, "/v1/sessions", """{ "queueId": "k-bulk", "channel": "voice", "customer": { "id": "c-private-gone" } }""", null));
+            Assert.Equal("abandoned", HostApi.Str(await Write(Via(0), HttpMethod.Post, $"/v1/sessions/{gone}/abandon", null, $"/v1/sessions/{gone}"), "state"));
+
+            // Connected (k-talk), wrap-up (k-wrap) and completed (k-done, back to ready with nothing to offer).
+            var talking = await AnswerAsync(Via(0), "k-talk", "k-talk", end: false);
+            var wrapping = await AnswerAsync(Via(1), "k-wrap", "k-talk", end: true);
+            var done = await AnswerAsync(Via(0), "k-done", "k-wait", end: true);
+
+            // The reads after the last write: acknowledged views of every session, agent and queue.
+            var paths = _acknowledged.Keys.ToList();
+            foreach (var (path, i) in paths.Select((p, i) => (p, i)))
+            {
+                var read = (await Via(i).Get(path)).Success();
+                if (_acknowledged.TryGetValue(path, out var written) && !path.StartsWith("/v1/sessions/", StringComparison.Ordinal))
+                {
+                    // An agent's or a queue's last write answered with its whole view: a read says the same.
+                    AssertSameJson(path + " (read after its write)", written, read);
+                }
+
+                _acknowledged[path] = read;
+            }
+
+            Assert.Equal(["connected", "wrap-up", "completed", "abandoned"],
+                new[] { talking, wrapping, done, gone }.Select(id => HostApi.Str(_acknowledged[$"/v1/sessions/{id}"], "state")));
+
+            // ---- SIGKILL of every silo process, at once, right after the last answer ----
+            var kill = Stopwatch.StartNew();
+            foreach (var silo in silos)
+            {
+                silo.Kill();
+            }
+
+            output.WriteLine($"killed {Silos} silos ({_acknowledged.Count} acknowledged views) in {kill.ElapsedMilliseconds} ms");
+            kill.Restart();
+
+            // All at once, on their ports: each finds its own row of before the kill and takes over from it, and none
+            // waits for the others' rows to be declared dead.
+            foreach (var silo in silos)
+            {
+                silo.Start();
+            }
+
+            await Task.WhenAll(silos.Select(s => s.WaitReadyAsync(ReadyWithin)));
+            output.WriteLine($"restarted cluster ready {kill.ElapsedMilliseconds} ms after the kill");
+
+            // Every acknowledged view, field for field, through both restarted silos.
+            var differences = new List<string>();
+            foreach (var (path, i) in _acknowledged.Keys.Select((p, i) => (p, i)))
+            {
+                var reply = await GetWithRetryAsync(Via(i), path);
+                if (!reply.IsSuccess || reply.Json is null)
+                {
+                    differences.Add($"{path}: {(int)reply.Status} {reply.Body}");
+                }
+                else if (!JsonNode.DeepEquals(_acknowledged[path], reply.Json))
+                {
+                    differences.Add($"{path}:\n    acknowledged {_acknowledged[path].ToJsonString()}\n    restarted    {reply.Json.ToJsonString()}");
+                }
+            }
+
+            Assert.True(differences.Count == 0, $"{differences.Count} of {_acknowledged.Count} acknowledged views differ after the kill and restart:\n  " + string.Join("\n  ", differences.Take(20)));
+
+            // A retry of a create acknowledged before the kill finds the same session.
+            var retry = await Via(1).Post("/v1/sessions",
+                """{ "queueId": "k-bulk", "channel": "chat", "customer": { "id": "c-private-k0", "age": 80 }, "skills": { "cards": 2 } }""", "k-key-0");
+            Assert.Equal(System.Net.HttpStatusCode.OK, retry.Status);
+            Assert.Equal(waiting[0], HostApi.Str(retry.Success(), "id"));
+            output.WriteLine($"total {total.ElapsedMilliseconds} ms");
+        }
+        catch
+        {
+            foreach (var silo in silos)
+            {
+                output.WriteLine(silo.Tail());
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                silo.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The first silo migrates the schema; the others join once it answers.</summary>
+    private static async Task StartAllAsync(SiloProcess[] silos)
+    {
+        silos[0].Start();
+        await silos[0].WaitReadyAsync(ReadyWithin);
+        foreach (var silo in silos.Skip(1))
+        {
+            silo.Start();
+            await silo.WaitReadyAsync(ReadyWithin);
+        }
+    }
+
+    /// <summary>A session of <paramref name="queue"/> answered by <paramref name="agent"/> (made ready for it), and ended
+    /// when <paramref name="end"/>; the agent's answers are its acknowledged views.</summary>
+    private async Task<string> AnswerAsync(HostApi api, string agent, string queue, bool end)
+    {
+        await Write(api, HttpMethod.Post, $"/v1/agents/{agent}/state", """{ "state": "ready" }""", $"/v1/agents/{agent}");
+        var id = Track(await Write(api, HttpMethod.Post, "/v1/sessions", $$"""{ "queueId": "{{queue}}", "channel": "voice", "customer": { "id": "c-private-{{agent}}" }, "skills": { "cards": 2 } }""", null));
+        await api.PollUntil($"/v1/sessions/{id}", s => s["agentId"]?.GetValue<string>() == agent && HostApi.Str(s, "state") == "offered", Deadline, $"offered to {agent}");
+        await Write(api, HttpMethod.Post, $"/v1/agents/{agent}/offers/{id}/accept", null, $"/v1/agents/{agent}");
+        if (end)
+        {
+            await Write(api, HttpMethod.Post, $"/v1/agents/{agent}/sessions/{id}/end", null, $"/v1/agents/{agent}");
+        }
+
+        // The session changed after its create was answered: its acknowledged view is the read after the last write.
+        _acknowledged.Remove($"/v1/sessions/{id}");
+        _acknowledged[$"/v1/sessions/{id}"] = (await api.Get($"/v1/sessions/{id}")).Success();
+        return id;
+    }
+
+    /// <summary>A write that must succeed; its answer becomes the acknowledged view of <paramref name="path"/> (when given).</summary>
+    private async Task<JsonNode> Write(HostApi api, HttpMethod method, string request, string? json, string? path, string? idempotencyKey = null)
+    {
+        var reply = await api.Send(method, request, json, idempotencyKey);
+        var view = reply.Success();
+        if (path is not null)
+        {
+            _acknowledged[path] = view;
+        }
+
+        return view;
+    }
+
+    /// <summary>A created session's answer is its acknowledged view.</summary>
+    private string Track(JsonNode session)
+    {
+        var id = HostApi.Str(session, "id");
+        _acknowledged[$"/v1/sessions/{id}"] = session;
+        return id;
+    }
+
+    /// <summary>A read of the restarted cluster, retried while it still answers 5xx or not at all (at most 20 s).</summary>
+    private static async Task<Reply> GetWithRetryAsync(HostApi api, string path)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            try
+            {
+                var reply = await api.Get(path);
+                if ((int)reply.Status < 500 || DateTime.UtcNow > deadline)
+                {
+                    return reply;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && DateTime.UtcNow <= deadline)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static void AssertSameJson(string what, JsonNode expected, JsonNode actual) =>
+        Assert.True(JsonNode.DeepEquals(expected, actual), $"{what}: expected {expected.ToJsonString()}\n  but got {actual.ToJsonString()}");
+}

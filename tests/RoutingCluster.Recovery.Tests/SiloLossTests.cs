@@ -12,7 +12,9 @@ namespace RoutingCluster.Recovery.Tests;
 /// Silo loss under traffic: three silo host processes on one throwaway PostgreSQL, a steady stream of sessions
 /// and simulated agents; one silo is killed with SIGKILL mid-run and started again on the same ports. Nothing is
 /// lost, nothing is connected twice, no agent is over capacity, and every session ends exactly once.
-/// Everything is checked over the public HTTP contract, on 127.0.0.1 only.
+/// Everything is checked over the public HTTP contract, on 127.0.0.1 only, and against the test's own records of
+/// what it did: every successful accept and end per session as the simulated agents got them back, the requests the
+/// kill broke, and the traffic the restarted silo serves through its own port once it is ready again.
 /// </summary>
 [Collection(nameof(SiloProcessCollection))]
 public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper output) : IClassFixture<ThrowawayPostgres>
@@ -35,6 +37,12 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
     private const string ReconcileInterval = "00:00:10";
     private static readonly TimeSpan CreateRetryWithin = TimeSpan.FromSeconds(30);
     private static readonly string[] Terminal = ["completed", "abandoned", "overflowed", "refused"];
+
+    /// <summary>The silo that is killed and started again.</summary>
+    private const int Killed = 1;
+
+    /// <summary>Sessions created through the restarted silo's own port once it is ready again (2 s of traffic).</summary>
+    private const int AfterRestartSessions = 20;
 
     [Fact]
     public async Task KillNineOfOneSiloMidRun_LosesNoSession_ConnectsNoneTwice_AndEndsEachExactlyOnce()
@@ -83,16 +91,21 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             {
                 await Task.Delay(KillAfter);
                 var killedAt = DateTimeOffset.UtcNow;
-                silos[1].Kill();
+
+                // From here on a request to the killed silo that fails is one the kill broke.
+                stats.KillStarted = killedAt;
+                silos[Killed].Kill();
                 stats.KilledAt = killedAt;
 
                 // What was waiting at the kill: created, not yet accepted (queued or offered somewhere).
-                stats.WaitingAtKill = [.. created.Keys.Where(id => !stats.AcceptedBy.ContainsKey(id))];
-                output.WriteLine($"killed silo 1 at {trafficStart.ElapsedMilliseconds} ms; {stats.WaitingAtKill.Count} sessions waiting (queued/offered) at that moment");
+                stats.WaitingAtKill = [.. created.Keys.Where(id => !stats.Accepted.ContainsKey(id))];
+                stats.HeldViaKilledAtKill = stats.HeldViaKilled.Sum(p => p.Value);
+                output.WriteLine($"killed silo {Killed} at {trafficStart.ElapsedMilliseconds} ms; {stats.WaitingAtKill.Count} sessions waiting (queued/offered) at that moment; " +
+                    $"agents that last saw their view through the killed silo held {stats.HeldViaKilledAtKill} offers/sessions");
                 await Task.Delay(RestartAfter);
-                silos[1].Start();
-                await silos[1].WaitReadyAsync(RestartReadyWithin);
-                output.WriteLine($"silo 1 ready again {(DateTimeOffset.UtcNow - killedAt).TotalMilliseconds:F0} ms after the kill");
+                silos[Killed].Start();
+                await silos[Killed].WaitReadyAsync(RestartReadyWithin);
+                output.WriteLine($"silo {Killed} ready again {(DateTimeOffset.UtcNow - killedAt).TotalMilliseconds:F0} ms after the kill");
             });
 
             var n = 0;
@@ -112,6 +125,32 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             await Task.WhenAll(creates);
             await killTask;
             output.WriteLine($"traffic stopped after {trafficStart.ElapsedMilliseconds} ms: {created.Count} sessions created, {stats.CreateRetries} create retries");
+
+            // The restarted silo takes traffic again: the agents whose desktop is on it come back to it, and sessions
+            // are created through its own port only (no retry on another silo), then drained with the rest.
+            stats.BackHome = true;
+            var viaRestarted = new ConcurrentDictionary<string, DateTimeOffset>();
+            var restartedOnly = new[] { clients[Killed] };
+            var afterRestart = new List<Task>();
+            var afterStart = Stopwatch.StartNew();
+            for (var i = 0; i < AfterRestartSessions; i++)
+            {
+                var index = n + i;
+                afterRestart.Add(Task.Run(() => CreateAsync(index, restartedOnly, viaRestarted, stats)));
+                var wait = interval * (i + 1) - afterStart.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+            }
+
+            await Task.WhenAll(afterRestart);
+            foreach (var (id, at) in viaRestarted)
+            {
+                created[id] = at;
+            }
+
+            output.WriteLine($"after the restart: {viaRestarted.Count} sessions created through silo {Killed}'s own port in {afterStart.ElapsedMilliseconds} ms");
 
             // Drain: every session finished, seen from a surviving silo.
             var survivor = clients[0];
@@ -140,6 +179,75 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             await Task.WhenAll(agentTasks);
 
             var problems = new List<string>();
+
+            // The test's own records: per session, every accept and every end that was answered with success.
+            foreach (var id in created.Keys)
+            {
+                var accepts = stats.Accepted.TryGetValue(id, out var a) ? a.ToArray() : [];
+                var ends = stats.Ended.TryGetValue(id, out var e) ? e.ToArray() : [];
+                if (accepts.Length > 1)
+                {
+                    problems.Add($"session {id} accepted successfully {accepts.Length} times, by {string.Join(", ", accepts)}");
+                }
+
+                // An end whose answer the kill (or a timeout) took away may have been done: the session then shows no
+                // successful end, and is counted apart below; it may never show two.
+                var lostEnd = stats.EndAnswerLost.ContainsKey(id);
+                if (ends.Length > 1 || (ends.Length == 0 && !lostEnd))
+                {
+                    problems.Add($"session {id} ended successfully {ends.Length} times (by {string.Join(", ", ends)}), not exactly once");
+                }
+
+                if (accepts.Length == 1 && ends.Length == 1 && accepts[0] != ends[0])
+                {
+                    problems.Add($"session {id} accepted by {accepts[0]} but ended by {ends[0]}");
+                }
+            }
+
+            foreach (var id in stats.Accepted.Keys.Concat(stats.Ended.Keys).Where(id => !created.ContainsKey(id)).Distinct())
+            {
+                problems.Add($"session {id} accepted or ended but never created by the test");
+            }
+
+            var endsUnanswered = created.Keys.Count(id => !stats.Ended.ContainsKey(id));
+            if (endsUnanswered > stats.EndAnswerLost.Count)
+            {
+                problems.Add($"{endsUnanswered} sessions without a successful end, more than the {stats.EndAnswerLost.Count} ends whose answer was lost");
+            }
+
+            // The kill hit live work: sessions were waiting at it, and requests sent to the killed silo failed because
+            // of it and were then done on another silo.
+            if (stats.WaitingAtKill.Count == 0)
+            {
+                problems.Add("no session was waiting (queued or offered) at the kill");
+            }
+
+            if (stats.RetriedAcrossKill == 0)
+            {
+                problems.Add($"no request to silo {Killed} failed at the kill and was then done on another silo");
+            }
+
+            // The restarted silo served again: every session created through its port, and the agents at home on it
+            // worked through it (their views, accepts and ends).
+            if (viaRestarted.Count != AfterRestartSessions)
+            {
+                problems.Add($"only {viaRestarted.Count} of {AfterRestartSessions} sessions could be created through the restarted silo");
+            }
+
+            if (stats.ServedByRestarted == 0 || stats.AcceptsByRestarted == 0)
+            {
+                problems.Add($"the restarted silo served {stats.ServedByRestarted} agent requests and {stats.AcceptsByRestarted} accepts after it was ready again");
+            }
+
+            foreach (var id in viaRestarted.Keys)
+            {
+                var reply = await clients[Killed].Get($"/v1/sessions/{id}");
+                if (!reply.IsSuccess || HostApi.Str(reply.Json!, "state") != "completed")
+                {
+                    problems.Add($"session {id}, created through the restarted silo, read through it: {(int)reply.Status} {reply.Body}");
+                }
+            }
+
             foreach (var id in open)
             {
                 var reply = await GetWithRetryAsync(survivor, $"/v1/sessions/{id}");
@@ -231,6 +339,9 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             reoffer.Sort();
             reconnect.Sort();
             var offeredTwice = finals.Values.Count(v => v["history"]!.AsArray().Count(e => e!["state"]!.GetValue<string>() == "offered") > 1);
+            output.WriteLine($"the kill broke {stats.FailedOnKilled} requests to silo {Killed} ({stats.InFlightAtKill} of them begun before it), " +
+                $"{stats.RetriedAcrossKill} then done on another silo; ends whose answer was lost {stats.EndAnswerLost.Count}; " +
+                $"after the restart silo {Killed} served {stats.ServedByRestarted} agent views, {stats.AcceptsByRestarted} accepts, {stats.EndsByRestarted} ends");
             output.WriteLine($"sessions created {created.Count}, completed {completed}, create retries {stats.CreateRetries}, " +
                 $"agent request failures {stats.AgentFailures}, ready again after a missed offer {stats.ReadyAgain}, accepts {stats.Accepts} (refused {stats.AcceptRefused}), ends {stats.Ends} (refused {stats.EndRefused}), " +
                 $"sessions offered more than once {offeredTwice}");
@@ -273,9 +384,12 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         var key = $"sl-{index:D5}-{Guid.NewGuid():N}";
         var body = $$"""{ "queueId": "{{Queue}}", "channel": "voice", "customer": { "id": "c-sl-{{index}}" }, "skills": { "cards": 2 } }""";
         var deadline = DateTime.UtcNow + CreateRetryWithin;
+        var brokenByKill = false;
         for (var attempt = 0; ; attempt++)
         {
             var api = clients[(index + attempt) % clients.Length];
+            var onKilled = clients.Length == Silos && (index + attempt) % clients.Length == Killed;
+            var began = DateTimeOffset.UtcNow;
             string failure;
             try
             {
@@ -284,6 +398,11 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 if (reply.Status is HttpStatusCode.Created or HttpStatusCode.OK)
                 {
                     created[HostApi.Str(reply.Json!, "id")] = DateTimeOffset.UtcNow;
+                    if (brokenByKill)
+                    {
+                        Interlocked.Increment(ref stats.RetriedAcrossKill);
+                    }
+
                     return;
                 }
 
@@ -297,6 +416,10 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
             {
                 failure = ex.GetType().Name + ": " + ex.Message;
+                if (onKilled && stats.KillBroke(began))
+                {
+                    brokenByKill = true;
+                }
             }
 
             Interlocked.Increment(ref stats.CreateRetries);
@@ -315,8 +438,18 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         var talkUntil = new Dictionary<string, DateTime>();
         var ringUntil = new Dictionary<string, DateTime>();
         var silo = home;
+        var brokenByKill = false;
         while (!stop.IsCancellationRequested)
         {
+            // Once the killed silo is ready again, the desktops at home on it come back to it.
+            if (stats.BackHome && silo != home)
+            {
+                silo = home;
+            }
+
+            var began = DateTimeOffset.UtcNow;
+            var viaRestarted = stats.BackHome && silo == Killed;
+            string? ending = null;
             try
             {
                 var api = clients[silo];
@@ -325,6 +458,18 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 if (!reply.IsSuccess || reply.Json is not { } view)
                 {
                     throw new HttpRequestException($"{(int)reply.Status} {reply.Body}");
+                }
+
+                if (brokenByKill && silo != Killed)
+                {
+                    // What the kill broke for this desktop is done again on another silo.
+                    Interlocked.Increment(ref stats.RetriedAcrossKill);
+                    brokenByKill = false;
+                }
+
+                if (viaRestarted)
+                {
+                    Interlocked.Increment(ref stats.ServedByRestarted);
                 }
 
                 // An offer that rang out (a slow silo, a kill) set the agent not-ready, reason missed-offer: the person
@@ -339,6 +484,11 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                 var sessions = view["sessions"]!.AsArray();
                 var offers = view["offers"]!.AsArray();
                 var capacity = view["capacity"]?["voice"]?.GetValue<int>() ?? 1;
+                if (stats.KillStarted is null)
+                {
+                    stats.HeldViaKilled[agentId] = silo == Killed ? sessions.Count + offers.Count : 0;
+                }
+
                 if (sessions.Count + offers.Count > capacity)
                 {
                     stats.OverCapacity.Add($"agent {agentId} over capacity {capacity}: {view.ToJsonString()}");
@@ -360,9 +510,25 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
 
                     if (DateTime.UtcNow >= until)
                     {
+                        ending = sessionId;
                         var end = await api.Post($"/v1/agents/{agentId}/sessions/{sessionId}/end");
+                        ending = null;
                         stats.Note("end", end);
                         Interlocked.Increment(ref end.IsSuccess ? ref stats.Ends : ref stats.EndRefused);
+                        if ((int)end.Status is 502 or 503 or 504)
+                        {
+                            // The cluster did not answer in time: the end may have been done all the same.
+                            stats.EndAnswerLost[sessionId] = true;
+                        }
+
+                        if (end.IsSuccess)
+                        {
+                            stats.Ended.GetOrAdd(sessionId, _ => new ConcurrentQueue<string>()).Enqueue(agentId);
+                            if (viaRestarted)
+                            {
+                                Interlocked.Increment(ref stats.EndsByRestarted);
+                            }
+                        }
                     }
                 }
 
@@ -386,7 +552,11 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
                     if (accept.IsSuccess)
                     {
                         Interlocked.Increment(ref stats.Accepts);
-                        stats.AcceptedBy[sessionId] = agentId;
+                        stats.Accepted.GetOrAdd(sessionId, _ => new ConcurrentQueue<string>()).Enqueue(agentId);
+                        if (viaRestarted)
+                        {
+                            Interlocked.Increment(ref stats.AcceptsByRestarted);
+                        }
                     }
                     else
                     {
@@ -398,6 +568,17 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
             {
                 // Its silo is gone or busy: the desktop reconnects to another one.
                 Interlocked.Increment(ref stats.AgentFailures);
+                if (ending is not null)
+                {
+                    // The end may have been done without its answer coming back.
+                    stats.EndAnswerLost[ending] = true;
+                }
+
+                if (silo == Killed && stats.KillBroke(began))
+                {
+                    brokenByKill = true;
+                }
+
                 silo = (silo + 1) % clients.Length;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -447,7 +628,50 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         public int Ends;
         public int EndRefused;
 
-        public ConcurrentDictionary<string, string> AcceptedBy { get; } = new();
+        public int FailedOnKilled;
+        public int InFlightAtKill;
+        public int RetriedAcrossKill;
+        public int ServedByRestarted;
+        public int AcceptsByRestarted;
+        public int EndsByRestarted;
+
+        /// <summary>Session -> the agents whose accept of it was answered with success, in order.</summary>
+        public ConcurrentDictionary<string, ConcurrentQueue<string>> Accepted { get; } = new();
+
+        /// <summary>Session -> the agents whose end of it was answered with success, in order.</summary>
+        public ConcurrentDictionary<string, ConcurrentQueue<string>> Ended { get; } = new();
+
+        /// <summary>Sessions whose end was sent but not answered (the connection broke or timed out).</summary>
+        public ConcurrentDictionary<string, bool> EndAnswerLost { get; } = new();
+
+        /// <summary>Agent -> the offers and sessions in its last view read through the silo that is killed (0 when
+        /// read through another), until the kill.</summary>
+        public ConcurrentDictionary<string, int> HeldViaKilled { get; } = new();
+
+        public int HeldViaKilledAtKill { get; set; }
+
+        /// <summary>Set when the killed silo is ready again and the traffic before the restart has stopped.</summary>
+        public volatile bool BackHome;
+
+        public DateTimeOffset? KillStarted { get; set; }
+
+        /// <summary>Counts a request to the killed silo, begun at <paramref name="began"/>, that failed in transport;
+        /// true when the kill broke it (it failed once the kill began).</summary>
+        public bool KillBroke(DateTimeOffset began)
+        {
+            if (KillStarted is not { } kill || BackHome)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref FailedOnKilled);
+            if (began < kill)
+            {
+                Interlocked.Increment(ref InFlightAtKill);
+            }
+
+            return true;
+        }
 
         public ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> ConnectedSeenBy { get; } = new();
 

@@ -21,7 +21,10 @@ public sealed class StatsReconciliationCollection;
 /// overflow. Afterwards every session KPI recomputed from the stored session records (<c>routing_session</c>) equals
 /// the live figures on each of the three silos, and the sum of the persisted intervals (<c>routing_interval</c>) to
 /// the tick; the persisted intervals equal the live figures including agent time; and the day's figures survive a
-/// full restart of the cluster.
+/// full restart of the cluster. Beside the product's own records, the test keeps its own (<see cref="DriverLedger"/>):
+/// what it created, saw refused, accepted, abandoned, transferred and ended, and when; the live figures equal its
+/// counts, and its own formulas over its own observations (figures, 15-minute intervals); no request of the run
+/// failed; and the session table holds exactly one row per session the run created or saw refused.
 /// </summary>
 /// <remarks>
 /// No assertion is about timing: every wait polls for the expected state under a generous deadline, and the
@@ -138,10 +141,23 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             await stopAgents.CancelAsync();
             await Task.WhenAll(agentTasks).WaitAsync(TimeSpan.FromSeconds(30));
             output.WriteLine($"driver: {traffic}");
+            var ledger = traffic.Ledger;
+            output.WriteLine($"driver's own records: {ledger.Created} created ({ledger.RefusedIntoOverflow} of them refused into the overflow queue), {ledger.RefusedOutright} refused outright, " +
+                $"{ledger.Answered} accepted, {ledger.Abandoned} abandoned, {ledger.Transferred} transferred, {ledger.Ended} ended, {ledger.Failures.Count} failed requests");
+
+            // No request of the run failed: every answer was a success or a refusal the driver expects.
+            Assert.True(ledger.Failures.Count == 0, $"{ledger.Failures.Count} request(s) of the run failed:\n  " + string.Join("\n  ", ledger.Failures.Take(30)));
+            Assert.Equal(traffic.Created, ledger.Created);
+            Assert.Equal(traffic.Refused, ledger.RefusedOutright);
 
             // ---- (a) recomputed from the session records = live, on each silo ----
             var rows = await StoredSessions.ReadAllAsync(connectionString);
             Assert.All(rows, r => Assert.True(r.IsTerminal, $"{r.Id} is {r.State}"));
+
+            // Exactly one row per session the driver created or saw refused; every session it created among them.
+            Assert.Equal(ledger.Created + ledger.RefusedOutright, rows.Count);
+            Assert.Empty(ledger.SessionIds.Except(rows.Select(r => r.Id), StringComparer.Ordinal));
+            Assert.Equal(ledger.RefusedOutright, rows.Count(r => r.State == "refused"));
             var recomputed = KpiRecompute.From(rows, ServiceLevelSeconds);
             output.WriteLine($"recomputed from routing_session: {recomputed}");
             foreach (var note in traffic.Notes.Take(5))
@@ -153,6 +169,11 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 && recomputed.OverflowsToAnotherQueue + recomputed.OverflowsTerminal > 0 && recomputed.RefusedOutright + recomputed.RefusedIntoOverflow > 0,
                 $"the run should exercise every path: {recomputed}");
 
+            // The session records hold what the driver did, step for step.
+            Assert.Equal(
+                (ledger.Answered, ledger.Transferred, ledger.Abandoned, ledger.RefusedOutright, ledger.RefusedIntoOverflow),
+                (recomputed.Answers, recomputed.Transfers, recomputed.Abandons, recomputed.RefusedOutright, recomputed.RefusedIntoOverflow));
+
             var from = KpiIntervals.Start(rows.Min(r => r.History[0].At));
             var to = DateTimeOffset.UtcNow.AddHours(1);     // explicit: the same range before and after the restart, whatever the day
             var queueIds = new[] { Main, Over };
@@ -163,6 +184,14 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 var lives = await Task.WhenAll(apis.Select(a => LiveStats.ReadAsync(a, queueIds, from, to)));
                 return [.. lives.SelectMany((live, i) => fromRecords.Differences(live, KpiModel.SessionFields).Select(d => $"silo {i}: {d}"))];
             });
+
+            // The live figures on every silo = the driver's own counts and its own formulas over its own observations.
+            var (_, ownChecks) = await ConvergeAsync("live figures on every silo = the driver's own counts and figures", async () =>
+            {
+                var lives = await Task.WhenAll(apis.Select(a => LiveStats.ReadAsync(a, queueIds, from, to)));
+                return [.. lives.SelectMany((live, i) => OwnDifferences(live, ledger, recomputed.OverflowsToAnotherQueue).Select(d => $"silo {i}: {d}"))];
+            });
+            output.WriteLine($"the live figures equal the driver's own counts and figures at check {ownChecks}");
 
             // Measured from the last transition in the records to the end of the first check that found every silo up to date.
             var staleness = DateTimeOffset.UtcNow - recomputed.LastTransition;
@@ -183,6 +212,14 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             {
                 var persisted = await PersistedIntervals.ReadAsync(connectionString);
                 var diffs = KpiModel.CellDifferences("queue cell", recomputed.QueueCells, persisted.QueueCells, c => c.SessionPart());
+
+                // Every talk the driver ended (by an end or a transfer) is counted once, and its after-call work once.
+                var queueTotal = KpiCounters.Sum(persisted.QueueCells.Where(c => c.Key.Breakdown == Breakdown.Total).Select(c => c.Value));
+                if (queueTotal.TalkCount != ledger.Ended + ledger.Transferred || queueTotal.AfterCallWorkCount != ledger.Ended + ledger.Transferred)
+                {
+                    diffs.Add($"routing_interval talks {queueTotal.TalkCount}, after-call works {queueTotal.AfterCallWorkCount}; the driver ended {ledger.Ended} and transferred {ledger.Transferred}");
+                }
+
                 diffs.AddRange(KpiModel.CellDifferences("agent cell", recomputed.AgentCells, persisted.AgentCells, c => c.SessionPart()));
                 persistedModel = KpiModel.From(persisted.QueueCells, persisted.AgentCells);
                 livesAfterLogout = await Task.WhenAll(apis.Select(a => LiveStats.ReadAsync(a, queueIds, from, to)));
@@ -263,6 +300,9 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
         public ConcurrentDictionary<string, bool> Transferred { get; } = new(StringComparer.Ordinal);
 
+        /// <summary>The driver's own records, per session, with the moments of each request.</summary>
+        public DriverLedger Ledger { get; } = new();
+
         /// <summary>Offers left to time out: session → agent.</summary>
         public ConcurrentDictionary<string, string> IgnoredOffers { get; } = new(StringComparer.Ordinal);
 
@@ -308,44 +348,54 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         var body = $$"""{ "queueId": "{{spec.Queue}}", "channel": "{{spec.Channel}}", "customer": { "id": "c-recon-{{spec.Index}}", "age": {{spec.Age}} }, "skills": { "cards": 2 } }""";
         var key = string.Create(CultureInfo.InvariantCulture, $"recon-{Seed}-{spec.Index}");
         string? id = null;
+        var ledger = traffic.Ledger;
         for (var attempt = 0; id is null; attempt++)
         {
             Reply reply;
+            var sent = DriverLedger.Now;
             try
             {
                 reply = await apis[(spec.Host + attempt) % apis.Length].Post("/v1/sessions", body, key);
             }
             catch (Exception ex) when (attempt < 5 && ex is HttpRequestException or TaskCanceledException)
             {
+                // Retried so that the run goes on, but a failed request all the same.
+                ledger.Fail($"create {spec.Index}: {ex.GetType().Name}: {ex.Message}");
                 traffic.Count("create-retry");
                 await Task.Delay(200);
                 continue;
             }
 
+            var at = new DriverLedger.Window(sent, DriverLedger.Now);
             if (reply.IsSuccess)
             {
                 var view = reply.Success();
                 if (HostApi.Str(view, "state") == "refused")
                 {
                     traffic.Count("refused"); // a retry of a create that was refused
+                    ledger.NoteRefused(spec.Queue, at);
                     return;
                 }
 
                 id = HostApi.Str(view, "id");
                 traffic.Count("created");
+                ledger.NoteCreated(spec.Queue, view, at);
             }
             else if (reply.Status == HttpStatusCode.Conflict && reply.Json?["type"]?.GetValue<string>() == "urn:routing-cluster:problem:queue-full")
             {
                 traffic.Count("refused");
+                ledger.NoteRefused(spec.Queue, at);
                 return;
             }
             else if ((int)reply.Status >= 500 && attempt < 5)
             {
+                ledger.Fail($"create {spec.Index}: {(int)reply.Status} {reply.Body}");
                 traffic.Count("create-retry");
                 await Task.Delay(200);
             }
             else
             {
+                ledger.Fail($"create {spec.Index}: {(int)reply.Status} {reply.Body}");
                 traffic.Unexpected.Enqueue($"create {spec.Index}: {(int)reply.Status} {reply.Body}");
                 return;
             }
@@ -354,8 +404,25 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
         if (spec.AbandonAfter is { } after)
         {
             await Task.Delay(after);
-            var reply = await apis[spec.AbandonHost].Post($"/v1/sessions/{id}/abandon");
-            traffic.Count(reply.IsSuccess ? "abandoned" : reply.Status == HttpStatusCode.Conflict ? "abandon-too-late" : "error");
+            var sent = DriverLedger.Now;
+            try
+            {
+                var reply = await apis[spec.AbandonHost].Post($"/v1/sessions/{id}/abandon");
+                traffic.Count(reply.IsSuccess ? "abandoned" : reply.Status == HttpStatusCode.Conflict ? "abandon-too-late" : "error");
+                if (reply.IsSuccess)
+                {
+                    ledger.NoteAbandoned(id, HostApi.Str(reply.Success(), "queueId"), new DriverLedger.Window(sent, DriverLedger.Now));
+                }
+                else if (reply.Status != HttpStatusCode.Conflict)
+                {
+                    ledger.Fail($"abandon {id}: {(int)reply.Status} {reply.Body}");
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                ledger.Fail($"abandon {id}: {ex.GetType().Name}: {ex.Message}");
+                traffic.Count("error");
+            }
         }
     }
 
@@ -367,6 +434,21 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
     /// </summary>
     private static async Task RunAgentAsync(string agentId, Random rng, HostApi[] apis, Traffic traffic, CancellationToken stop)
     {
+        var ledger = traffic.Ledger;
+
+        // A refusal the driver expects (409: the offer or the session moved on, the queue is full) is an answer; anything
+        // else that is not a success is a failed request.
+        bool Expected(Reply reply, string what)
+        {
+            if (reply.IsSuccess || reply.Status == HttpStatusCode.Conflict)
+            {
+                return true;
+            }
+
+            ledger.Fail($"{what} by {agentId}: {(int)reply.Status} {reply.Body}");
+            return false;
+        }
+
         var plans = new Dictionary<string, (DateTime Due, bool Transfer)>(StringComparer.Ordinal);
         var ignored = new HashSet<string>(StringComparer.Ordinal);
         var wrapUpsSeen = new HashSet<string>(StringComparer.Ordinal);
@@ -379,6 +461,11 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             try
             {
                 var reply = await api.Get($"/v1/agents/{agentId}");
+                if (!reply.IsSuccess)
+                {
+                    ledger.Fail($"GET agent {agentId}: {(int)reply.Status} {reply.Body}");
+                }
+
                 if (reply.IsSuccess && reply.Json is { } view)
                 {
                     var now = DateTime.UtcNow;
@@ -390,12 +477,14 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                         breakUntil = null;
                         var ready = await api.Post($"/v1/agents/{agentId}/state", """{ "state": "ready" }""");
                         traffic.Count(ready.IsSuccess ? "ready-again" : "error");
+                        Expected(ready, "ready");
                     }
                     else if (state == "ready" && offers.Count == 0 && sessions.Count == 0 && rng.NextDouble() < 0.01)
                     {
                         breakUntil = now + TimeSpan.FromSeconds(0.3 + (rng.NextDouble() * 0.5));
                         var pause = await api.Post($"/v1/agents/{agentId}/state", """{ "state": "not-ready", "reason": "break" }""");
                         traffic.Count(pause.IsSuccess ? "break" : "error");
+                        Expected(pause, "break");
                     }
 
                     foreach (var offer in offers)
@@ -417,13 +506,17 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                         {
                             var rejected = await api.Post($"/v1/agents/{agentId}/offers/{sessionId}/reject");
                             traffic.Count(rejected.IsSuccess ? "rejected" : "late");
+                            Expected(rejected, $"reject {sessionId}");
                         }
                         else
                         {
+                            var sent = DriverLedger.Now;
                             var accepted = await api.Post($"/v1/agents/{agentId}/offers/{sessionId}/accept");
+                            Expected(accepted, $"accept {sessionId}");
                             if (accepted.IsSuccess)
                             {
                                 traffic.Count("accepted");
+                                ledger.NoteAccepted(sessionId, HostApi.Str(offer!, "queueId"), new DriverLedger.Window(sent, DriverLedger.Now));
                                 plans[sessionId] = NewPlan();
                             }
                             else
@@ -452,7 +545,9 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                             if (plan.Transfer && traffic.Transferred.TryAdd(sessionId, true))
                             {
                                 var target = HostApi.Str(held!, "queueId") == Main ? Over : Main;
+                                var sent = DriverLedger.Now;
                                 var moved = await api.Post($"/v1/sessions/{sessionId}/transfer", $$"""{ "queueId": "{{target}}" }""");
+                                Expected(moved, $"transfer {sessionId}");
                                 if (!moved.IsSuccess)
                                 {
                                     traffic.Notes.Enqueue($"transfer {sessionId} by {agentId}: {(int)moved.Status} {moved.Body}");
@@ -460,15 +555,18 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                                 else
                                 {
                                     traffic.Count("transferred");
+                                    ledger.NoteTransferred(sessionId, target, new DriverLedger.Window(sent, DriverLedger.Now));
                                     plans.Remove(sessionId);
                                     continue;
                                 }
                             }
 
                             var ended = await api.Post($"/v1/agents/{agentId}/sessions/{sessionId}/end");
+                            Expected(ended, $"end {sessionId}");
                             if (ended.IsSuccess)
                             {
                                 traffic.Count("ended");
+                                ledger.NoteEnded(sessionId);
                                 plans.Remove(sessionId);
                             }
                         }
@@ -476,6 +574,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                         {
                             var cut = await api.Post($"/v1/agents/{agentId}/sessions/{sessionId}/wrap-up-done");
                             traffic.Count(cut.IsSuccess ? "wrap-up-cut" : "late");
+                            Expected(cut, $"wrap-up-done {sessionId}");
                         }
                     }
                 }
@@ -483,6 +582,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException or ObjectDisposedException)
             {
                 traffic.Count("error");
+                ledger.Fail($"agent {agentId}: {ex.GetType().Name}: {ex.Message}");
             }
 
             try
@@ -618,6 +718,119 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>
+    /// One silo's live figures against the driver's own records: its counts exactly, the figures by the test's own
+    /// formulas over them (a rate is a count over the offered; a speed of answer lies within the bounds the driver's
+    /// clock gives it), and each 15-minute interval holding what the driver's windows put there.
+    /// </summary>
+    /// <param name="overflowsOnward">How many sessions left r-main for r-over after waiting r-main's maximum: a timer of
+    /// the product, which the driver does not see (read from the session records; at most r-main's overflowed, which
+    /// also counts those that found r-over full and ended there).</param>
+    private static List<string> OwnDifferences(LiveStats live, DriverLedger ledger, int overflowsOnward)
+    {
+        var diffs = new List<string>();
+        var byQueue = live.Cluster["queue"]["groups"]!.AsArray().ToDictionary(g => HostApi.Str(g!, "key"), g => g!, StringComparer.Ordinal);
+        static long Count(JsonNode? node, string field) => node?[field]?.GetValue<long>() ?? 0;
+        static double? Figure(JsonNode? node, string field) => node?[field]?.GetValue<double>();
+
+        // r-over's offered counts the sessions that overflowed there beside what the driver placed there.
+        if (overflowsOnward > Count(byQueue.GetValueOrDefault(Main), "overflowed"))
+        {
+            diffs.Add($"{overflowsOnward} sessions overflowed from {Main} to {Over}, more than {Main}'s overflowed {Count(byQueue.GetValueOrDefault(Main), "overflowed")}");
+        }
+
+        foreach (var queue in new[] { (string?)null, Main, Over })
+        {
+            var offered = ledger.Placements(queue) + (queue == Main ? 0 : overflowsOnward);
+            var answered = ledger.Events("answered", queue).Count;
+            var abandoned = ledger.Events("abandoned", queue).Count;
+            var thresholds = queue is null ? [Main, Over] : new[] { queue };
+            var speeds = thresholds.SelectMany(q => ledger.SpeedsOfAnswer(q).Select(s => (s.Min, s.Max, Threshold: ServiceLevelSeconds[q]))).ToList();
+            var surelyWithin = speeds.Count(s => s.Max <= s.Threshold);
+            var maybeWithin = speeds.Count(s => s.Min <= s.Threshold);
+            var answers = queue is null
+                ? new[] { ("stats total", live.Cluster["queue"]["total"]) }
+                : [($"stats [{queue}]", byQueue.GetValueOrDefault(queue)), ($"queues/{queue}/stats", live.Queues[queue])];
+            foreach (var (where, figures) in answers)
+            {
+                if (figures is null)
+                {
+                    diffs.Add($"{where}: missing");
+                    continue;
+                }
+
+                void Exactly(string field, long own)
+                {
+                    if (Count(figures, field) != own)
+                    {
+                        diffs.Add($"{where} {field}: {Count(figures, field)}, the driver's own count {own}");
+                    }
+                }
+
+                void Within(string field, double? low, double? high)
+                {
+                    var got = Figure(figures, field);
+                    var ok = (low, high, got) switch
+                    {
+                        (null, null, null) => true,
+                        ({ } l, { } h, { } g) => g >= l - 1e-9 && g <= h + 1e-9,
+                        _ => false,
+                    };
+                    if (!ok)
+                    {
+                        diffs.Add(string.Create(CultureInfo.InvariantCulture, $"{where} {field}: {got?.ToString("R", CultureInfo.InvariantCulture) ?? "null"}, the driver's own figure [{low:R}, {high:R}]"));
+                    }
+                }
+
+                Exactly("offered", offered);
+                Exactly("answered", answered);
+                Exactly("abandoned", abandoned);
+                if (queue is null)
+                {
+                    Exactly("refused", ledger.RefusedOutright + ledger.RefusedIntoOverflow);
+                }
+
+                var within = Count(figures, "answeredWithinThreshold");
+                if (within < surelyWithin || within > maybeWithin)
+                {
+                    diffs.Add($"{where} answeredWithinThreshold: {within}, the driver's clock puts it in [{surelyWithin}, {maybeWithin}]");
+                }
+
+                double? Rate(long part) => offered > 0 ? (double)part / offered : null;
+                Within("answerRate", Rate(answered), Rate(answered));
+                Within("serviceLevel", Rate(surelyWithin), Rate(maybeWithin));
+                Within("averageSpeedOfAnswerSeconds",
+                    answered > 0 ? speeds.Sum(s => s.Min) / answered : null,
+                    answered > 0 ? speeds.Sum(s => s.Max) / answered : null);
+            }
+        }
+
+        // The 15-minute intervals: each holds at least what the driver saw wholly inside it, at most what touched it.
+        var intervals = live.Cluster["interval"]["groups"]!.AsArray().ToDictionary(g => HostApi.Str(g!, "key"), g => g!, StringComparer.Ordinal);
+        foreach (var kind in new[] { "offered", "answered", "abandoned", "refused" })
+        {
+            // The overflows onward are offered in r-over at a moment the driver does not see: in any interval of the run.
+            var unseen = kind == "offered" ? overflowsOnward : 0;
+            var events = ledger.Events(kind, null);
+            var buckets = events.SelectMany(e => new[] { DriverLedger.Bucket(e.Sent), DriverLedger.Bucket(e.Answered) })
+                .Select(DriverLedger.BucketKey)
+                .Concat(intervals.Where(i => Count(i.Value, kind) > 0).Select(i => i.Key))
+                .Distinct(StringComparer.Ordinal);
+            foreach (var key in buckets)
+            {
+                var surely = events.Count(e => DriverLedger.BucketKey(DriverLedger.Bucket(e.Sent)) == key && DriverLedger.BucketKey(DriverLedger.Bucket(e.Answered)) == key);
+                var maybe = events.Count(e => string.CompareOrdinal(DriverLedger.BucketKey(DriverLedger.Bucket(e.Sent)), key) <= 0 && string.CompareOrdinal(key, DriverLedger.BucketKey(DriverLedger.Bucket(e.Answered))) <= 0);
+                var got = Count(intervals.GetValueOrDefault(key), kind);
+                if (got < surely || got > maybe + unseen)
+                {
+                    diffs.Add($"stats?groupBy=interval [{key}] {kind}: {got}, the driver's windows put [{surely}, {maybe + unseen}] there");
+                }
+            }
+        }
+
+        return diffs;
     }
 
     /// <summary>The KPI fields of two answers of one query are the same, group by group.</summary>
