@@ -7,10 +7,12 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// Which storage and clustering this silo runs with, and on which ports, read from configuration:
 /// <c>Storage:Provider</c> (<c>memory</c>, the default, or <c>postgres</c>), <c>Clustering:Provider</c>
 /// (<c>localhost</c>, the default, or <c>postgres</c>), <c>ConnectionStrings:Routing</c> (required for postgres), <c>Orleans:SiloPort</c> (11111), <c>Orleans:GatewayPort</c> (30000) and, to run several silos on one
-/// host, <c>Orleans:PrimarySiloPort</c> (the silo port of the first one). A profile that cannot run stops the
+/// host, <c>Orleans:PrimarySiloPort</c> (the silo port of the first one), and <c>Hosting:Kubernetes</c> (false; true
+/// runs the silo as a Kubernetes pod, which needs <c>postgres</c> clustering). A profile that cannot run stops the
 /// host at start with a message that says why, rather than starting with something other than what was asked.
 /// </summary>
-public sealed record ClusterProfile(string Storage, string Clustering, int SiloPort, int GatewayPort, int? PrimarySiloPort, string? ConnectionString)
+public sealed record ClusterProfile(string Storage, string Clustering, int SiloPort, int GatewayPort, int? PrimarySiloPort, string? ConnectionString,
+    bool Kubernetes = false)
 {
     public const string Memory = "memory";
     public const string Localhost = "localhost";
@@ -42,13 +44,36 @@ public sealed record ClusterProfile(string Storage, string Clustering, int SiloP
                 "(for example Host=127.0.0.1;Port=5432;Username=postgres;Database=routing).");
         }
 
+        // In a pod the silo advertises the pod's address to the other pods, which only a shared membership table
+        // can tell them: localhost clustering would make every pod a cluster of its own.
+        var kubernetes = Switch(configuration, "Hosting:Kubernetes");
+        if (kubernetes && clustering != Postgres)
+        {
+            throw new InvalidOperationException(
+                $"Hosting:Kubernetes needs Clustering:Provider '{Postgres}' (the silos of the pods find each other in the PostgreSQL membership table); it is '{clustering}'.");
+        }
+
         return new ClusterProfile(
             storage,
             clustering,
             Port(configuration, "Orleans:SiloPort") ?? 11111,
             Port(configuration, "Orleans:GatewayPort") ?? 30000,
             Port(configuration, "Orleans:PrimarySiloPort"),
-            string.IsNullOrWhiteSpace(connectionString) ? null : connectionString);
+            string.IsNullOrWhiteSpace(connectionString) ? null : connectionString,
+            kubernetes);
+    }
+
+    private static bool Switch(IConfiguration configuration, string key)
+    {
+        var value = configuration[key];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        return bool.TryParse(value.Trim(), out var on)
+            ? on
+            : throw new InvalidOperationException($"{key} '{value}' is not true or false.");
     }
 
     private static string Provider(IConfiguration configuration, string key, string fallback)

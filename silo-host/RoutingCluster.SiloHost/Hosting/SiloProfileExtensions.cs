@@ -1,5 +1,6 @@
 using System.Net;
 using Orleans.Configuration;
+using Orleans.Hosting.Kubernetes;
 using Orleans.Serialization;
 using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
@@ -18,7 +19,8 @@ public static class SiloProfileExtensions
     /// loopback endpoint (an in-place restart replaces its own old membership row at once) and runs with the
     /// single-host membership timings; the schema is migrated at start-up before any provider touches it. Postgres
     /// storage keeps sessions in <c>routing_session</c> (storage <c>"sessions"</c>, with its session index) and runs
-    /// <see cref="RecoveryStartupTask"/> when the silo starts.
+    /// <see cref="RecoveryStartupTask"/> when the silo starts. With <c>Hosting:Kubernetes</c> the silo runs as a pod
+    /// (Orleans' <c>UseKubernetesHosting</c>), still with its membership in PostgreSQL.
     /// </summary>
     public static ISiloBuilder UseRoutingProfile(this ISiloBuilder silo, ClusterProfile profile)
     {
@@ -32,7 +34,29 @@ public static class SiloProfileExtensions
             });
         }
 
-        if (profile.Clustering == ClusterProfile.Postgres)
+        if (profile.Clustering == ClusterProfile.Postgres && profile.Kubernetes)
+        {
+            // A pod. Orleans' Kubernetes hosting (registered after the cluster options above, so the pod's
+            // ORLEANS_SERVICE_ID and ORLEANS_CLUSTER_ID win where set) names the silo after the pod (POD_NAME), listens
+            // on every interface, labels the pod orleans/serviceId and orleans/clusterId, declares dead the silo of a
+            // deleted pod, and deletes the pod of a silo the cluster declared dead, so that its Deployment starts a
+            // new one. Membership keeps Orleans' default timings: the single-host ones suit silos on one machine, not
+            // silos across a network.
+            // The advertised address is taken from POD_IP here: Orleans' own endpoint defaults run before the
+            // Kubernetes hosting's and fill it with the machine's first address, so POD_IP would never be used.
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = profile.SiloPort;
+                o.GatewayPort = profile.GatewayPort;
+                if (IPAddress.TryParse(Environment.GetEnvironmentVariable(KubernetesHostingOptions.PodIPEnvironmentVariable), out var pod))
+                {
+                    o.AdvertisedIPAddress = pod;
+                }
+            });
+            silo.UsePostgresClustering(routing!);
+            silo.UseKubernetesHosting(options => options.Configure(k => k.DeleteDefunctSiloPods = true));
+        }
+        else if (profile.Clustering == ClusterProfile.Postgres)
         {
             silo.ConfigureEndpoints(IPAddress.Loopback, profile.SiloPort, profile.GatewayPort);
             silo.UsePostgresClustering(routing!).UseSingleHostMembership();

@@ -29,6 +29,17 @@ public sealed class HostingTests
         Assert.Contains("'cassandra' is not known", string.Join(" | ", Flatten(error!)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Start_WithKubernetesAndLocalhostClustering_FailsFast_NamingBothSettings()
+    {
+        using var factory = WithSetting("Hosting:Kubernetes", "true");
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains("Hosting:Kubernetes needs Clustering:Provider 'postgres'", string.Join(" | ", Flatten(error)), StringComparison.Ordinal);
+    }
+
     private static IEnumerable<string> Flatten(Exception error)
     {
         for (var e = error; e is not null; e = e.InnerException)
