@@ -87,7 +87,7 @@ start_silo() {
     port_in_use "$port" && die "port $port (silo $i) is already in use"
   done
   [[ -f "$DLL" ]] || die "$DLL is missing (build first)"
-  # Content root = the project directory (appsettings.json, wwwroot), as with `dotnet run`.
+  # The host reads appsettings.json from its own folder and serves the project's pages (docs/operations.md).
   (
     cd "$PROJECT"
     export ConnectionStrings__Routing

@@ -1,7 +1,9 @@
 using RoutingCluster.SiloHost.Api;
 using RoutingCluster.SiloHost.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root: the host's own folder wherever it is started from, unless configured (HostContentRoot).
+var builder = WebApplication.CreateBuilder(HostContentRoot.Options(args));
+builder.UseBuildOutputWebAssets();
 builder.AddRoutingCluster();
 
 var app = builder.Build();

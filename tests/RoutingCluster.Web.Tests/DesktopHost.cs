@@ -71,28 +71,34 @@ public sealed class DesktopHost : IAsyncLifetime
                 return _browser;
             }
 
-            if (!File.Exists(ChromiumPath))
-            {
-                throw new InvalidOperationException(
-                    $"Chromium is not installed at {ChromiumPath}, so the agent desktop cannot be tested in a browser. " +
-                    "test.sh installs it with 'apt-get update && apt-get install -y chromium' (see .test-output/chromium-install.log " +
-                    "for why that failed); install it by hand and run again.");
-            }
-
             _playwright ??= await Playwright.CreateAsync();
-            _browser = await _playwright.Chromium.LaunchAsync(new()
-            {
-                ExecutablePath = ChromiumPath,
-                Headless = true,
-                Args = ChromiumArgs,
-                Timeout = 60_000,
-            });
+            _browser = await LaunchChromiumAsync(_playwright);
             return _browser;
         }
         finally
         {
             _browserLock.Release();
         }
+    }
+
+    /// <summary>Headless Debian Chromium; missing, it fails with a message that says how to install it.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright)
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException(
+                $"Chromium is not installed at {ChromiumPath}, so the agent desktop cannot be tested in a browser. " +
+                "test.sh installs it with 'apt-get update && apt-get install -y chromium' (see .test-output/chromium-install.log " +
+                "for why that failed); install it by hand and run again.");
+        }
+
+        return playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ChromiumArgs,
+            Timeout = 60_000,
+        });
     }
 
     public async Task DisposeAsync()

@@ -1,13 +1,11 @@
-using Microsoft.Extensions.FileProviders;
-
 namespace RoutingCluster.SiloHost.Hubs;
 
 public static class AgentDesktopPages
 {
     /// <summary>
     /// The web agent desktop at <c>/agent/</c> (wwwroot/agent), the supervisors' wallboard at <c>/wallboard/</c>
-    /// (wwwroot/wallboard), and the official SignalR browser client at
-    /// <c>/lib/signalr/</c>, served from the npm package the build installs (node_modules/@microsoft/signalr).
+    /// (wwwroot/wallboard), and the official SignalR browser client at <c>/lib/signalr/</c> (wwwroot/lib/signalr: a
+    /// static web asset that the build copies from the npm package @microsoft/signalr, so a publish carries it).
     /// </summary>
     public static WebApplication MapAgentDesktop(this WebApplication app)
     {
@@ -25,12 +23,6 @@ public static class AgentDesktopPages
         });
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        var signalr = Path.Combine(app.Environment.ContentRootPath, "node_modules", "@microsoft", "signalr", "dist", "browser");
-        if (Directory.Exists(signalr))
-        {
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(signalr), RequestPath = "/lib/signalr" });
-        }
-
         return app;
     }
 }
