@@ -55,6 +55,7 @@ internal static class LogEventIds
     public const int RecoveryWoke = 130;
     public const int QueueRecovered = 131;
     public const int QueueLostSession = 132;
+    public const int RecoveryWakeFailed = 133;
 
     // Grains: statistics.
     public const int StatsFlushFailed = 140;
