@@ -167,13 +167,15 @@
 
   function drawWhatIf(plan) {
     const width = Math.max(480, $("wi-chart").clientWidth || 960), height = 280;
-    const left = 48, right = 56, top = 14, bottom = 34;
+    const left = 48, right = 64, top = 14, bottom = 40;
     const w = width - left - right, h = height - top - bottom;
     const rows = plan.table;
     const first = rows[0].agents, last = rows[rows.length - 1].agents;
     const x = (n) => left + (last === first ? w / 2 : ((n - first) / (last - first)) * w);
     const asaValues = rows.map((r) => r.averageSpeedOfAnswerSeconds).filter((v) => v !== null);
-    const maxAsa = Math.max(10, Math.ceil(Math.max(0, ...asaValues) / 10) * 10);
+    // The ASA axis runs to four steps of a round number of seconds, so its grid lines carry round labels.
+    const asaStep = [5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 120, 150, 180, 240, 300, 600, 900, 1800, 3600].find((s) => 4 * s >= Math.max(0, ...asaValues)) || 3600;
+    const maxAsa = 4 * asaStep;
     const ySl = (v) => top + h - v * h;
     const yAsa = (v) => top + h - (Math.min(v, maxAsa) / maxAsa) * h;
     const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", "data-agents-needed": plan.agentsNeeded });
@@ -186,10 +188,10 @@
     const step = Math.max(1, Math.ceil(rows.length / 16));
     rows.forEach((r, i) => {
       if (i % step === 0 || r.agents === plan.agentsNeeded) {
-        chart.append(svg("text", { x: x(r.agents), y: height - 14, "text-anchor": "middle" }, r.agents));
+        chart.append(svg("text", { x: x(r.agents), y: height - 22, "text-anchor": "middle" }, r.agents));
       }
     });
-    chart.append(svg("text", { x: left + w / 2, y: height - 1, "text-anchor": "middle" }, "agents"));
+    chart.append(svg("text", { x: left + w / 2, y: height - 4, "text-anchor": "middle" }, "number of agents"));
     chart.append(svg("line", { x1: left, x2: left + w, y1: ySl(plan.targetServiceLevel), y2: ySl(plan.targetServiceLevel), stroke: "#8ea0b3", "stroke-dasharray": "6 4" }));
     chart.append(svg("line", { x1: x(plan.agentsNeeded), x2: x(plan.agentsNeeded), y1: top, y2: top + h, stroke: "#4aa3ff", "stroke-dasharray": "4 4", class: "needed" }));
     const series = (cls, color, points) => {
