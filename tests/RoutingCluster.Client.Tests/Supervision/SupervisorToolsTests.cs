@@ -1,3 +1,5 @@
+using RoutingCluster.Tests.Shared;
+
 namespace RoutingCluster.Client.Tests.Supervision;
 
 /// <summary>What a supervisor's tool does through <see cref="RoutingClient"/> against the real host: set a queue's
