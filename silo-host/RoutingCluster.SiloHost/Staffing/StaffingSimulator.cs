@@ -13,8 +13,9 @@ public sealed record SimulatedPlan(StaffingPlan Plan, IReadOnlyDictionary<string
 /// The <c>simulation</c> method of the staffing what-if: the queue's own routing policy (its head starts and agent
 /// selection, through the same <c>QueueDispatcher</c> the queue grain runs) in the virtual-time simulator, once per
 /// number of agents, on the given rates and the queue's measured share of elderly customers. The whole answer is
-/// bounded to <see cref="Budget"/> of computing: the sessions simulated per number of agents are set from a short
-/// calibration run so that all the rows fit in it. One what-if runs at a time per silo; others wait their turn.
+/// bounded to about <see cref="Budget"/> of computing: a short calibration run measures how fast this machine
+/// simulates; the runs that decide the number needed (from the formula's answer down or up to where the target is
+/// just reached) share what is left of it; the table's other rows, far from the target, get a short run each. One what-if runs at a time per silo; others wait their turn.
 /// </summary>
 public sealed partial class StaffingSimulator(ILogger<StaffingSimulator> logger)
 {
@@ -23,6 +24,11 @@ public sealed partial class StaffingSimulator(ILogger<StaffingSimulator> logger)
 
     private const int CalibrationSessions = 20_000;
     private const int MinSessions = 2_000;
+    private const int FarSessions = 500;
+    private const int FarSessionsOverBudget = 100;
+
+    /// <summary>Rows either side of the formula's answer the budget is planned for (full runs).</summary>
+    private const int NearRows = 3;
     private const int MaxSessions = 2_000_000;
 
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
@@ -64,29 +70,65 @@ public sealed partial class StaffingSimulator(ILogger<StaffingSimulator> logger)
         Simulation.Run(Options(formula.AgentsNeeded, CalibrationSessions));
         var perSecond = CalibrationSessions / Math.Max(calibration.Elapsed.TotalSeconds, 1e-3);
 
+        // The number needed is decided on full runs, starting around the formula's answer and moving down or up
+        // from it; those share the budget. The table's other rows (far from the target) get a short run each.
         var results = new Dictionary<int, SimulationResult>();
-        var expectedRows = formula.Table.Count + 2;
-        var done = 0;
-        StaffingPrediction Simulate(int agents)
+        var fullRunsLeft = 2 * NearRows + 1;
+        SimulationResult Full(int agents)
         {
-            var left = Budget - clock.Elapsed;
-            var share = left.TotalSeconds / Math.Max(1, expectedRows - done);
-            var sessions = (int)Math.Clamp(perSecond * share, MinSessions, MaxSessions);
-            done++;
-            var r = Simulation.Run(Options(agents, sessions));
-            results[agents] = r;
-            return new StaffingPrediction(agents, r.ServiceLevel, r.ProbabilityOfWait, r.AsaSeconds, r.Occupancy, r.AbandonRate);
+            if (!results.TryGetValue(agents, out var r) || r.Sessions < MinSessions)
+            {
+                var left = Budget - clock.Elapsed;
+                var sessions = (int)Math.Clamp(perSecond * left.TotalSeconds / Math.Max(1, fullRunsLeft), MinSessions, MaxSessions);
+                fullRunsLeft = Math.Max(1, fullRunsLeft - 1);
+                r = Simulation.Run(Options(agents, sessions));
+                results[agents] = r;
+            }
+
+            return r;
         }
 
-        var plan = StaffingPlan.Search(load, targetServiceLevel, Simulate);
+        bool Reaches(int agents) => Full(agents).ServiceLevel >= targetServiceLevel;
+        var least = Math.Max(1, load.LeastStableAgents);
+        var needed = formula.AgentsNeeded;
+        if (Reaches(needed))
+        {
+            while (needed > least && Reaches(needed - 1))
+            {
+                needed--;
+            }
+        }
+        else
+        {
+            do
+            {
+                needed++;
+            }
+            while (needed < StaffingPlan.MaxAgents && !Reaches(needed));
+        }
+
+        var table = new List<StaffingPrediction>();
+        for (var agents = least; agents <= needed + StaffingPlan.RowsBeyondNeeded; agents++)
+        {
+            if (!results.TryGetValue(agents, out var r))
+            {
+                var sessions = clock.Elapsed < Budget ? FarSessions : FarSessionsOverBudget;
+                r = Simulation.Run(Options(agents, sessions));
+                results[agents] = r;
+            }
+
+            table.Add(new StaffingPrediction(agents, r.ServiceLevel, r.ProbabilityOfWait, r.AsaSeconds, r.Occupancy, r.AbandonRate));
+        }
+
+        var plan = new StaffingPlan(needed, table.Single(row => row.Agents == needed), table);
         if (clock.Elapsed > Budget + TimeSpan.FromMilliseconds(500))
         {
             OverBudget(logger, clock.Elapsed.TotalMilliseconds, plan.Table.Count);
         }
 
-        var needed = results[plan.AgentsNeeded];
-        var offered = Math.Max(1, needed.Sessions);
-        var bySegment = needed.Segments.ToDictionary(
+        var atNeeded = results[plan.AgentsNeeded];
+        var offered = Math.Max(1, atNeeded.Sessions);
+        var bySegment = atNeeded.Segments.ToDictionary(
             kv => kv.Key,
             kv => new StaffingSegmentResponse(
                 Math.Round((double)kv.Value.Offered / offered, 4),
