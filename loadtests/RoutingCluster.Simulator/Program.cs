@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using RoutingCluster.Routing.Model;
+using RoutingCluster.Routing.VirtualTime;
 using RoutingCluster.Simulator;
 
 SimulationOptions options;

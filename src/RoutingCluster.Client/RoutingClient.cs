@@ -195,6 +195,18 @@ public sealed class RoutingClient : IDisposable
     public Task<QueueConfig> GetQueueAsync(string queueId, CancellationToken cancellationToken = default) =>
         SendAsync<QueueConfig>(HttpMethod.Get, $"v1/queues/{Escape(queueId)}", null, RetryMode.Idempotent, cancellationToken);
 
+    /// <summary><c>GET /v1/queues/{id}/staffing</c>: how many agents a load needs (supervisors, analysts). A
+    /// <see cref="StaffingQuestion"/> field left null takes the server's default (arrivals and AHT measured in the
+    /// queue over the last 60 minutes, target 0.8, the queue's threshold, no patience, the formula).</summary>
+    public Task<StaffingAnswer> GetStaffingAsync(string queueId, StaffingQuestion? question = null, CancellationToken cancellationToken = default) =>
+        SendAsync<StaffingAnswer>(HttpMethod.Get, $"v1/queues/{Escape(queueId)}/staffing{(question ?? new StaffingQuestion()).ToQuery()}", null, RetryMode.Idempotent, cancellationToken);
+
+    // ---- Alerts (supervisors, analysts) ----
+
+    /// <summary><c>GET /v1/alerts</c>: the queues' active alerts.</summary>
+    public Task<IReadOnlyList<QueueAlert>> GetAlertsAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<IReadOnlyList<QueueAlert>>(HttpMethod.Get, "v1/alerts", null, RetryMode.Idempotent, cancellationToken);
+
     // ---- Agents (admins, supervisors, agent apps) ----
 
     /// <summary><c>PUT /v1/agents/{id}</c>: creates the agent (logged-out) or replaces its profile.</summary>

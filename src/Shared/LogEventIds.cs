@@ -82,6 +82,11 @@ internal static class LogEventIds
     // Wallboard.
     public const int WallboardReadFailed = 310;
 
+    // Alerts and staffing.
+    public const int AlertRaised = 350;
+    public const int AlertCleared = 351;
+    public const int StaffingSimulationCut = 352;
+
     // Client: the agent desktop client.
     public const int DesktopHandlerFailed = 400;
     public const int DesktopSignInAgainFailed = 401;

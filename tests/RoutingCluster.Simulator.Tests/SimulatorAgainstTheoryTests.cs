@@ -1,4 +1,5 @@
 using RoutingCluster.Routing.Model;
+using RoutingCluster.Routing.VirtualTime;
 using Xunit.Abstractions;
 
 namespace RoutingCluster.Simulator.Tests;

@@ -23,8 +23,9 @@ public static class RoutingApi
 
         app.MapGroup("/v1/sessions").MapSessionsApi();
         app.MapGroup("/v1/agents").MapAgentsApi();
-        app.MapGroup("/v1/queues").MapQueuesApi().MapQueueStats();
+        app.MapGroup("/v1/queues").MapQueuesApi().MapQueueStats().MapQueueStaffing();
         app.MapGroup("/v1/stats").MapStatsApi();
+        app.MapGroup("/v1/alerts").MapAlertsApi();
         app.MapApiDescription();
         app.MapRoutingHealth();
         app.MapRoutingTelemetry();

@@ -58,6 +58,9 @@ public static class RoutingClusterHosting
 
         // Supervisors' wallboards: this silo's publisher reads the figures and pushes them over /hubs/wallboard.
         builder.Services.Configure<WallboardOptions>(configuration.GetSection("Wallboard"));
+        builder.Services.AddSingleton<Alerts.AlertMonitor>();
+        builder.Services.AddSingleton<Staffing.StaffingSimulator>();
+        builder.Services.AddSingleton<Staffing.StaffingNow>();
         builder.Services.AddSingleton<WallboardPublisher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WallboardPublisher>());
 

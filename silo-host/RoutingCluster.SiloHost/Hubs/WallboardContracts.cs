@@ -5,10 +5,12 @@ using RoutingCluster.SiloHost.Api.Contracts;
 
 namespace RoutingCluster.SiloHost.Hubs;
 
-/// <summary>What the wallboard shows, pushed about once a second: every queue's figures today, the totals, and the last hour.</summary>
-public sealed record WallboardSnapshot(DateTime At, WallboardTotals Total, IReadOnlyList<WallboardQueue> Queues, IReadOnlyList<WallboardPoint> LastHour);
+/// <summary>What the wallboard shows, pushed about once a second: every queue's figures today, the totals, the last hour,
+/// and the active alerts.</summary>
+public sealed record WallboardSnapshot(DateTime At, WallboardTotals Total, IReadOnlyList<WallboardQueue> Queues, IReadOnlyList<WallboardPoint> LastHour, IReadOnlyList<AlertResponse> Alerts);
 
-/// <summary>One queue's row. Elderly customers are shown apart: how many wait and for how long.</summary>
+/// <summary>One queue's row. Elderly customers are shown apart: how many wait and for how long. <c>agentsNeeded</c>:
+/// Erlang C on the last 60 minutes' arrivals and AHT (also given) for 80% within the threshold; null when unmeasured.</summary>
 public sealed record WallboardQueue(
     string QueueId,
     string Name,
@@ -25,9 +27,12 @@ public sealed record WallboardQueue(
     long Abandoned,
     int AgentsReady,
     int AgentsBusy,
-    int AgentsNotReady)
+    int AgentsNotReady,
+    int? AgentsNeeded = null,
+    double? ArrivalsPerHour = null,
+    double? AhtSeconds = null)
 {
-    public static WallboardQueue From(QueueStatsReport r)
+    public static WallboardQueue From(QueueStatsReport r, Staffing.QueueStaffingNow? staffing = null)
     {
         var f = KpiFigures.From(r.Total, withAgentTime: true);
         var elderly = r.Live.BySegment.GetValueOrDefault(Segment.Elderly);
@@ -47,7 +52,10 @@ public sealed record WallboardQueue(
             f.Abandoned,
             r.Live.AgentsIdle,
             r.Live.AgentsBusy,
-            r.Live.AgentsNotReady);
+            r.Live.AgentsNotReady,
+            staffing?.AgentsNeeded,
+            staffing?.ArrivalsPerHour,
+            staffing?.AhtSeconds);
     }
 }
 

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using RoutingCluster.Grains.Metrics;
+using RoutingCluster.SiloHost.Alerts;
+using RoutingCluster.SiloHost.Api.Contracts;
 
 namespace RoutingCluster.SiloHost.Hubs;
 
@@ -17,16 +19,20 @@ public sealed class WallboardOptions
 /// <summary>
 /// One per silo: reads every queue's figures (one call per queue grain and statistics grain, never per session),
 /// pushes them to the wallboards connected to this silo, keeps the last hour minute by minute for the chart, and
-/// hands the latest figures to the queue gauges of <see cref="RoutingMetrics"/>.
+/// hands the latest figures to the queue gauges of <see cref="RoutingMetrics"/> and the queues' alert bounds to
+/// <see cref="AlertMonitor"/>, pushing the alerts it raises and clears.
 /// </summary>
 public sealed partial class WallboardPublisher(
     StatsReader stats,
     IHubContext<WallboardHub> hub,
     RoutingMetrics metrics,
+    AlertMonitor alerts,
+    Staffing.StaffingNow staffing,
     IOptions<WallboardOptions> options,
     ILogger<WallboardPublisher> logger) : BackgroundService
 {
     private const int HistoryMinutes = 60;
+    private static readonly TimeSpan MinimumPause = TimeSpan.FromMilliseconds(50);
     private readonly SortedDictionary<DateTime, WallboardPoint> _history = [];
     private int _watching;
 
@@ -39,12 +45,18 @@ public sealed partial class WallboardPublisher(
         metrics.ObserveQueues(Gauges);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                var snapshot = await ReadAsync();
+                var (snapshot, changes) = await ReadAsync();
                 Latest = snapshot;
                 if (Volatile.Read(ref _watching) > 0)
                 {
+                    foreach (var change in changes)
+                    {
+                        await hub.Clients.All.SendAsync(WallboardHub.AlertMethod, change, stoppingToken);
+                    }
+
                     await hub.Clients.All.SendAsync(WallboardHub.SnapshotMethod, snapshot, stoppingToken);
                 }
             }
@@ -53,10 +65,13 @@ public sealed partial class WallboardPublisher(
                 ReadFailed(logger, ex); // the cluster is starting or a silo is going away: try again next time
             }
 
-            var every = Volatile.Read(ref _watching) > 0 ? options.Value.RefreshInterval : options.Value.IdleRefreshInterval;
+            // The next read is due one interval after this one started, so that reads come every interval, not every
+            // interval plus the time a read takes.
+            var every = Volatile.Read(ref _watching) > 0 || alerts.Watching ? options.Value.RefreshInterval : options.Value.IdleRefreshInterval;
+            var rest = every - System.Diagnostics.Stopwatch.GetElapsedTime(started);
             try
             {
-                await Task.Delay(every, stoppingToken);
+                await Task.Delay(rest > MinimumPause ? rest : MinimumPause, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -65,10 +80,12 @@ public sealed partial class WallboardPublisher(
         }
     }
 
-    private async Task<WallboardSnapshot> ReadAsync()
+    private async Task<(WallboardSnapshot Snapshot, IReadOnlyList<AlertChangeMessage> Changes)> ReadAsync()
     {
         var reports = await stats.QueuesTodayAsync();
-        var rows = reports.Select(WallboardQueue.From).OrderBy(q => q.QueueId, StringComparer.Ordinal).ToList();
+        var changes = alerts.Check(reports, stats.Now);
+        var needs = await staffing.OfAsync(reports);
+        var rows = reports.Select(r => WallboardQueue.From(r, needs.GetValueOrDefault(r.QueueId))).OrderBy(q => q.QueueId, StringComparer.Ordinal).ToList();
         var total = WallboardTotals.From(reports, rows);
         var at = stats.Now.UtcDateTime;
         var minute = new DateTime(at.Ticks - (at.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc);
@@ -84,7 +101,7 @@ public sealed partial class WallboardPublisher(
             lastHour = [.. _history.Values];
         }
 
-        return new WallboardSnapshot(at, total, rows, lastHour);
+        return (new WallboardSnapshot(at, total, rows, lastHour, alerts.Active), changes);
     }
 
     private IReadOnlyCollection<QueueGauge> Gauges() =>

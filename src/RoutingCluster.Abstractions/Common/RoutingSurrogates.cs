@@ -49,6 +49,11 @@ public struct QueuePolicySurrogate
     [Id(7)] public int MaxWaiting;
     [Id(8)] public double MaxWaitSeconds;
     [Id(9)] public string? OverflowQueueId;
+    [Id(10)] public bool HasAlerts;
+    [Id(11)] public double? AlertLongestWaitSeconds;
+    [Id(12)] public double? AlertElderlyLongestWaitSeconds;
+    [Id(13)] public double? AlertServiceLevelBelow;
+    [Id(14)] public int? AlertWaitingAbove;
 }
 
 [RegisterConverter]
@@ -66,6 +71,15 @@ public sealed class QueuePolicyConverter : IConverter<QueuePolicy, QueuePolicySu
         MaxWaiting = s.MaxWaiting,
         MaxWaitSeconds = s.MaxWaitSeconds,
         OverflowQueueId = s.OverflowQueueId,
+        Alerts = s.HasAlerts
+            ? new Routing.Alerts.AlertBounds
+            {
+                LongestWaitSeconds = s.AlertLongestWaitSeconds,
+                ElderlyLongestWaitSeconds = s.AlertElderlyLongestWaitSeconds,
+                ServiceLevelBelow = s.AlertServiceLevelBelow,
+                WaitingAbove = s.AlertWaitingAbove,
+            }
+            : null,
     };
 
     public QueuePolicySurrogate ConvertToSurrogate(in QueuePolicy v) => new()
@@ -80,6 +94,11 @@ public sealed class QueuePolicyConverter : IConverter<QueuePolicy, QueuePolicySu
         MaxWaiting = v.MaxWaiting,
         MaxWaitSeconds = v.MaxWaitSeconds,
         OverflowQueueId = v.OverflowQueueId,
+        HasAlerts = v.Alerts is not null,
+        AlertLongestWaitSeconds = v.Alerts?.LongestWaitSeconds,
+        AlertElderlyLongestWaitSeconds = v.Alerts?.ElderlyLongestWaitSeconds,
+        AlertServiceLevelBelow = v.Alerts?.ServiceLevelBelow,
+        AlertWaitingAbove = v.Alerts?.WaitingAbove,
     };
 }
 

@@ -29,6 +29,23 @@ public sealed record QueueSettings
     public double? MaxWaitSeconds { get; init; }
 
     public string? OverflowQueueId { get; init; }
+
+    /// <summary>The queue's alert bounds; null: no alerts.</summary>
+    public QueueAlerts? Alerts { get; init; }
+}
+
+/// <summary>A queue's alert bounds, each optional (null: off). An alert is raised while the longest wait, the elderly
+/// longest wait or the number waiting is above its bound, or today's service level below its bound.</summary>
+public sealed record QueueAlerts
+{
+    public double? LongestWaitSeconds { get; init; }
+
+    public double? ElderlyLongestWaitSeconds { get; init; }
+
+    /// <summary>A fraction in [0, 1].</summary>
+    public double? ServiceLevelBelow { get; init; }
+
+    public int? WaitingAbove { get; init; }
 }
 
 /// <summary>After <see cref="AfterSeconds"/> of waiting, every required skill level is lowered by
@@ -62,6 +79,9 @@ public sealed record QueueConfig
 
     public string? OverflowQueueId { get; init; }
 
+    /// <summary>The alert bounds (every bound null when none is set).</summary>
+    public QueueAlerts Alerts { get; init; } = new();
+
     /// <summary>The same configuration as a PUT body (to change one field and put it back).</summary>
     public QueueSettings ToSettings() => new()
     {
@@ -76,5 +96,6 @@ public sealed record QueueConfig
         MaxWaiting = MaxWaiting,
         MaxWaitSeconds = MaxWaitSeconds,
         OverflowQueueId = OverflowQueueId,
+        Alerts = Alerts,
     };
 }

@@ -25,7 +25,11 @@ public sealed record QueueStatsReport(
     QueueLive Live,
     KpiCounters Total,
     IReadOnlyDictionary<string, KpiCounters> ByChannel,
-    IReadOnlyDictionary<string, KpiCounters> BySegment);
+    IReadOnlyDictionary<string, KpiCounters> BySegment)
+{
+    /// <summary>The queue's routing policy (its thresholds and alert bounds) when the figures were read.</summary>
+    public RoutingCluster.Routing.Model.QueuePolicy Policy { get; init; } = RoutingCluster.Routing.Model.QueuePolicy.Default;
+}
 
 /// <summary>Cluster-wide figures over a range: the total, and one group per queue, channel, segment, agent or interval.</summary>
 public sealed record ClusterStatsReport(
@@ -68,7 +72,10 @@ public sealed class StatsReader(IGrainFactory grains, RoutingClock clock, IOptio
             live,
             SumOf(result.Cells, Breakdown.Total),
             ByValue(result.Cells, Breakdown.Channel),
-            ByValue(result.Cells, Breakdown.Segment));
+            ByValue(result.Cells, Breakdown.Segment))
+        {
+            Policy = config.Policy,
+        };
     }
 
     /// <summary>Today's figures of every queue that has statistics (what a wallboard shows), one query per queue at once.</summary>

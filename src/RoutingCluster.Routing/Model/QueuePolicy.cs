@@ -1,3 +1,5 @@
+using RoutingCluster.Routing.Alerts;
+
 namespace RoutingCluster.Routing.Model;
 
 /// <summary>One step of skill relaxation: once a session has waited <see cref="AfterSeconds"/>, every
@@ -27,6 +29,9 @@ public sealed record QueuePolicy
     public double MaxWaitSeconds { get; init; } = 900;
 
     public string? OverflowQueueId { get; init; }
+
+    /// <summary>The bounds the queue's live figures are watched against; null: no alerts.</summary>
+    public AlertBounds? Alerts { get; init; }
 
     public static IReadOnlyDictionary<Segment, HeadStart> DefaultHeadStarts { get; } = new Dictionary<Segment, HeadStart>
     {

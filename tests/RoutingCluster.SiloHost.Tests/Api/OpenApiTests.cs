@@ -28,6 +28,8 @@ public sealed class OpenApiTests(SiloHostFactory host)
         { "post", "/v1/agents/{id}/sessions/{sessionId}/wrap-up-done", [200, 400, 404, 409, 503] },
         { "put", "/v1/queues/{id}", [200, 400, 413, 415, 503] },
         { "get", "/v1/queues/{id}", [200, 400, 404, 503] },
+        { "get", "/v1/queues/{id}/staffing", [200, 400, 404, 503] },
+        { "get", "/v1/alerts", [200, 400, 503] },
     };
 
     /// <summary>The routes with a JSON body and some of the contract's field names in it.</summary>
@@ -39,7 +41,7 @@ public sealed class OpenApiTests(SiloHostFactory host)
         { "post", "/v1/agents/{id}/state", ["state", "reason"] },
         {
             "put", "/v1/queues/{id}",
-            ["name", "serviceLevelSeconds", "offerTimeoutSeconds", "wrapUpSeconds", "elderlyAge", "headStart", "agentSelection", "relaxation", "maxWaiting", "maxWaitSeconds", "overflowQueueId"]
+            ["name", "serviceLevelSeconds", "offerTimeoutSeconds", "wrapUpSeconds", "elderlyAge", "headStart", "agentSelection", "relaxation", "maxWaiting", "maxWaitSeconds", "overflowQueueId", "alerts"]
         },
     };
 
@@ -91,6 +93,29 @@ public sealed class OpenApiTests(SiloHostFactory host)
 
         // Unknown fields are refused (400), so the schema does not allow them.
         Assert.False(schema["additionalProperties"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Document_QueueAlerts_HaveTheFourBounds_AndAlertKindsTheirWireNames()
+    {
+        var document = await Document();
+        var queue = BodySchema(document, "put", "/v1/queues/{id}");
+        var alerts = Resolve(document, queue["properties"]!["alerts"]!);
+
+        Assert.Equal(["elderlyLongestWaitSeconds", "longestWaitSeconds", "serviceLevelBelow", "waitingAbove"], alerts["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.False(alerts["additionalProperties"]!.GetValue<bool>());
+        Assert.Equal(["longest-wait", "elderly-longest-wait", "service-level", "waiting"], Values(document["components"]!["schemas"]!["AlertKind"]!));
+    }
+
+    [Fact]
+    public async Task Document_Staffing_HasItsQueryParameters()
+    {
+        var operation = Operation(await Document(), "get", "/v1/queues/{id}/staffing");
+
+        var query = operation.Arr("parameters").Where(p => p!.Str("in") == "query").Select(p => p!.Str("name"));
+        Assert.Equal(["arrivalsPerHour", "ahtSeconds", "targetServiceLevel", "thresholdSeconds", "patienceSeconds", "method"], query);
+        var method = operation.Arr("parameters").Single(p => p!.Str("name") == "method")!;
+        Assert.Equal(["formula", "simulation"], Values(method["schema"]!));
     }
 
     [Fact]

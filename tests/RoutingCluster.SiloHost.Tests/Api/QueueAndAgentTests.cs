@@ -21,7 +21,8 @@ public sealed class QueueAndAgentTests(SiloHostFactory host)
               "wrapUpSeconds": 10, "elderlyAge": 65,
               "headStart": { "elderly": 60, "disabled": 60, "military": 60, "vip": 30 },
               "agentSelection": "longest-idle", "relaxation": [],
-              "maxWaiting": 10000, "maxWaitSeconds": 900, "overflowQueueId": null }
+              "maxWaiting": 10000, "maxWaitSeconds": 900, "overflowQueueId": null,
+              "alerts": { "longestWaitSeconds": null, "elderlyLongestWaitSeconds": null, "serviceLevelBelow": null, "waitingAbove": null } }
             """);
         Assert.True(JsonNode.DeepEquals(expected, put), put.ToJsonString());
         Assert.True(JsonNode.DeepEquals(expected, (await _api.Get($"/v1/queues/{queue}")).Ok()));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Routing.Alerts;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Json;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -35,6 +36,8 @@ public sealed class QueueRequest : IRequestBody
     public double? MaxWaitSeconds { get; init; }
 
     public string? OverflowQueueId { get; init; }
+
+    public AlertsRequest? Alerts { get; init; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
@@ -81,6 +84,7 @@ public sealed class QueueRequest : IRequestBody
         errors.Range("maxWaiting", MaxWaiting, 1, Limits.MaxWaitingLimit);
         errors.Seconds("maxWaitSeconds", MaxWaitSeconds, min: double.Epsilon);
         errors.Id("overflowQueueId", OverflowQueueId);
+        Alerts?.Validate(errors);
     }
 
     public QueueConfig ToConfig(string id)
@@ -108,9 +112,54 @@ public sealed class QueueRequest : IRequestBody
                 MaxWaiting = MaxWaiting ?? defaults.MaxWaiting,
                 MaxWaitSeconds = MaxWaitSeconds ?? defaults.MaxWaitSeconds,
                 OverflowQueueId = OverflowQueueId,
+                Alerts = Alerts?.ToBounds(),
             },
         };
     }
+}
+
+/// <summary>A queue's alert bounds; each is optional, and null or absent turns it off.</summary>
+public sealed class AlertsRequest
+{
+    public double? LongestWaitSeconds { get; init; }
+
+    public double? ElderlyLongestWaitSeconds { get; init; }
+
+    public double? ServiceLevelBelow { get; init; }
+
+    public int? WaitingAbove { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+    public void Validate(FieldErrors errors)
+    {
+        errors.Unknown("alerts", Unknown);
+        errors.Seconds("alerts.longestWaitSeconds", LongestWaitSeconds);
+        errors.Seconds("alerts.elderlyLongestWaitSeconds", ElderlyLongestWaitSeconds);
+        errors.Fraction("alerts.serviceLevelBelow", ServiceLevelBelow);
+        errors.Range("alerts.waitingAbove", WaitingAbove, 0, Limits.MaxWaitingLimit);
+    }
+
+    /// <summary>The bounds, or null when every one is off.</summary>
+    public AlertBounds? ToBounds()
+    {
+        var bounds = new AlertBounds
+        {
+            LongestWaitSeconds = LongestWaitSeconds,
+            ElderlyLongestWaitSeconds = ElderlyLongestWaitSeconds,
+            ServiceLevelBelow = ServiceLevelBelow,
+            WaitingAbove = WaitingAbove,
+        };
+        return bounds.IsEmpty ? null : bounds;
+    }
+}
+
+/// <summary>A queue's alert bounds as answered: every bound, null where it is off.</summary>
+public sealed record AlertsResponse(double? LongestWaitSeconds, double? ElderlyLongestWaitSeconds, double? ServiceLevelBelow, int? WaitingAbove)
+{
+    public static AlertsResponse From(AlertBounds? bounds) =>
+        new(bounds?.LongestWaitSeconds, bounds?.ElderlyLongestWaitSeconds, bounds?.ServiceLevelBelow, bounds?.WaitingAbove);
 }
 
 public sealed class RelaxationStepRequest
@@ -136,7 +185,8 @@ public sealed record QueueResponse(
     IReadOnlyList<RelaxationStepResponse> Relaxation,
     int MaxWaiting,
     double MaxWaitSeconds,
-    string? OverflowQueueId)
+    string? OverflowQueueId,
+    AlertsResponse Alerts)
 {
     public static QueueResponse From(QueueConfig config)
     {
@@ -153,7 +203,8 @@ public sealed record QueueResponse(
             [.. p.Relaxation.Select(s => new RelaxationStepResponse(s.AfterSeconds, s.LowerBy))],
             p.MaxWaiting,
             p.MaxWaitSeconds,
-            p.OverflowQueueId);
+            p.OverflowQueueId,
+            AlertsResponse.From(p.Alerts));
     }
 }
 

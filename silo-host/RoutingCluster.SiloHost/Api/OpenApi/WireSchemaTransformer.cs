@@ -30,7 +30,7 @@ internal sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
     private static readonly FrozenSet<Type> RequestTypes = new[]
     {
         typeof(CreateSessionRequest), typeof(CustomerRequest), typeof(TransferRequest), typeof(PutAgentRequest),
-        typeof(SetAgentStateRequest), typeof(QueueRequest), typeof(RelaxationStepRequest),
+        typeof(SetAgentStateRequest), typeof(QueueRequest), typeof(RelaxationStepRequest), typeof(AlertsRequest),
     }.ToFrozenSet();
 
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)

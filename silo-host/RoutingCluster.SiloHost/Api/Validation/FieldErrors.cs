@@ -62,6 +62,15 @@ public sealed class FieldErrors
         }
     }
 
+    /// <summary>A rate: a finite number in [0, 1].</summary>
+    public void Fraction(string field, double? value)
+    {
+        if (value is { } v && (!double.IsFinite(v) || v < 0 || v > 1))
+        {
+            Add(field, "Must be a fraction between 0 and 1.");
+        }
+    }
+
     public void Text(string field, string? value, int maxLength, bool required = false)
     {
         if (value is null)

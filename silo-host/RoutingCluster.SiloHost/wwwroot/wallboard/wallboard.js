@@ -1,4 +1,5 @@
-// Supervisors' wallboard: listens to /hubs/wallboard and redraws on every snapshot (about once a second).
+// Supervisors' wallboard: listens to /hubs/wallboard and redraws on every snapshot (about once a second), shows
+// alerts as they are raised and cleared, and draws the staffing what-if (GET /v1/queues/{id}/staffing) as SVG.
 "use strict";
 
 (() => {
@@ -17,6 +18,48 @@
     td.textContent = text;
     if (className) td.className = className;
     return td;
+  }
+
+  const kindNames = {
+    "longest-wait": "Longest wait",
+    "elderly-longest-wait": "Elderly longest wait",
+    "service-level": "Service level",
+    "waiting": "Waiting",
+  };
+  const alertFigure = (kind, v) => (kind === "service-level" ? percent(v) : kind === "waiting" ? String(Math.round(v)) : duration(v));
+  // Active alerts by "queueId|kind": replaced by each snapshot, updated by each pushed change in between.
+  let alerts = new Map();
+
+  function renderAlerts() {
+    const list = $("alerts");
+    const active = [...alerts.values()].sort((a, b) => (a.queueId + a.kind).localeCompare(b.queueId + b.kind));
+    list.replaceChildren(...active.map((a) => {
+      const li = document.createElement("li");
+      li.dataset.queueId = a.queueId;
+      li.dataset.kind = a.kind;
+      const kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = `${a.queueId} · ${kindNames[a.kind] || a.kind}`;
+      const text = document.createElement("span");
+      text.textContent = `${alertFigure(a.kind, a.value)} (bound ${alertFigure(a.kind, a.threshold)})`;
+      const since = document.createElement("span");
+      since.className = "since";
+      since.textContent = `since ${new Date(a.since).toLocaleTimeString()}`;
+      li.append(kind, text, since);
+      return li;
+    }));
+    $("no-alerts").hidden = active.length > 0;
+    $("alerts-count").textContent = active.length > 0 ? `(${active.length} active)` : "";
+    for (const tr of document.querySelectorAll("#queues tbody tr")) {
+      tr.classList.toggle("alerted", active.some((a) => a.queueId === tr.dataset.queueId));
+    }
+  }
+
+  function onAlert(message) {
+    const key = `${message.alert.queueId}|${message.alert.kind}`;
+    if (message.change === "raised") alerts.set(key, message.alert);
+    else alerts.delete(key);
+    renderAlerts();
   }
 
   function render(snapshot) {
@@ -54,13 +97,116 @@
         cell(duration(q.averageSpeedOfAnswerSeconds), "num asa"),
         cell(q.abandoned, "num abandoned"),
         cell(q.agentsReady, "num agents-ready"),
+        cell(q.agentsNeeded ?? "–", `num agents-needed ${q.agentsNeeded == null ? "" : q.agentsReady >= q.agentsNeeded ? "enough" : "short"}`),
         cell(q.agentsBusy, "num agents-busy"),
         cell(q.agentsNotReady, "num agents-not-ready"));
       return tr;
     }));
     $("empty").hidden = snapshot.queues.length > 0;
+    alerts = new Map((snapshot.alerts || []).map((a) => [`${a.queueId}|${a.kind}`, a]));
+    renderAlerts();
+    updateQueueChoice(snapshot.queues);
     drawChart(snapshot.lastHour, new Date(snapshot.at));
   }
+
+  // ---- Staffing what-if ----
+
+  const svgNs = "http://www.w3.org/2000/svg";
+  let whatIfTouched = false;
+  function svg(name, attributes, text) {
+    const e = document.createElementNS(svgNs, name);
+    for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  // The queue choice follows the queues on the board; the inputs start from the chosen queue's measured load.
+  function updateQueueChoice(queues) {
+    const select = $("wi-queue");
+    const ids = queues.map((q) => q.queueId);
+    const current = [...select.options].map((o) => o.value);
+    if (ids.join("|") !== current.join("|")) {
+      const chosen = select.value;
+      select.replaceChildren(...queues.map((q) => new Option(q.name === q.queueId ? q.queueId : `${q.name} (${q.queueId})`, q.queueId)));
+      if (ids.includes(chosen)) select.value = chosen;
+    }
+    if (!whatIfTouched) {
+      const q = queues.find((x) => x.queueId === select.value);
+      if (q && q.arrivalsPerHour != null && q.ahtSeconds != null) {
+        $("wi-arrivals").value = q.arrivalsPerHour;
+        $("wi-aht").value = q.ahtSeconds;
+      }
+    }
+  }
+
+  async function runWhatIf(event) {
+    if (event) event.preventDefault();
+    whatIfTouched = true;
+    const queueId = $("wi-queue").value;
+    const arrivals = Number($("wi-arrivals").value), aht = Number($("wi-aht").value), target = Number($("wi-target").value) / 100;
+    if (!queueId || !(arrivals > 0) || !(aht > 0) || !(target > 0 && target < 1)) {
+      $("wi-answer").textContent = "Choose a queue, and give arrivals, AHT and a target between 1 and 99%.";
+      return;
+    }
+    const query = new URLSearchParams({ arrivalsPerHour: arrivals, ahtSeconds: aht, targetServiceLevel: target });
+    const response = await fetch(`/v1/queues/${encodeURIComponent(queueId)}/staffing?${query}`);
+    const body = await response.json();
+    if (!response.ok) {
+      $("wi-answer").textContent = body.errors ? Object.values(body.errors).flat().join(" ") : (body.detail || body.title);
+      $("wi-chart").replaceChildren();
+      return;
+    }
+    const answer = $("wi-answer");
+    const strong = document.createElement("strong");
+    strong.textContent = body.agentsNeeded;
+    answer.replaceChildren("Agents needed: ", strong,
+      ` · service level ${percent(body.predicted.serviceLevel)} · ASA ${duration(body.predicted.averageSpeedOfAnswerSeconds)} · occupancy ${percent(body.predicted.occupancy)} · ready now ${body.agentsReady}`);
+    answer.dataset.agentsNeeded = body.agentsNeeded;
+    drawWhatIf(body);
+  }
+
+  function drawWhatIf(plan) {
+    const width = Math.max(480, $("wi-chart").clientWidth || 960), height = 280;
+    const left = 48, right = 64, top = 14, bottom = 40;
+    const w = width - left - right, h = height - top - bottom;
+    const rows = plan.table;
+    const first = rows[0].agents, last = rows[rows.length - 1].agents;
+    const x = (n) => left + (last === first ? w / 2 : ((n - first) / (last - first)) * w);
+    const asaValues = rows.map((r) => r.averageSpeedOfAnswerSeconds).filter((v) => v !== null);
+    // The ASA axis runs to four steps of a round number of seconds, so its grid lines carry round labels.
+    const asaStep = [5, 10, 15, 20, 25, 30, 40, 45, 50, 60, 75, 90, 120, 150, 180, 240, 300, 600, 900, 1800, 3600].find((s) => 4 * s >= Math.max(0, ...asaValues)) || 3600;
+    const maxAsa = 4 * asaStep;
+    const ySl = (v) => top + h - v * h;
+    const yAsa = (v) => top + h - (Math.min(v, maxAsa) / maxAsa) * h;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", "data-agents-needed": plan.agentsNeeded });
+    for (let i = 0; i <= 4; i++) {
+      const y = top + (h * i) / 4;
+      chart.append(svg("line", { x1: left, x2: left + w, y1: y, y2: y, stroke: "#26323f" }));
+      chart.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, `${100 - i * 25}%`));
+      chart.append(svg("text", { x: left + w + 6, y: y + 4, "text-anchor": "start" }, duration(maxAsa * (1 - i / 4))));
+    }
+    const step = Math.max(1, Math.ceil(rows.length / 16));
+    rows.forEach((r, i) => {
+      if (i % step === 0 || r.agents === plan.agentsNeeded) {
+        chart.append(svg("text", { x: x(r.agents), y: height - 22, "text-anchor": "middle" }, r.agents));
+      }
+    });
+    chart.append(svg("text", { x: left + w / 2, y: height - 4, "text-anchor": "middle" }, "number of agents"));
+    chart.append(svg("line", { x1: left, x2: left + w, y1: ySl(plan.targetServiceLevel), y2: ySl(plan.targetServiceLevel), stroke: "#8ea0b3", "stroke-dasharray": "6 4" }));
+    chart.append(svg("line", { x1: x(plan.agentsNeeded), x2: x(plan.agentsNeeded), y1: top, y2: top + h, stroke: "#4aa3ff", "stroke-dasharray": "4 4", class: "needed" }));
+    const series = (cls, color, points) => {
+      if (points.length === 0) return;
+      chart.append(svg("polyline", { class: cls, fill: "none", stroke: color, "stroke-width": 2.5, points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ") }));
+      for (const [px, py] of points) chart.append(svg("circle", { class: `${cls}-point`, cx: px.toFixed(1), cy: py.toFixed(1), r: 3, fill: color }));
+    };
+    series("service-level", "#3fb37f", rows.map((r) => [x(r.agents), ySl(r.serviceLevel)]));
+    series("asa", "#e0a526", rows.filter((r) => r.averageSpeedOfAnswerSeconds !== null).map((r) => [x(r.agents), yAsa(r.averageSpeedOfAnswerSeconds)]));
+    $("wi-chart").replaceChildren(chart);
+  }
+
+  $("what-if-form").addEventListener("submit", runWhatIf);
+  for (const id of ["wi-arrivals", "wi-aht", "wi-target"]) $(id).addEventListener("input", () => { whatIfTouched = true; });
+  $("wi-queue").addEventListener("change", () => { whatIfTouched = false; });
 
   function drawChart(points, now) {
     const canvas = $("chart");
@@ -119,6 +265,7 @@
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(10000, 500 * 2 ** ctx.previousRetryCount) })
     .build();
   connection.on("snapshot", render);
+  connection.on("alert", onAlert);
   connection.onreconnecting(() => setConnection("reconnecting"));
   connection.onreconnected(() => setConnection("connected"));
   connection.onclose(() => { setConnection("disconnected"); setTimeout(start, 2000); });

@@ -3,7 +3,7 @@ using RoutingCluster.Routing.Matching;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Routing.Queueing;
 
-namespace RoutingCluster.Simulator;
+namespace RoutingCluster.Routing.VirtualTime;
 
 /// <summary>What to simulate: one queue, one skill, voice, c agents with one slot each.</summary>
 public sealed record SimulationOptions
@@ -35,6 +35,10 @@ public sealed record SimulationOptions
 
     /// <summary>Number of batches for the batch-means confidence intervals.</summary>
     public int Batches { get; init; } = 20;
+
+    /// <summary>The queue's own policy (its head starts and agent selection); null: the defaults with
+    /// <see cref="ElderlyHeadStart"/>. Its limits on waiting are not simulated.</summary>
+    public QueuePolicy? Policy { get; init; }
 }
 
 /// <summary>Per-segment figures.</summary>
@@ -128,14 +132,17 @@ public sealed class Simulation
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AhtSeconds);
         _o = options;
         _rng = new Random(options.Seed);
-        _policy = QueuePolicy.Default with
+        _policy = (options.Policy ?? QueuePolicy.Default with
+        {
+            HeadStarts = new Dictionary<Segment, HeadStart> { [Segment.Elderly] = options.ElderlyHeadStart },
+        }) with
         {
             ServiceLevelSeconds = options.ServiceLevelSeconds,
-            HeadStarts = new Dictionary<Segment, HeadStart> { [Segment.Elderly] = options.ElderlyHeadStart },
             MaxWaiting = int.MaxValue,
             MaxWaitSeconds = double.PositiveInfinity,
+            OverflowQueueId = null,
         };
-        _elderlyHeadStart = Routing.Ordering.PriorityPolicy.HeadStartFor(Elderly, _policy.HeadStarts);
+        _elderlyHeadStart = Ordering.PriorityPolicy.HeadStartFor(Elderly, _policy.HeadStarts);
         _dispatcher = new QueueDispatcher(QueueId, _policy, new DispatcherSettings(TimeSpan.Zero, 0));
         _fate = new Fate[options.Sessions];
         _arrival = new double[options.Sessions];
