@@ -201,6 +201,10 @@ public sealed class RoutingClient : IDisposable
     public Task<StaffingAnswer> GetStaffingAsync(string queueId, StaffingQuestion? question = null, CancellationToken cancellationToken = default) =>
         SendAsync<StaffingAnswer>(HttpMethod.Get, $"v1/queues/{Escape(queueId)}/staffing{(question ?? new StaffingQuestion()).ToQuery()}", null, RetryMode.Idempotent, cancellationToken);
 
+    /// <summary><c>GET /v1/queues/{id}/agents</c>: the agents serving the queue, with their states (supervisors).</summary>
+    public Task<IReadOnlyList<AgentView>> GetQueueAgentsAsync(string queueId, CancellationToken cancellationToken = default) =>
+        SendAsync<IReadOnlyList<AgentView>>(HttpMethod.Get, $"v1/queues/{Escape(queueId)}/agents", null, RetryMode.Idempotent, cancellationToken);
+
     // ---- Alerts (supervisors, analysts) ----
 
     /// <summary><c>GET /v1/alerts</c>: the queues' active alerts.</summary>
@@ -225,6 +229,13 @@ public sealed class RoutingClient : IDisposable
     {
         var body = new AgentStateChange(state, reason);
         return SendAsync<AgentView>(HttpMethod.Post, $"v1/agents/{Escape(agentId)}/state", () => JsonContent.Create(body, options: RoutingJson.Options), RetryMode.Idempotent, cancellationToken);
+    }
+
+    /// <summary><c>PUT /v1/agents/{id}/queues</c>: moves the agent to other queues, live; what it holds stays with it (supervisors).</summary>
+    public Task<AgentView> MoveAgentAsync(string agentId, IReadOnlyList<string> queues, CancellationToken cancellationToken = default)
+    {
+        var body = new AgentQueuesChange(queues);
+        return SendAsync<AgentView>(HttpMethod.Put, $"v1/agents/{Escape(agentId)}/queues", () => JsonContent.Create(body, options: RoutingJson.Options), RetryMode.Idempotent, cancellationToken);
     }
 
     /// <summary><c>POST /v1/agents/{id}/offers/{sessionId}/accept</c> (409 when the offer expired or was

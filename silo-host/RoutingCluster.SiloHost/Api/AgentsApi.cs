@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Sessions;
@@ -21,9 +22,16 @@ public static class AgentsApi
         group.MapGet("/{id}", GetAgent).WithName(nameof(GetAgent))
             .WithSummary("Get an agent: state, sessions held, pending offers, profile")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/{id}/queues", MoveAgent).WithName(nameof(MoveAgent))
+            .WithSummary("Move an agent to other queues, live (supervisor, admin)")
+            .WithDescription("The agent serves the queues given from now on; sessions and offers it holds stay with it. "
+                + "Answers the agent as it is afterwards.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/state", SetAgentState).WithName(nameof(SetAgentState))
             .WithSummary("Set an agent's state: ready, not-ready (with a reason) or logged-out")
-            .WithDescription("409 for logged-out while the agent holds sessions or offers.")
+            .WithDescription("409 for logged-out while the agent holds sessions or offers. A supervisor who is not the agent "
+                + "may set not-ready or logged-out in its place: the state is forced (forcedBy names the supervisor) until the "
+                + "agent chooses a state again; ready is the agent's own choice (409 for a supervisor).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id}/offers/{sessionId}/accept", AcceptOffer).WithName(nameof(AcceptOffer))
@@ -46,12 +54,21 @@ public static class AgentsApi
             : Problems.NotFound($"Agent '{id}' does not exist.");
 
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> SetAgentState(
-        string id, JsonBody<SetAgentStateRequest> body, IGrainFactory grains)
+        string id, JsonBody<SetAgentStateRequest> body, IGrainFactory grains, ClaimsPrincipal user)
     {
         var agent = grains.GetGrain<IAgentGrain>(id);
-        var outcome = await agent.SetStateAsync(body.Value.State!.Value, body.Value.Reason);
+        var state = body.Value.State!.Value;
+        var outcome = Supervision.SupervisorActingFor(user, id) is { } supervisor
+            ? await agent.ForceStateAsync(state, body.Value.Reason ?? "supervisor", supervisor)
+            : await agent.SetStateAsync(state, body.Value.Reason);
         return await Answer(agent, outcome);
     }
+
+    /// <summary>Moves the agent to other queues without touching what it holds.</summary>
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> MoveAgent(string id, JsonBody<MoveAgentRequest> body, IGrainFactory grains) =>
+        await grains.GetGrain<IAgentGrain>(id).MoveToQueuesAsync(body.Value.ToQueues()) is { } view
+            ? TypedResults.Ok(AgentResponse.From(view))
+            : Problems.NotFound($"Agent '{id}' does not exist.");
 
     public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> AcceptOffer(string id, string sessionId, IGrainFactory grains) =>
         Act(grains, id, sessionId, a => a.AcceptAsync(sessionId));

@@ -1,3 +1,4 @@
+using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
@@ -17,6 +18,11 @@ public static class QueuesApi
         group.MapGet("/{id}", GetQueue).WithName(nameof(GetQueue))
             .WithSummary("Get a queue's configuration")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id}/agents", GetQueueAgents).WithName(nameof(GetQueueAgents))
+            .WithSummary("The agents serving a queue, with their states (supervisor, admin)")
+            .WithDescription("Each agent as GET /v1/agents/{id} answers it, in agent id order; forcedBy names the supervisor "
+                + "who set the state in the agent's place.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
@@ -35,4 +41,22 @@ public static class QueuesApi
         await grains.GetGrain<IQueueGrain>(id).GetAsync() is { } config
             ? TypedResults.Ok(QueueResponse.From(config))
             : Problems.NotFound($"Queue '{id}' does not exist.");
+
+    /// <summary>The queue's roster, each agent read from its own grain (a supervisor's view, asked for every few
+    /// seconds, not a routing path); at most <see cref="MaxAgentsListed"/>.</summary>
+    public static async Task<Results<Ok<AgentResponse[]>, ProblemHttpResult>> GetQueueAgents(string id, IGrainFactory grains)
+    {
+        var queue = grains.GetGrain<IQueueGrain>(id);
+        if (await queue.GetAsync() is null)
+        {
+            return Problems.NotFound($"Queue '{id}' does not exist.");
+        }
+
+        var ids = (await queue.GetAgentsAsync()).Select(a => a.AgentId).Order(StringComparer.Ordinal).Take(MaxAgentsListed);
+        var views = await Task.WhenAll(ids.Select(agentId => grains.GetGrain<IAgentGrain>(agentId).GetAsync()));
+        return TypedResults.Ok(views.OfType<AgentView>().Select(AgentResponse.From).ToArray());
+    }
+
+    /// <summary>The most agents <see cref="GetQueueAgents"/> lists.</summary>
+    public const int MaxAgentsListed = 1_000;
 }

@@ -75,6 +75,9 @@ public sealed record AgentView
 
     /// <summary>Grows with every change of the agent: a desktop receiving views out of order keeps the newest.</summary>
     [Id(10)] public long Version { get; init; }
+
+    /// <summary>Who set the current state in the agent's place (a supervisor), or null when the agent chose it.</summary>
+    [Id(11)] public string? ForcedBy { get; init; }
 }
 
 /// <summary>A queue asks an agent to take one of its sessions (agent surplus).</summary>

@@ -17,6 +17,16 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("set-state")]
     Task<Outcome> SetStateAsync(AgentState state, string? reason);
 
+    /// <summary>A supervisor sets the agent <c>not-ready</c> or <c>logged-out</c> in its place: the state is marked
+    /// as forced (by whom) until the agent chooses a state again. Work the agent holds stays with it.</summary>
+    [Alias("force-state")]
+    Task<Outcome> ForceStateAsync(AgentState state, string reason, string supervisor);
+
+    /// <summary>The agent serves these queues from now on. Sessions and offers it holds stay with it, whatever
+    /// queue they came from; the queues it leaves stop offering it anything new. Null when the agent does not exist.</summary>
+    [Alias("move-queues")]
+    Task<AgentView?> MoveToQueuesAsync(IReadOnlyList<string> queues);
+
     [Alias("get")]
     Task<AgentView?> GetAsync();
 

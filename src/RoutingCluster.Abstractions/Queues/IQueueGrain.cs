@@ -19,6 +19,10 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("live")]
     Task<QueueLive> GetLiveAsync();
 
+    /// <summary>The agents serving this queue as it last heard from them, in no particular order.</summary>
+    [Alias("agents")]
+    Task<IReadOnlyList<AgentSupply>> GetAgentsAsync();
+
     [Alias("enqueue")]
     Task<EnqueueResult> EnqueueAsync(EnqueueRequest request);
 

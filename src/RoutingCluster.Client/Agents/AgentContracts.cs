@@ -43,7 +43,13 @@ public sealed record AgentView
     public IReadOnlyList<string> Queues { get; init; } = [];
 
     public IReadOnlyDictionary<Channel, int> Capacity { get; init; } = new Dictionary<Channel, int>();
+
+    /// <summary>The supervisor who set the current state in the agent's place; null when the agent chose it.</summary>
+    public string? ForcedBy { get; init; }
 }
+
+/// <summary><c>PUT /v1/agents/{id}/queues</c>: the queues the agent serves from now on.</summary>
+public sealed record AgentQueuesChange(IReadOnlyList<string> Queues);
 
 /// <summary>A session the agent holds: connected, or in wrap-up until <see cref="WrapUpUntil"/>.</summary>
 public sealed record AgentSessionView(string SessionId, Channel Channel, HeldState State, string QueueId, DateTimeOffset Since, DateTimeOffset? WrapUpUntil);

@@ -92,7 +92,26 @@ public sealed class AgentGrain(
         return View();
     }
 
-    public async Task<Outcome> SetStateAsync(AgentState to, string? reason)
+    public Task<Outcome> SetStateAsync(AgentState to, string? reason) => ChangeStateAsync(to, reason, forcedBy: null);
+
+    public Task<Outcome> ForceStateAsync(AgentState to, string reason, string supervisor) =>
+        to == AgentState.Ready
+            ? Task.FromResult(Outcome.Conflict($"Only agent '{Id}' can make itself ready."))
+            : ChangeStateAsync(to, reason, supervisor);
+
+    public async Task<AgentView?> MoveToQueuesAsync(IReadOnlyList<string> queues)
+    {
+        if (!Record.Exists)
+        {
+            return null;
+        }
+
+        // The profile as it is, with other queues: what the agent holds is untouched (it stays in Record.Sessions
+        // and ends as usual), the queues it leaves forget it, the queues it joins may offer it their best session.
+        return await PutProfileAsync(new AgentProfile { Name = Record.Name, Skills = Record.Skills, Queues = queues, Capacity = Record.Capacity });
+    }
+
+    private async Task<Outcome> ChangeStateAsync(AgentState to, string? reason, string? forcedBy)
     {
         if (!Record.Exists)
         {
@@ -113,6 +132,7 @@ public sealed class AgentGrain(
         Record.State = to;
         Record.Reason = to == AgentState.NotReady ? reason ?? "unspecified" : null;
         Record.StateSince = now;
+        Record.ForcedBy = forcedBy;
         logger.AgentStateChanged(Id, to, Record.Reason);
         await SaveAsync();
         await NotifyDesktopsAsync(AgentEventType.Changed);
@@ -326,6 +346,7 @@ public sealed class AgentGrain(
                 Record.State = AgentState.NotReady;
                 Record.Reason = "disconnected";
                 Record.StateSince = now;
+                Record.ForcedBy = null;
                 logger.AgentStateChanged(Id, Record.State, Record.Reason);
                 await SaveAsync();
                 await TellQueuesAsync();
@@ -466,6 +487,7 @@ public sealed class AgentGrain(
         Record.State = AgentState.NotReady;
         Record.Reason = OfferTerms.MissedOfferReason;
         Record.StateSince = clock.Now;
+        Record.ForcedBy = null;
         await SaveAsync();
         foreach (var held in missed)
         {

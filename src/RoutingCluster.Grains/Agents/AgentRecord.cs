@@ -33,6 +33,9 @@ public sealed class AgentRecord
     [Id(11)] public RoutingCluster.Abstractions.Metrics.AgentActivity Activity { get; set; }
 
     [Id(12)] public DateTimeOffset ActivitySince { get; set; }
+
+    /// <summary>The supervisor who set the current state in the agent's place; null when the agent chose it.</summary>
+    [Id(13)] public string? ForcedBy { get; set; }
 }
 
 /// <summary>A session an agent is offered or holds: each one uses a unit of capacity on its channel.</summary>

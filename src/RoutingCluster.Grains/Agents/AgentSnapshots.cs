@@ -38,6 +38,7 @@ internal static class AgentSnapshots
         Offers = [.. record.Sessions.Values.Where(h => h.State == HeldState.Offered)
             .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt })],
         Version = record.Version,
+        ForcedBy = record.ForcedBy,
     };
 
     /// <summary>The earliest instant at which an offer the agent holds expires or a wrap-up ends (null: none).</summary>

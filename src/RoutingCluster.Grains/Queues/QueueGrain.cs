@@ -102,6 +102,8 @@ public sealed class QueueGrain(
         });
     }
 
+    public Task<IReadOnlyList<AgentSupply>> GetAgentsAsync() => Task.FromResult(_dispatcher.Agents);
+
     public Task<EnqueueResult> EnqueueAsync(EnqueueRequest request)
     {
         if (!Record.Exists)

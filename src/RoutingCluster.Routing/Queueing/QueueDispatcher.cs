@@ -340,6 +340,9 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
         return next;
     }
 
+    /// <summary>The queue's agents as last published to it.</summary>
+    public IReadOnlyList<AgentSupply> Agents => [.. _roster.All];
+
     /// <summary>The queue's agents by what they are doing (work held outranks the chosen state).</summary>
     public AgentCounts CountAgents()
     {

@@ -27,18 +27,7 @@ public sealed class PutAgentRequest : IRequestBody
         errors.Unknown(string.Empty, Unknown);
         errors.Text("name", Name, Limits.MaxNameLength);
         errors.Skills("skills", Skills);
-        if (Queues is { } queues)
-        {
-            if (queues.Count > Limits.MaxQueuesPerAgent)
-            {
-                errors.Add("queues", $"At most {Limits.MaxQueuesPerAgent} queues.");
-            }
-
-            for (var i = 0; i < queues.Count; i++)
-            {
-                errors.Id($"queues[{i}]", queues[i], required: true);
-            }
-        }
+        AgentQueues.Validate(errors, Queues);
 
         foreach (var (channel, capacity) in Capacity ?? [])
         {
@@ -74,6 +63,46 @@ public sealed class SetAgentStateRequest : IRequestBody
     }
 }
 
+/// <summary><c>PUT /v1/agents/{id}/queues</c>: <c>{ "queues": [ "cards", "loans" ] }</c>, the queues the agent serves from now on.</summary>
+public sealed class MoveAgentRequest : IRequestBody
+{
+    public List<string>? Queues { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+    public void Validate(FieldErrors errors)
+    {
+        errors.Unknown(string.Empty, Unknown);
+        errors.Required("queues", Queues);
+        AgentQueues.Validate(errors, Queues);
+    }
+
+    public IReadOnlyList<string> ToQueues() => [.. Queues!.Distinct(StringComparer.Ordinal)];
+}
+
+/// <summary>The queues an agent serves, as a request names them.</summary>
+internal static class AgentQueues
+{
+    public static void Validate(FieldErrors errors, List<string>? queues)
+    {
+        if (queues is null)
+        {
+            return;
+        }
+
+        if (queues.Count > Limits.MaxQueuesPerAgent)
+        {
+            errors.Add("queues", $"At most {Limits.MaxQueuesPerAgent} queues.");
+        }
+
+        for (var i = 0; i < queues.Count; i++)
+        {
+            errors.Id($"queues[{i}]", queues[i], required: true);
+        }
+    }
+}
+
 /// <summary><c>GET /v1/agents/{id}</c>: state, sessions held, pending offers, and the profile.</summary>
 public sealed record AgentResponse(
     string Id,
@@ -86,7 +115,8 @@ public sealed record AgentResponse(
     IReadOnlyDictionary<string, int> Skills,
     IReadOnlyList<string> Queues,
     IReadOnlyDictionary<Channel, int> Capacity,
-    long Version)
+    long Version,
+    string? ForcedBy)
 {
     public static AgentResponse From(AgentView v) => new(
         v.Id,
@@ -99,7 +129,8 @@ public sealed record AgentResponse(
         v.Skills,
         v.Queues,
         v.Capacity,
-        v.Version);
+        v.Version,
+        v.ForcedBy);
 }
 
 /// <summary>A session the agent holds: <c>connected</c> or in <c>wrap-up</c>.</summary>
