@@ -84,7 +84,7 @@
     $("agent-id-label").textContent = view.name ? "(" + view.id + ")" : "";
     $("agent-state").textContent = view.state;
     $("agent-state").dataset.state = view.state;
-    $("agent-reason").textContent = view.reason ? "· " + view.reason : "";
+    $("agent-reason").textContent = (view.reason ? "· " + view.reason : "") + (view.forcedBy ? ` · set by supervisor ${view.forcedBy}` : "");
     $("agent-since").dataset.since = view.stateSince;
     for (const b of document.querySelectorAll("#desk button[data-state]")) {
       const current = b.dataset.state === view.state && (b.dataset.state !== "not-ready" || view.reason === $("reason").value);

@@ -1,5 +1,6 @@
 // Supervisors' wallboard: listens to /hubs/wallboard and redraws on every snapshot (about once a second), shows
-// alerts as they are raised and cleared, and draws the staffing what-if (GET /v1/queues/{id}/staffing) as SVG.
+// alerts as they are raised and cleared, draws the staffing what-if (GET /v1/queues/{id}/staffing) as SVG, and lists
+// one queue's agents (GET /v1/queues/{id}/agents) with the supervisor's actions on them.
 "use strict";
 
 (() => {
@@ -106,8 +107,114 @@
     alerts = new Map((snapshot.alerts || []).map((a) => [`${a.queueId}|${a.kind}`, a]));
     renderAlerts();
     updateQueueChoice(snapshot.queues);
+    updateAgentsQueueChoice(snapshot.queues);
     drawChart(snapshot.lastHour, new Date(snapshot.at));
   }
+
+  // ---- Agents of one queue, and what a supervisor does with them ----
+
+  const stateNames = { "ready": "Ready", "not-ready": "Not ready", "logged-out": "Logged out" };
+  let agentsTimer = null;
+
+  function queueLabel(q) {
+    return q.name === q.queueId ? q.queueId : `${q.name} (${q.queueId})`;
+  }
+
+  function updateAgentsQueueChoice(queues) {
+    const select = $("ag-queue");
+    const ids = queues.map((q) => q.queueId);
+    if (ids.join("|") === [...select.options].map((o) => o.value).join("|")) return;
+    const chosen = select.value;
+    select.replaceChildren(...queues.map((q) => new Option(queueLabel(q), q.queueId)));
+    if (ids.includes(chosen)) select.value = chosen;
+    if (select.value !== chosen) loadAgents();
+  }
+
+  async function problemText(response) {
+    try {
+      const body = await response.json();
+      return body.errors ? Object.values(body.errors).flat().join(" ") : (body.detail || body.title || response.statusText);
+    } catch {
+      return response.statusText;
+    }
+  }
+
+  async function loadAgents() {
+    clearTimeout(agentsTimer);
+    const queueId = $("ag-queue").value;
+    if (queueId) {
+      const response = await fetch(`/v1/queues/${encodeURIComponent(queueId)}/agents`);
+      if (response.ok) renderAgents(await response.json());
+      else $("ag-status").textContent = await problemText(response);
+    }
+    agentsTimer = setTimeout(loadAgents, 3000);
+  }
+
+  async function act(agentId, method, path, body, done) {
+    const response = await fetch(`/v1/agents/${encodeURIComponent(agentId)}${path}`, {
+      method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    $("ag-status").textContent = response.ok ? `${agentId}: ${done}` : `${agentId}: ${await problemText(response)}`;
+    await loadAgents();
+  }
+
+  function button(text, className, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.className = className;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function renderAgents(agents) {
+    const body = document.querySelector("#agents tbody");
+    body.replaceChildren(...agents.map((a) => {
+      const tr = document.createElement("tr");
+      tr.dataset.agentId = a.id;
+      const name = document.createElement("td");
+      const strong = document.createElement("span");
+      strong.className = "name";
+      strong.textContent = a.name || a.id;
+      const id = document.createElement("span");
+      id.className = "id";
+      id.textContent = a.name ? a.id : "";
+      name.append(strong, id);
+      const state = cell(stateNames[a.state] || a.state, `state state-${a.state}`);
+      if (a.reason) {
+        const reason = document.createElement("span");
+        reason.className = "reason";
+        reason.textContent = a.reason;
+        state.append(reason);
+      }
+      if (a.forcedBy) {
+        const forced = document.createElement("span");
+        forced.className = "forced";
+        forced.textContent = `set by ${a.forcedBy}`;
+        state.append(forced);
+      }
+      const actions = document.createElement("td");
+      const row = document.createElement("div");
+      row.className = "agent-actions";
+      const queues = document.createElement("input");
+      queues.value = a.queues.join(", ");
+      queues.setAttribute("aria-label", `Queues of ${a.id}`);
+      queues.className = "move-queues";
+      row.append(
+        button("Not ready", "force-not-ready", () => act(a.id, "POST", "/state", { state: "not-ready", reason: "supervisor" }, "set not ready")),
+        button("Log out", "force-logged-out", () => act(a.id, "POST", "/state", { state: "logged-out" }, "logged out")),
+        queues,
+        button("Move", "move", () => act(a.id, "PUT", "/queues",
+          { queues: queues.value.split(",").map((q) => q.trim()).filter((q) => q.length > 0) }, `now serves ${queues.value}`)));
+      actions.append(row);
+      tr.append(name, state, cell(a.sessions.length, "num sessions"), cell(a.offers.length, "num offers"), cell(a.queues.join(", "), "queues"), actions);
+      return tr;
+    }));
+    $("no-agents").hidden = agents.length > 0;
+  }
+
+  $("ag-queue").addEventListener("change", () => { $("ag-status").textContent = ""; loadAgents(); });
+  $("agents-form").addEventListener("submit", (event) => event.preventDefault());
 
   // ---- Staffing what-if ----
 
@@ -127,7 +234,7 @@
     const current = [...select.options].map((o) => o.value);
     if (ids.join("|") !== current.join("|")) {
       const chosen = select.value;
-      select.replaceChildren(...queues.map((q) => new Option(q.name === q.queueId ? q.queueId : `${q.name} (${q.queueId})`, q.queueId)));
+      select.replaceChildren(...queues.map((q) => new Option(queueLabel(q), q.queueId)));
       if (ids.includes(chosen)) select.value = chosen;
     }
     if (!whatIfTouched) {
