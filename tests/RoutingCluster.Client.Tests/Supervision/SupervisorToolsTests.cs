@@ -75,4 +75,40 @@ public sealed class SupervisorToolsTests(KestrelSiloHostFactory host)
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains("arrivalsPerHour", error.Problem!.Errors!.Keys);
     }
+
+    [Fact]
+    public async Task Supervisor_SeesAQueuesAgents_AndMovesOneToAnotherQueue()
+    {
+        using var client = host.CreateRoutingClient();
+        var cards = Ids.New("q");
+        var loans = Ids.New("q");
+        var agentId = Ids.New("a");
+        await client.PutQueueAsync(cards, new QueueSettings());
+        await client.PutQueueAsync(loans, new QueueSettings());
+        await client.PutAgentAsync(agentId, new AgentProfile { Name = "Li Wei", Queues = [cards] });
+        await client.SetAgentStateAsync(agentId, AgentState.NotReady, "break");
+
+        using var deadline = new CancellationTokenSource(Deadline.Default);
+        IReadOnlyList<AgentView> agents = [];
+        while (agents.Count == 0)
+        {
+            agents = await client.GetQueueAgentsAsync(cards, deadline.Token);
+            if (agents.Count == 0)
+            {
+                await Task.Delay(100, deadline.Token);
+            }
+        }
+
+        var listed = Assert.Single(agents);
+        Assert.Equal(agentId, listed.Id);
+        Assert.Equal(AgentState.NotReady, listed.State);
+        Assert.Equal("break", listed.Reason);
+        Assert.Null(listed.ForcedBy);
+
+        var moved = await client.MoveAgentAsync(agentId, [loans]);
+
+        Assert.Equal([loans], moved.Queues);
+        Assert.Equal("Li Wei", moved.Name);
+        Assert.Equal(AgentState.NotReady, moved.State);
+    }
 }
