@@ -33,4 +33,16 @@ internal static partial class PersistenceLog
 
     [LoggerMessage(EventId = LogEventIds.StatsStoreFailed, Level = LogLevel.Warning, Message = "Statistics store: {Operation} of {GrainKey} failed")]
     public static partial void StatsStoreFailed(this ILogger logger, Exception exception, string operation, string grainKey);
+
+    [LoggerMessage(EventId = LogEventIds.WriteBatchRefused, Level = LogLevel.Warning, Message = "Grain storage: PostgreSQL refused a batch of {Count} writes (SQLSTATE {SqlState}); nothing of it was stored, each write is tried again alone")]
+    public static partial void WriteBatchRefused(this ILogger logger, Exception exception, int count, string sqlState);
+
+    [LoggerMessage(EventId = LogEventIds.WriteBatchFailed, Level = LogLevel.Error, Message = "Grain storage: a batch of {Count} writes failed; each of its grains is reset from the stored state")]
+    public static partial void WriteBatchFailed(this ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = LogEventIds.GrainStorageFailed, Level = LogLevel.Error, Message = "Grain storage {StorageName}: {Operation} of {StateName} {GrainId} failed")]
+    public static partial void GrainStorageFailed(this ILogger logger, Exception exception, string storageName, string operation, string stateName, GrainId grainId);
+
+    [LoggerMessage(EventId = LogEventIds.GrainStateVersionConflict, Level = LogLevel.Warning, Message = "Grain storage {StorageName}: version conflict on {Operation} of {StateName} {GrainId} (ETag {ETag}); the activation will be reset from the stored state")]
+    public static partial void GrainStateVersionConflict(this ILogger logger, string storageName, string operation, string stateName, GrainId grainId, string? etag);
 }

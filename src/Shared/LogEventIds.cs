@@ -30,6 +30,10 @@ internal static class LogEventIds
     public const int SessionStorageFailed = 21;
     public const int SessionIndexFailed = 22;
     public const int StatsStoreFailed = 23;
+    public const int WriteBatchRefused = 24;
+    public const int WriteBatchFailed = 25;
+    public const int GrainStorageFailed = 26;
+    public const int GrainStateVersionConflict = 27;
 
     // Grains: sessions.
     public const int SessionQueued = 100;

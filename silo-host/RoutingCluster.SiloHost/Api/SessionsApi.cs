@@ -5,6 +5,7 @@ using Microsoft.OpenApi;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -81,7 +82,14 @@ public static class SessionsApi
 
         var request = body.Value;
         var id = idempotencyKey is null ? NewSessionId() : SessionIdForKey(idempotencyKey);
-        var result = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request.ToNewSession());
+        CreateSessionResult result;
+
+        // A new id has no stored record to read: its grain starts empty. An idempotency key's id may have one.
+        using (idempotencyKey is null ? FreshGrainKey.Mark(id) : default)
+        {
+            result = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request.ToNewSession());
+        }
+
         return result.Status switch
         {
             CreateStatus.Created => TypedResults.Created($"/v1/sessions/{id}", SessionResponse.From(result.Session!)),

@@ -42,27 +42,29 @@ public static class PostgresOrleansBuilderExtensions
     }
 
     /// <summary>
-    /// A named grain storage in PostgreSQL (<c>AddAdoNetGrainStorage</c>), for example the routing grains'
+    /// A named grain storage in PostgreSQL on <c>routing_grain_state</c> (<see cref="PostgresGrainStorage"/>: the rows of
+    /// Orleans' ADO.NET storage, written through the silo's group commit), for example the routing grains'
     /// <c>"routing"</c> storage.
     /// </summary>
     /// <param name="builder">The silo builder.</param>
     /// <param name="name">The storage name grains use in <c>[PersistentState(..., name)]</c>.</param>
     /// <param name="connectionString">The Npgsql connection string.</param>
-    /// <param name="configure">Further provider options (serializer, <c>DeleteStateOnClear</c>, ...). The serializer
-    /// defaults to Orleans' binary serializer (<see cref="OrleansGrainStorageSerializer"/>).</param>
+    /// <param name="configure">Further options (serializer, <c>DeleteStateOnClear</c>). The serializer defaults to
+    /// Orleans' binary serializer (<see cref="OrleansGrainStorageSerializer"/>).</param>
     /// <remarks>A write or clear that fails (database unreachable, connection lost) is raised as an
     /// <see cref="InconsistentStateException"/> around the database error, so Orleans resets the activation and
     /// its next one reads what is stored (see <c>WriteFailures</c>).</remarks>
     public static ISiloBuilder AddPostgresRoutingStorage(this ISiloBuilder builder, string name, string connectionString,
-        Action<AdoNetGrainStorageOptions>? configure = null)
+        Action<PostgresGrainStorageOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         connectionString = Tune(connectionString);
-        builder.Services.AddPostgresSchemaStartup(connectionString);
-        builder.AddAdoNetGrainStorage(name, options =>
+        var services = builder.Services;
+        services.AddPostgresSchemaStartup(connectionString);
+        services.AddPostgresGroupCommit();
+        services.AddOptions<PostgresGrainStorageOptions>(name).Configure(options =>
         {
-            options.Invariant = Invariant;
             options.ConnectionString = connectionString;
             configure?.Invoke(options);
         });
@@ -73,16 +75,30 @@ public static class PostgresOrleansBuilderExtensions
         // collection expression assigned to IReadOnlyList<T>): JSON writes those, then refuses to read them back
         // after a restart. The binary serializer round-trips every [GenerateSerializer] state and tolerates
         // added and removed [Id] members.
-        builder.Services.AddOptions<AdoNetGrainStorageOptions>(name).Configure<Serializer>((options, serializer) =>
-            options.GrainStorageSerializer ??= new OrleansGrainStorageSerializer(serializer));
+        services.AddGrainStorage(name, (provider, storageName) =>
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<PostgresGrainStorageOptions>>().Get(storageName);
+            return new PostgresGrainStorage(
+                storageName,
+                provider.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                options,
+                options.Serializer ?? new OrleansGrainStorageSerializer(provider.GetRequiredService<Serializer>()),
+                provider.GetRequiredService<PostgresWriteBatchers>().For(options.ConnectionString),
+                provider.GetRequiredService<IActivatorProvider>(),
+                provider.GetRequiredService<ILogger<PostgresGrainStorage>>());
+        });
+        return builder;
+    }
 
-        // A failed write resets the activation that made it (see WriteFailures): wrap the provider just registered.
-        var registered = builder.Services.Last(d => d.ServiceType == typeof(IGrainStorage) && d.IsKeyedService && Equals(d.ServiceKey, name));
-        var create = registered.KeyedImplementationFactory
-            ?? throw new InvalidOperationException($"Grain storage '{name}' was not registered with a factory.");
-        builder.Services.Remove(registered);
-        builder.Services.AddKeyedSingleton<IGrainStorage>(name, (provider, key) =>
-            new ResetOnWriteFailureGrainStorage(name, (IGrainStorage)create(provider, key)));
+    /// <summary>
+    /// Changes how the PostgreSQL grain storages of this silo group their writes into transactions
+    /// (<see cref="PostgresGroupCommitOptions"/>).
+    /// </summary>
+    public static ISiloBuilder ConfigurePostgresGroupCommit(this ISiloBuilder builder, Action<PostgresGroupCommitOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(configure);
         return builder;
     }
 
@@ -108,12 +124,14 @@ public static class PostgresOrleansBuilderExtensions
             options.ConnectionString = connectionString;
             configure?.Invoke(options);
         });
+        services.AddPostgresGroupCommit();
         services.AddGrainStorage(name, (provider, storageName) => new PostgresSessionStorage(
             storageName,
             provider.GetRequiredService<IOptionsMonitor<PostgresSessionStorageOptions>>().Get(storageName),
             new OrleansGrainStorageSerializer(provider.GetRequiredService<Serializer>()),
             provider.GetRequiredService<IActivatorProvider>(),
-            provider.GetRequiredService<ILogger<PostgresSessionStorage>>()));
+            provider.GetRequiredService<ILogger<PostgresSessionStorage>>(),
+            provider.GetRequiredService<PostgresWriteBatchers>().For(connectionString)));
 
         // Whether AddRoutingGrains (which only TryAdds NoSessionIndex) runs before or after this, the index is this one.
         services.RemoveAll<ISessionIndex>();
@@ -182,6 +200,15 @@ public static class PostgresOrleansBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.Configure<ClusterMembershipOptions>(SingleHostMembership.Configure);
         return builder;
+    }
+
+    /// <summary>One group commit per database for the silo, shared by its PostgreSQL grain storages.</summary>
+    private static void AddPostgresGroupCommit(this IServiceCollection services)
+    {
+        services.AddOptions<PostgresGroupCommitOptions>();
+        services.TryAddSingleton(provider => new PostgresWriteBatchers(
+            provider.GetRequiredService<IOptions<PostgresGroupCommitOptions>>().Value,
+            provider.GetRequiredService<ILoggerFactory>()));
     }
 
     private static void AddPostgresSchemaStartup(this IServiceCollection services, string connectionString)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Persistence.Storage;
 
@@ -35,9 +36,18 @@ public sealed class PostgresSessionStorage : IGrainStorage
     private readonly IGrainStorageSerializer _serializer;
     private readonly IActivatorProvider _activators;
     private readonly ILogger<PostgresSessionStorage> _logger;
+    private readonly PostgresWriteBatcher? _batcher;
 
+    /// <summary>A storage that commits each write on its own.</summary>
     public PostgresSessionStorage(string name, PostgresSessionStorageOptions options, IGrainStorageSerializer serializer,
         IActivatorProvider activators, ILogger<PostgresSessionStorage> logger)
+        : this(name, options, serializer, activators, logger, batcher: null)
+    {
+    }
+
+    /// <summary>A storage whose writes and clears go through the silo's group commit (<see cref="PostgresWriteBatcher"/>).</summary>
+    internal PostgresSessionStorage(string name, PostgresSessionStorageOptions options, IGrainStorageSerializer serializer,
+        IActivatorProvider activators, ILogger<PostgresSessionStorage> logger, PostgresWriteBatcher? batcher)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
@@ -47,6 +57,7 @@ public sealed class PostgresSessionStorage : IGrainStorage
         _serializer = options.Serializer ?? serializer;
         _activators = activators;
         _logger = logger;
+        _batcher = batcher;
     }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -57,11 +68,20 @@ public sealed class PostgresSessionStorage : IGrainStorage
         var id = Key(grainId);
         byte[]? payload = null;
         int? version = null;
+        if (FreshGrainKey.IsFresh(grainId))
+        {
+            // A session id the gateway has just generated: no row can exist, so there is nothing to read.
+            grainState.State = New<T>();
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+            return;
+        }
+
         try
         {
             await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand(SessionRow.Read, connection);
-            SessionRow.AddId(command, id);
+            SessionRow.AddId(command.Parameters, id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -99,12 +119,12 @@ public sealed class PostgresSessionStorage : IGrainStorage
         int? written;
         try
         {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand(SessionRow.Write, connection);
-            SessionRow.AddId(command, id);
-            SessionRow.AddExpected(command, expected);
-            SessionRow.AddColumns(command, payload, columns);
-            written = await ScalarVersionAsync(command, cancellationToken).ConfigureAwait(false);
+            written = await ExecuteAsync(SessionRow.Write, p =>
+            {
+                SessionRow.AddId(p, id);
+                SessionRow.AddExpected(p, expected);
+                SessionRow.AddColumns(p, payload, columns);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (WriteFailures.LeavesStateUnknown(exception))
         {
@@ -140,13 +160,14 @@ public sealed class PostgresSessionStorage : IGrainStorage
         }
 
         int? deleted;
+        var expected = Version(grainState.ETag);
         try
         {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand(SessionRow.Clear, connection);
-            SessionRow.AddId(command, id);
-            SessionRow.AddExpected(command, Version(grainState.ETag));
-            deleted = await ScalarVersionAsync(command, cancellationToken).ConfigureAwait(false);
+            deleted = await ExecuteAsync(SessionRow.Clear, p =>
+            {
+                SessionRow.AddId(p, id);
+                SessionRow.AddExpected(p, expected);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (WriteFailures.LeavesStateUnknown(exception))
         {
@@ -183,8 +204,17 @@ public sealed class PostgresSessionStorage : IGrainStorage
         }
     }
 
-    private static async Task<int?> ScalarVersionAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>A write or clear: through the group commit when there is one, otherwise a statement of its own.</summary>
+    private async Task<int?> ExecuteAsync(string sql, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
     {
+        if (_batcher is not null)
+        {
+            return await _batcher.ExecuteAsync(sql, bind).ConfigureAwait(false);
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        bind(command.Parameters);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is int version ? version : null;
     }

@@ -41,15 +41,14 @@ internal static class SessionRow
     /// <summary>Deletes the row at the expected version; returns the deleted version, or no row on a conflict.</summary>
     public const string Clear = "DELETE FROM routing_session WHERE id = @id AND version = @expected RETURNING version";
 
-    public static void AddId(NpgsqlCommand command, string id) =>
-        command.Parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = id });
+    public static void AddId(NpgsqlParameterCollection parameters, string id) =>
+        parameters.Add(new NpgsqlParameter<string>("id", NpgsqlDbType.Text) { TypedValue = id });
 
-    public static void AddExpected(NpgsqlCommand command, int? expected) =>
-        command.Parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Integer) { Value = expected is { } v ? v : DBNull.Value });
+    public static void AddExpected(NpgsqlParameterCollection parameters, int? expected) =>
+        parameters.Add(new NpgsqlParameter("expected", NpgsqlDbType.Integer) { Value = expected is { } v ? v : DBNull.Value });
 
-    public static void AddColumns(NpgsqlCommand command, byte[] payload, SessionColumns columns)
+    public static void AddColumns(NpgsqlParameterCollection p, byte[] payload, SessionColumns columns)
     {
-        var p = command.Parameters;
         p.Add(new NpgsqlParameter<byte[]>("payload", NpgsqlDbType.Bytea) { TypedValue = payload });
         p.Add(new NpgsqlParameter<string>("queue_id", NpgsqlDbType.Text) { TypedValue = columns.QueueId });
         p.Add(new NpgsqlParameter<string>("state", NpgsqlDbType.Text) { TypedValue = columns.State });
