@@ -8,6 +8,7 @@ namespace RoutingCluster.Abstractions.Agents;
 /// One agent: the single authority on its capacity. Every reservation (offer) is made here, atomically, so
 /// two queues can never over-fill an agent. It waits on its sessions and queues; nothing it calls waits on it.
 /// </summary>
+/// <remarks>Every action answers the agent as it is afterwards, so an API needs one call per action.</remarks>
 [Alias("rc.agent")]
 public interface IAgentGrain : IGrainWithStringKey
 {
@@ -15,22 +16,22 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<AgentView> PutProfileAsync(AgentProfile profile);
 
     [Alias("set-state")]
-    Task<Outcome> SetStateAsync(AgentState state, string? reason);
+    Task<Answer<AgentView>> SetStateAsync(AgentState state, string? reason);
 
     [Alias("get")]
     Task<AgentView?> GetAsync();
 
     [Alias("accept")]
-    Task<Outcome> AcceptAsync(string sessionId);
+    Task<Answer<AgentView>> AcceptAsync(string sessionId);
 
     [Alias("reject")]
-    Task<Outcome> RejectAsync(string sessionId);
+    Task<Answer<AgentView>> RejectAsync(string sessionId);
 
     [Alias("end")]
-    Task<Outcome> EndAsync(string sessionId);
+    Task<Answer<AgentView>> EndAsync(string sessionId);
 
     [Alias("wrap-up-done")]
-    Task<Outcome> WrapUpDoneAsync(string sessionId);
+    Task<Answer<AgentView>> WrapUpDoneAsync(string sessionId);
 
     /// <summary>A queue's offer attempt: reserve capacity for the session and offer it, or say why not.</summary>
     [Alias("try-offer")]
