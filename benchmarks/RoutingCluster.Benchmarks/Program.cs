@@ -10,7 +10,7 @@ namespace RoutingCluster.Benchmarks;
 /// benchmark class (<see cref="PostgresUpsertBenchmarks"/> only when <c>RC_BENCH_PG</c> is set).
 /// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64] [--agent-queues 1]</c>: <see cref="ScaleReport"/>.
 /// <c>-- calls [--sessions 1000]</c>: <see cref="CallsReport"/>.
-/// <c>-- lifecycles [--workers 64] [--seconds 20] [--alloc] [--no-streams]</c>: <see cref="LifecycleSoak"/> (for profiling).
+/// <c>-- lifecycles [--workers 64] [--seconds 20] [--alloc]</c>: <see cref="LifecycleSoak"/> (for profiling).
 /// <c>-- trace-cpu FILE [--top 40] [--focus NAME]</c>: <see cref="TraceCpuReport"/> (reads a <c>dotnet-trace</c> file).
 /// </summary>
 public static class BenchmarkProgram
@@ -41,7 +41,7 @@ public static class BenchmarkProgram
         if (args is ["lifecycles", .. var soakArgs])
         {
             await LifecycleSoak.RunAsync(int.Parse(Option(soakArgs, "--workers", "64")), double.Parse(Option(soakArgs, "--seconds", "20"), System.Globalization.CultureInfo.InvariantCulture),
-                soakArgs.Contains("--alloc"), !soakArgs.Contains("--no-streams"));
+                soakArgs.Contains("--alloc"));
             return;
         }
 

@@ -14,7 +14,7 @@ public sealed class LogEventIdTests
     private static readonly Assembly[] Shipped =
     [
         typeof(RoutingCluster.Routing.Model.QueuePolicy).Assembly,
-        typeof(RoutingCluster.Abstractions.Events.RoutingStreams).Assembly,
+        typeof(RoutingCluster.Abstractions.Events.SessionUpdate).Assembly,
         typeof(RoutingCluster.Grains.Infrastructure.RoutingLog).Assembly,
         typeof(RoutingCluster.Persistence.PostgresSchema).Assembly,
         typeof(Program).Assembly,

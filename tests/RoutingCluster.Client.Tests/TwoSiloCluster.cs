@@ -124,9 +124,9 @@ public sealed class TwoSiloCollection
 /// </summary>
 internal sealed class SharedGrainStore
 {
-    /// <summary>The storages the routing grains and the streams' pub-sub use.</summary>
+    /// <summary>The storages the routing grains use.</summary>
     public static readonly string[] StorageNames =
-        [RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore"];
+        [RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName];
 
     private readonly ConcurrentDictionary<(string Storage, string State, GrainId Grain), (byte[] Payload, long Version)> _states = new();
     private long _version;

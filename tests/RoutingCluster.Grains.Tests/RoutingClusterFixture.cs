@@ -4,6 +4,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
@@ -23,10 +24,15 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
 
     private static volatile bool s_refuseEvents;
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> s_calls = new(StringComparer.Ordinal);
+
+    /// <summary>Calls of <paramref name="method"/> (its name as the interface declares it) that the grain with key
+    /// <paramref name="grainKey"/> received so far.</summary>
+    public static long CallsOf(string method, string grainKey) => s_calls.GetValueOrDefault(method + " " + grainKey);
+
     /// <summary>
-    /// Until the result is disposed, every memory stream queue of the cluster refuses what is published to it, with
-    /// the error its grain gives when full ("Can not enqueue since the count has reached its maximum"): the overload
-    /// of events, made to happen on demand.
+    /// Until the result is disposed, every push of a session to its followers fails on its way out of the silo: the
+    /// overload (or loss) of a follower, made to happen on demand.
     /// </summary>
     public static IDisposable RefuseEvents()
     {
@@ -51,7 +57,7 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
         {
             // As the silo host's memory profile (AddRoutingMemoryStorage): states kept in Orleans' binary form. The
             // routing grains' storage takes the faults a test asks for (StorageFaults).
-            foreach (var name in new[] { "routing-memory", RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore" })
+            foreach (var name in new[] { "routing-memory", RoutingGrainsServiceCollectionExtensions.SessionStorageName })
             {
                 silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((o, serializer) =>
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
@@ -60,11 +66,15 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
             silo.Services.AddKeyedSingleton<IGrainStorage>(RoutingGrainsServiceCollectionExtensions.StorageName, (services, _) =>
                 new FaultInjectingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("routing-memory")));
 
-            silo.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider);
             silo.Services.AddSingleton<ISessionIndex>(RecordedQueues);
             silo.Services.AddRoutingGrains(time);
             silo.AddIncomingGrainCallFilter(async call =>
             {
+                if (call.InterfaceMethod?.Name is { } method)
+                {
+                    s_calls.AddOrUpdate(method + " " + call.TargetId.Key, 1, (_, n) => n + 1);
+                }
+
                 // A slow link, in virtual time: the offer reaches the session only after the clock moved on.
                 if (call.InterfaceMethod?.Name == nameof(ISessionGrain.OfferAsync)
                     && s_offerDelays.TryRemove(call.TargetId.Key.ToString()!, out var delay))
@@ -72,16 +82,19 @@ public sealed class RoutingClusterFixture : IAsyncLifetime
                     time.Advance(delay);
                 }
 
-                if (s_refuseEvents && call.InterfaceMethod?.DeclaringType == typeof(Orleans.Providers.IMemoryStreamQueueGrain)
-                    && call.InterfaceMethod.Name == nameof(Orleans.Providers.IMemoryStreamQueueGrain.Enqueue))
+                await call.Invoke();
+            });
+            silo.AddOutgoingGrainCallFilter(async call =>
+            {
+                // A follower that refuses every push (its silo overloaded or gone): the session must not mind.
+                if (s_refuseEvents && call.InterfaceMethod?.DeclaringType == typeof(ISessionFollower))
                 {
-                    throw new InvalidOperationException("Can not enqueue since the count has reached its maximum of 16384");
+                    throw new InvalidOperationException("The follower refused the event.");
                 }
 
                 await call.Invoke();
             });
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(RoutingCluster.Abstractions.Events.RoutingStreams.Provider));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

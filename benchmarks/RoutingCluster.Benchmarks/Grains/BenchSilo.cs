@@ -17,7 +17,7 @@ namespace RoutingCluster.Benchmarks.Grains;
 
 /// <summary>
 /// One silo in the benchmark process, set up as the silo host sets up its memory profile: memory grain storage for
-/// "routing" and "sessions" in Orleans' binary form (<see cref="SiloProfileExtensions.AddRoutingMemoryStorage"/>), memory streams for session and agent events, the routing grains with the system
+/// "routing" and "sessions" in Orleans' binary form (<see cref="SiloProfileExtensions.AddRoutingMemoryStorage"/>), no stream provider (as the host: sessions push to their followers, agents to their desktops), the routing grains with the system
 /// clock, and the KPI collector. Calls come from the silo's own (co-hosted) client, as the host's HTTP handlers make
 /// them: no gateway, no network. Logging is off (no providers), so no figure includes console output.
 /// </summary>
@@ -47,7 +47,7 @@ public sealed class BenchSilo : IAsyncDisposable
 
     public WorkTracker Tracker { get; }
 
-    /// <summary>Events the streams refused (their queues full) and the grains dropped.</summary>
+    /// <summary>Events a session's follower did not take, and the grains dropped.</summary>
     public EventDrops EventDrops { get; }
 
     /// <summary>The "desktop" of every agent the benchmark signs in: completes when an offer reaches it.</summary>
@@ -57,9 +57,8 @@ public sealed class BenchSilo : IAsyncDisposable
     public IAgentDesktopObserver WatcherReference { get; }
 
     /// <param name="count">Count grain calls and storage operations (a filter on every call: leave off for timings).</param>
-    /// <param name="streams">Memory streams for session and agent events, as the silo host has them.</param>
     /// <param name="countStorage">Count storage operations only (a counter beside each write: cheap enough for timings).</param>
-    public static async Task<BenchSilo> StartAsync(bool count = false, bool streams = true, bool countStorage = false)
+    public static async Task<BenchSilo> StartAsync(bool count = false, bool countStorage = false)
     {
         var calls = count ? new CallCounter() : null;
         var writes = count || countStorage ? new StorageCounter() : null;
@@ -81,12 +80,6 @@ public sealed class BenchSilo : IAsyncDisposable
                     silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, _) =>
                         new CountingGrainStorage(name, services.GetRequiredKeyedService<IGrainStorage>(name + "-inner"), writes));
                 }
-            }
-
-            if (streams)
-            {
-                silo.AddRoutingMemoryStorage("PubSubStore");
-                silo.AddMemoryStreams(RoutingStreams.Provider);
             }
 
             if (calls is not null)
@@ -197,7 +190,7 @@ public sealed class BenchSilo : IAsyncDisposable
         _host.Dispose();
     }
 
-    private static void Check(RoutingCluster.Abstractions.Common.Outcome outcome, string what, string sessionId)
+    private static void Check(RoutingCluster.Abstractions.Common.Answer<AgentView> outcome, string what, string sessionId)
     {
         if (!outcome.IsOk)
         {

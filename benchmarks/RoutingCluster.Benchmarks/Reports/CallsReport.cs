@@ -76,7 +76,7 @@ internal static class CallsReport
             pushes[phase] += silo.Watcher.Updates - p0;
         }
 
-        Console.WriteLine($"# calls: {sessions:N0} lifecycles (one agent, one at a time, each phase settled), {seconds:F1} s, memory storage, memory streams");
+        Console.WriteLine($"# calls: {sessions:N0} lifecycles (one agent, one at a time, each phase settled), {seconds:F1} s, memory storage, no follower of the sessions");
         Console.WriteLine();
         Console.WriteLine("Grain calls received by the silo per lifecycle, by kind: routing (session, queue and agent grains), desktop "
             + "(the agent grain's push to the desktop relay), storage (the memory storage's grains: with PostgreSQL each write is a "

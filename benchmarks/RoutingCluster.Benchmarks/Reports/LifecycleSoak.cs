@@ -13,9 +13,9 @@ namespace RoutingCluster.Benchmarks.Reports;
 /// </summary>
 internal static class LifecycleSoak
 {
-    public static async Task RunAsync(int workers, double seconds, bool alloc, bool streams)
+    public static async Task RunAsync(int workers, double seconds, bool alloc)
     {
-        await using var silo = await BenchSilo.StartAsync(streams: streams);
+        await using var silo = await BenchSilo.StartAsync();
         const string Queue = "soak";
         await silo.QueueAsync(Queue);
         await silo.AgentsAsync(Queue, "soak-agent-", workers);
@@ -47,7 +47,7 @@ internal static class LifecycleSoak
         var elapsed = sw.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        Console.WriteLine($"# lifecycles: {workers} in flight, streams {(streams ? "on" : "off")}, {lifecycles:N0} in {elapsed:F1} s = {lifecycles / elapsed:F0}/s; "
+        Console.WriteLine($"# lifecycles: {workers} in flight, {lifecycles:N0} in {elapsed:F1} s = {lifecycles / elapsed:F0}/s; "
             + $"CPU {cpuSeconds / lifecycles * 1e6:F0} µs per lifecycle ({cpuSeconds / elapsed:F2} of {Environment.ProcessorCount} cores); "
             + $"allocated {allocated / (double)lifecycles / 1024:F0} KiB per lifecycle; gen0 GCs {GC.CollectionCount(0) - gcs}; "
             + $"events dropped {silo.EventDrops.Total - dropped:N0}");

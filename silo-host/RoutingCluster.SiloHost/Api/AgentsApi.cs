@@ -58,10 +58,10 @@ public static class AgentsApi
     {
         var agent = grains.GetGrain<IAgentGrain>(id);
         var state = body.Value.State!.Value;
-        var outcome = Supervision.SupervisorActingFor(user, id) is { } supervisor
+        var answer = Supervision.SupervisorActingFor(user, id) is { } supervisor
             ? await agent.ForceStateAsync(state, body.Value.Reason ?? "supervisor", supervisor)
             : await agent.SetStateAsync(state, body.Value.Reason);
-        return await Answer(agent, outcome);
+        return Answered(answer);
     }
 
     /// <summary>Moves the agent to other queues without touching what it holds.</summary>
@@ -88,16 +88,15 @@ public static class AgentsApi
 
     /// <summary>An agent's action on one session. A refusal for a session that does not exist at all is a 404.</summary>
     private static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Act(
-        IGrainFactory grains, string id, string sessionId, Func<IAgentGrain, Task<Outcome>> action)
+        IGrainFactory grains, string id, string sessionId, Func<IAgentGrain, Task<Answer<AgentView>>> action)
     {
-        var agent = grains.GetGrain<IAgentGrain>(id);
-        var outcome = await action(agent);
-        if (outcome.Code == OutcomeCode.Conflict && await grains.GetGrain<ISessionGrain>(sessionId).GetAsync() is null)
+        var answer = await action(grains.GetGrain<IAgentGrain>(id));
+        if (answer.Code == OutcomeCode.Conflict && await grains.GetGrain<ISessionGrain>(sessionId).GetAsync() is null)
         {
             return Problems.NotFound($"Session '{sessionId}' does not exist.");
         }
 
-        return await Answer(agent, outcome);
+        return Answered(answer);
     }
 
     /// <summary>The API description of an agent's action on one session: 404 for an unknown agent or session,
@@ -107,6 +106,7 @@ public static class AgentsApi
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict);
 
-    private static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Answer(IAgentGrain agent, Outcome outcome) =>
-        outcome.IsOk && await agent.GetAsync() is { } view ? TypedResults.Ok(AgentResponse.From(view)) : Problems.From(outcome);
+    /// <summary>The agent as its grain computed it after the action: no second call to read it.</summary>
+    private static Results<Ok<AgentResponse>, ProblemHttpResult> Answered(Answer<AgentView> answer) =>
+        answer is { IsOk: true, View: { } view } ? TypedResults.Ok(AgentResponse.From(view)) : Problems.From(answer.Outcome);
 }

@@ -1,68 +1,78 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Orleans.Streams;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Contracts;
 
 namespace RoutingCluster.SiloHost.Api;
 
 /// <summary>
-/// <c>GET /v1/sessions/{id}/events</c>: server-sent events for the gateway that owns a session, fed from the
-/// session's Orleans stream. The first event is the session's current state; the stream ends after the
-/// session's terminal event (or when the gateway disconnects). Stream events are best effort; a quiet stream reads
-/// the session again, so a lost event delays a gateway by at most <see cref="KeepAliveEvery"/>.
+/// <c>GET /v1/sessions/{id}/events</c>: server-sent events for the gateway that owns a session. The gateway's silo
+/// registers a follower with the session grain (<see cref="ISessionGrain.FollowAsync"/>), which answers the session as it
+/// is and pushes each transition from then on; the first event is that state, and the stream ends after the session's
+/// terminal event (or when the gateway disconnects, which unregisters the follower). Pushes are best effort; a quiet
+/// stream follows the session again (renewing the follower's lease) and reads it, so a lost event delays a gateway by at
+/// most <see cref="KeepAliveEvery"/>.
 /// </summary>
 public static class SessionEventsApi
 {
-    /// <summary>When nothing happened for this long, the session is read again and, if it did not move on, a
-    /// keep-alive goes out, so proxies keep the connection open.</summary>
+    /// <summary>When nothing happened for this long, the session is followed and read again and, if it did not move on,
+    /// a keep-alive goes out, so proxies keep the connection open. Also how often the follower's lease is renewed.</summary>
     private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromSeconds(15);
 
-    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, HttpContext http, CancellationToken cancellationToken)
+    /// <summary>How many events a follower holds for a gateway that reads slowly; beyond this the oldest are dropped
+    /// (and counted).</summary>
+    private const int Backlog = 256;
+
+    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, EventDrops drops, HttpContext http, CancellationToken cancellationToken)
     {
         var grain = cluster.GetGrain<ISessionGrain>(id);
-        var session = await grain.GetAsync();
+        var updates = System.Threading.Channels.Channel.CreateBounded<SessionUpdate>(
+            new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest },
+            _ => drops.Dropped(SessionFollower.Kind, new InvalidOperationException($"A follower's backlog of {Backlog} events is full.")));
+        var follower = new SessionFollower(updates.Writer);
+        var reference = cluster.CreateObjectReference<ISessionFollower>(follower);
+        var registration = new Registration(cluster, grain, reference, follower);
+
+        // Registered before the session is read: nothing that happens after the read is missed.
+        var session = await grain.FollowAsync(reference);
         if (session is null)
         {
+            await registration.DisposeAsync();
             return Problems.NotFound($"Session '{id}' does not exist.");
         }
 
-        var updates = System.Threading.Channels.Channel.CreateBounded<SessionUpdate>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest });
-        var stream = cluster.GetStreamProvider(RoutingStreams.Provider)
-            .GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, id));
-        var subscription = await stream.SubscribeAsync((update, _) => updates.Writer.WriteAsync(update, cancellationToken).AsTask());
-        http.Response.RegisterForDisposeAsync(new Unsubscriber(subscription));
-
-        // Read again after subscribing, so nothing that happened in between is missed.
-        var current = await grain.GetAsync() ?? session;
-        return TypedResults.ServerSentEvents(Events(current, updates.Reader, grain.GetAsync, KeepAliveEvery, cancellationToken));
+        http.Response.RegisterForDisposeAsync(registration);
+        return TypedResults.ServerSentEvents(Events(session, updates.Reader, () => grain.FollowAsync(reference), KeepAliveEvery, cancellationToken));
     }
 
     /// <summary>
-    /// The events of one follower: the session as it is, then its transitions from the stream. Stream events are
-    /// best effort (an overloaded stream drops them: EventStream), so whenever the stream has been quiet for
-    /// <paramref name="quietFor"/> the session is read again: if it moved on meanwhile, a <c>state</c> event shows it
+    /// The events of one follower: the session as it is, then its transitions as the session pushes them. Pushes are
+    /// best effort (a follower that cannot keep up drops the oldest), so whenever the stream has been quiet for
+    /// <paramref name="quietFor"/> the session is read again (<paramref name="readAgain"/>, which also renews the follower): if it moved on meanwhile, a <c>state</c> event shows it
     /// as it is now (and ends the stream when it is terminal), otherwise a <c>keep-alive</c> goes out. A gateway thus
     /// learns of a lost transition at most <paramref name="quietFor"/> late, and never waits forever for a lost end.
     /// </summary>
     internal static async IAsyncEnumerable<SseItem<object>> Events(
         SessionView current, ChannelReader<SessionUpdate> updates, Func<Task<SessionView?>> readAgain, TimeSpan quietFor,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         yield return new SseItem<object>(SessionResponse.From(current), "state") { EventId = "0" };
         if (current.State.IsTerminal())
         {
             yield break;
         }
 
-        // The stream may still deliver updates the snapshot already shows (published before the subscription
-        // took effect): those are dropped, so a gateway sees each transition once.
+        // Pushes may still bring updates the snapshot already shows (pushed before the answer to the follow arrived):
+        // those are dropped, so a gateway sees each transition once.
         var shownUpTo = LastChange(current);
         var shownState = current.State;
         var sequence = 0;
+        var followedAt = time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -79,6 +89,7 @@ public static class SessionEventsApi
 
             if (update is null)
             {
+                followedAt = time.GetTimestamp();
                 var latest = await readAgain();
                 if (latest is not null && (latest.State != shownState || LastChange(latest) > shownUpTo))
                 {
@@ -93,8 +104,16 @@ public static class SessionEventsApi
                     continue;
                 }
 
-                yield return new SseItem<object>(new { at = DateTimeOffset.UtcNow }, "keep-alive");
+                yield return new SseItem<object>(new { at = time.GetUtcNow() }, "keep-alive");
                 continue;
+            }
+
+            if (time.GetElapsedTime(followedAt) >= quietFor)
+            {
+                // Events keep coming (places in the queue), so the stream is never quiet: the follower's lease is renewed
+                // all the same. What the read shows the pushes show too.
+                followedAt = time.GetTimestamp();
+                await readAgain();
             }
 
             if (update.At < shownUpTo || (update.At == shownUpTo && update.State == shownState))
@@ -104,7 +123,7 @@ public static class SessionEventsApi
 
             if (update.Type != SessionEventType.Position)
             {
-                // A position is no transition (the queue publishes it, on its own clock): it moves nothing shown.
+                // A position is no transition (the queue tells it, on its own clock): it moves nothing shown.
                 shownUpTo = update.At;
                 shownState = update.State;
             }
@@ -121,9 +140,28 @@ public static class SessionEventsApi
 
     private static string Next(ref int sequence) => (++sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private sealed class Unsubscriber(StreamSubscriptionHandle<SessionUpdate> subscription) : IAsyncDisposable
+    /// <summary>This silo's end of one follow: the session grain pushes here, and the pushes wait for the gateway.</summary>
+    private sealed class SessionFollower(ChannelWriter<SessionUpdate> updates) : ISessionFollower
     {
-        public async ValueTask DisposeAsync() => await subscription.UnsubscribeAsync();
+        public const string Kind = "session";
+
+        public Task OnSessionUpdateAsync(SessionUpdate update)
+        {
+            updates.TryWrite(update);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Ends a follow: the session forgets the follower (one-way) and the silo its object reference.</summary>
+    /// <remarks>Holds the follower itself too: the silo keeps only a weak reference to an observer.</remarks>
+    private sealed class Registration(IClusterClient cluster, ISessionGrain grain, ISessionFollower reference, SessionFollower follower) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await grain.UnfollowAsync(reference);
+            cluster.DeleteObjectReference<ISessionFollower>(reference);
+            GC.KeepAlive(follower);
+        }
     }
 }
 

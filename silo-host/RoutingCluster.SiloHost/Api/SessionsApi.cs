@@ -117,9 +117,8 @@ public static class SessionsApi
     /// <summary>The customer left while queued or offered. Answers the session as it is now.</summary>
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> AbandonSession(string id, IGrainFactory grains)
     {
-        var session = grains.GetGrain<ISessionGrain>(id);
-        var outcome = await session.AbandonAsync();
-        return outcome.IsOk ? TypedResults.Ok(SessionResponse.From((await session.GetAsync())!)) : Problems.From(outcome);
+        var answer = await grains.GetGrain<ISessionGrain>(id).AbandonAsync();
+        return answer is { IsOk: true, View: { } view } ? TypedResults.Ok(SessionResponse.From(view)) : Problems.From(answer.Outcome);
     }
 
     /// <summary>
@@ -163,8 +162,8 @@ public static class SessionsApi
         }
 
         var wait = request.AgentId is null ? 0 : TransferAgentWait.TotalSeconds;
-        var outcome = await session.TransferAsync(targetQueue, request.AgentId, wait);
-        return outcome.IsOk ? TypedResults.Ok(SessionResponse.From((await session.GetAsync())!)) : Problems.From(outcome);
+        var answer = await session.TransferAsync(targetQueue, request.AgentId, wait);
+        return answer is { IsOk: true, View: { } view } ? TypedResults.Ok(SessionResponse.From(view)) : Problems.From(answer.Outcome);
     }
 
     /// <summary>A new session id: "s-" and a version-7 GUID (time-ordered, so ids sort by creation).</summary>

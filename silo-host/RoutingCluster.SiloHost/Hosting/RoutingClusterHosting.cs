@@ -40,11 +40,8 @@ public static class RoutingClusterHosting
             silo.UseRoutingProfile(profile);
             silo.AddRoutingDashboard(configuration, builder.Environment);
 
-            // Session and agent events (gateways follow them as server-sent events). Memory streams: events
-            // are delivered while the cluster runs; what must survive a crash is in grain state, not in events.
-            // Their pub/sub registrations (written as producers and subscribers come and go) in binary form too.
-            silo.AddRoutingMemoryStorage("PubSubStore");
-            silo.AddMemoryStreams(RoutingStreams.Provider);
+            // No stream provider: a gateway that follows a session registers with the session grain itself
+            // (ISessionFollower), and desktops with their agent grain, so nothing is published that nobody reads.
         });
         builder.Services.AddRoutingGrains();
         builder.Services.Configure<AgentOptions>(configuration.GetSection("Agents"));

@@ -9,6 +9,8 @@ namespace RoutingCluster.SiloHost.Hubs;
 /// <summary>The answer to an agent action over the hub: like the HTTP API's status and problem detail.</summary>
 public sealed record HubResult(bool Ok, int Status, string? Detail)
 {
+    public static HubResult From(Answer<AgentView> answer) => From(answer.Outcome);
+
     public static HubResult From(Outcome outcome) => outcome.Code switch
     {
         OutcomeCode.Ok => new(true, StatusCodes.Status200OK, null),

@@ -8,6 +8,7 @@ namespace RoutingCluster.Abstractions.Agents;
 /// One agent: the single authority on its capacity. Every reservation (offer) is made here, atomically, so
 /// two queues can never over-fill an agent. It waits on its sessions and queues; nothing it calls waits on it.
 /// </summary>
+/// <remarks>Every action answers the agent as it is afterwards, so an API needs one call per action.</remarks>
 [Alias("rc.agent")]
 public interface IAgentGrain : IGrainWithStringKey
 {
@@ -15,12 +16,12 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<AgentView> PutProfileAsync(AgentProfile profile);
 
     [Alias("set-state")]
-    Task<Outcome> SetStateAsync(AgentState state, string? reason);
+    Task<Answer<AgentView>> SetStateAsync(AgentState state, string? reason);
 
     /// <summary>A supervisor sets the agent <c>not-ready</c> or <c>logged-out</c> in its place: the state is marked
     /// as forced (by whom) until the agent chooses a state again. Work the agent holds stays with it.</summary>
     [Alias("force-state")]
-    Task<Outcome> ForceStateAsync(AgentState state, string reason, string supervisor);
+    Task<Answer<AgentView>> ForceStateAsync(AgentState state, string reason, string supervisor);
 
     /// <summary>The agent serves these queues from now on. Sessions and offers it holds stay with it, whatever
     /// queue they came from; the queues it leaves stop offering it anything new. Null when the agent does not exist.</summary>
@@ -31,16 +32,16 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<AgentView?> GetAsync();
 
     [Alias("accept")]
-    Task<Outcome> AcceptAsync(string sessionId);
+    Task<Answer<AgentView>> AcceptAsync(string sessionId);
 
     [Alias("reject")]
-    Task<Outcome> RejectAsync(string sessionId);
+    Task<Answer<AgentView>> RejectAsync(string sessionId);
 
     [Alias("end")]
-    Task<Outcome> EndAsync(string sessionId);
+    Task<Answer<AgentView>> EndAsync(string sessionId);
 
     [Alias("wrap-up-done")]
-    Task<Outcome> WrapUpDoneAsync(string sessionId);
+    Task<Answer<AgentView>> WrapUpDoneAsync(string sessionId);
 
     /// <summary>A queue's offer attempt: reserve capacity for the session and offer it, or say why not.</summary>
     [Alias("try-offer")]

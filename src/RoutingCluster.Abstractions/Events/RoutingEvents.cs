@@ -4,20 +4,6 @@ using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Abstractions.Events;
 
-/// <summary>
-/// The Orleans streams the routing grains publish to: one stream per session (what its gateway follows) and
-/// one per agent (what its desktop shows). Both are keyed by the entity id.
-/// </summary>
-public static class RoutingStreams
-{
-    /// <summary>The stream provider name the silo host registers.</summary>
-    public const string Provider = "routing-events";
-
-    public const string SessionNamespace = "session";
-
-    public const string AgentNamespace = "agent";
-}
-
 /// <summary>Kinds of session events, as gateways receive them (on the wire by their wire names: <c>queued</c>, <c>offered</c>, ...).</summary>
 public enum SessionEventType
 {
@@ -113,7 +99,9 @@ public sealed record AgentUpdate
 [Alias("rc.agent-desktop-observer")]
 public interface IAgentDesktopObserver : IGrainObserver
 {
-    [Alias("on-agent-update")]
+    /// <summary>One-way: the agent grain goes on without waiting for the desktop; a relay that is gone is forgotten when its
+    /// registration is not renewed (<c>AgentOptions.DesktopRenewInterval</c>).</summary>
+    [OneWay, Alias("on-agent-update")]
     Task OnAgentUpdateAsync(AgentUpdate update);
 
     /// <summary>
@@ -124,4 +112,17 @@ public interface IAgentDesktopObserver : IGrainObserver
     /// </summary>
     [OneWay, Alias("on-agent-deactivating")]
     Task OnAgentDeactivatingAsync(string agentId);
+}
+
+/// <summary>
+/// Whoever follows one session (a gateway's server-sent events): registered with the session grain by
+/// <c>ISessionGrain.FollowAsync</c> for a lease it renews. The session pushes each transition to its followers after
+/// the transition was written; a session nobody follows pushes nothing. Pushes are best effort: the session's state
+/// stays the authority, and a follower reads it again whenever it has been quiet.
+/// </summary>
+[Alias("rc.session-follower")]
+public interface ISessionFollower : IGrainObserver
+{
+    [Alias("on-session-update")]
+    Task OnSessionUpdateAsync(SessionUpdate update);
 }

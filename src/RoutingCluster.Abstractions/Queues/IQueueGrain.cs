@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using RoutingCluster.Routing.Matching;
 
 namespace RoutingCluster.Abstractions.Queues;
@@ -49,6 +50,11 @@ public interface IQueueGrain : IGrainWithStringKey
     /// <summary>A claimed session could not be offered after all: put it back at its place.</summary>
     [Alias("give-back")]
     Task GiveBackAsync(SessionDemand session);
+
+    /// <summary>A waiting session gained its first follower (or lost its last one): the queue tells it its place from now on
+    /// (or no more). One-way: the session does not wait on the queue for this.</summary>
+    [OneWay, Alias("session-followed")]
+    Task SessionFollowedAsync(string sessionId, bool followed);
 
     /// <summary>Relaxation steps, preferred-agent windows and max waits that are due.</summary>
     [Alias("wake")]

@@ -42,6 +42,10 @@ public sealed record EnqueueRequest
     /// <summary>The place the queue gave the session when it first arrived, kept when it comes back, so that
     /// among sessions that arrived in the same instant it keeps its turn.</summary>
     [Id(10)] public long? Sequence { get; init; }
+
+    /// <summary>Someone follows the session (<c>ISessionGrain.FollowAsync</c>): the queue tells it its place while it
+    /// waits. A session nobody follows is told nothing.</summary>
+    [Id(11)] public bool Followed { get; init; }
 }
 
 public enum EnqueueStatus

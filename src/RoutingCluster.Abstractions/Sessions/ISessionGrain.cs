@@ -1,4 +1,6 @@
+using Orleans.Concurrency;
 using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Abstractions.Events;
 
 namespace RoutingCluster.Abstractions.Sessions;
 
@@ -17,12 +19,26 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("get")]
     Task<SessionView?> GetAsync();
 
+    /// <summary>Registers <paramref name="follower"/> (or renews its lease) and answers the session as it is now, or null
+    /// when it does not exist. Every transition from then on is pushed to it until the lease ends
+    /// (<c>SessionFollowers.Lease</c>): a follower renews it by calling again.</summary>
+    [Alias("follow")]
+    Task<SessionView?> FollowAsync(ISessionFollower follower);
+
+    [OneWay, Alias("unfollow")]
+    Task UnfollowAsync(ISessionFollower follower);
+
+    /// <summary>Its queue tells a followed session its place; the session passes it on to its followers.</summary>
+    [OneWay, Alias("position")]
+    Task PositionAsync(SessionUpdate update);
+
+    /// <summary>Answers the session as it is afterwards.</summary>
     [Alias("abandon")]
-    Task<Outcome> AbandonAsync();
+    Task<Answer<SessionView>> AbandonAsync();
 
     /// <summary>Moves a connected session to another queue, or to an agent (as preferred agent in the target queue).</summary>
     [Alias("transfer")]
-    Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds);
+    Task<Answer<SessionView>> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds);
 
     /// <summary>queued → offered, if still queued and the offer has not expired on its way here.</summary>
     [Alias("offer")]

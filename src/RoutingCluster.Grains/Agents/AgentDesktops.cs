@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging;
 using RoutingCluster.Abstractions.Events;
-using RoutingCluster.Grains.Infrastructure;
 
 namespace RoutingCluster.Grains.Agents;
 
@@ -8,10 +6,18 @@ namespace RoutingCluster.Grains.Agents;
 /// The desktops connected to one agent, by connection, with the relay of the silo each is connected through. Not
 /// persisted: desktops renew their connection periodically, and a reactivated grain learns them again. When the last
 /// desktop goes, a grace period starts; an agent still without a desktop when it ends is set not ready by its grain.
+/// <para>
+/// Pushes are one-way (<see cref="IAgentDesktopObserver.OnAgentUpdateAsync"/>): the grain neither waits for a desktop nor
+/// hears whether a push arrived, so a relay on a silo that died cannot hold it up. A desktop that lost its silo connects
+/// again through another one (a new connection, registered anew); the entry of the lost one goes with this activation.
+/// </para>
 /// </summary>
-internal sealed class AgentDesktops(WorkTracker tracker, ILogger logger, string agentId)
+internal sealed class AgentDesktops(string agentId)
 {
     private readonly Dictionary<string, IAgentDesktopObserver> _relays = new(StringComparer.Ordinal);
+
+    /// <summary>Whether any desktop is connected.</summary>
+    public bool Any => _relays.Count > 0;
 
     /// <summary>When the grace period after the last desktop left ends (null: a desktop is connected, or none ever left).</summary>
     public DateTimeOffset? GraceUntil { get; private set; }
@@ -47,13 +53,12 @@ internal sealed class AgentDesktops(WorkTracker tracker, ILogger logger, string 
         return false;
     }
 
-    /// <summary>Pushes the update to every desktop, beside the grain's turn: a relay on a silo that died must not hold up
-    /// the agent. A desktop whose relay fails is forgotten (its relay registers it again when it can).</summary>
+    /// <summary>Pushes the update to every desktop (one-way: a relay on a silo that died cannot hold up the agent).</summary>
     public void Push(AgentUpdate update)
     {
-        foreach (var (connection, relay) in _relays)
+        foreach (var relay in _relays.Values)
         {
-            Push(connection, relay, update);
+            relay.OnAgentUpdateAsync(update).Ignore();
         }
     }
 
@@ -62,7 +67,7 @@ internal sealed class AgentDesktops(WorkTracker tracker, ILogger logger, string 
     {
         if (_relays.TryGetValue(connectionId, out var relay))
         {
-            Push(connectionId, relay, update);
+            relay.OnAgentUpdateAsync(update).Ignore();
         }
     }
 
@@ -75,11 +80,4 @@ internal sealed class AgentDesktops(WorkTracker tracker, ILogger logger, string 
             relay.OnAgentDeactivatingAsync(agentId).Ignore();
         }
     }
-
-    private void Push(string connectionId, IAgentDesktopObserver relay, AgentUpdate update) =>
-        tracker.Track(() => relay.OnAgentUpdateAsync(update), ex =>
-        {
-            logger.BackgroundWorkFailed(ex, agentId);
-            _relays.Remove(connectionId);
-        });
 }

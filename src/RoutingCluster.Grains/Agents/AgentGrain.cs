@@ -34,11 +34,8 @@ public sealed class AgentGrain(
     private Alarm? _alarm;
     private AgentDesktops _desktops = null!;
     private MembershipCheck _membership = null!;
-    private EventStream<AgentUpdate>? _events;
 
     private AgentRecord Record => state.State;
-
-    private EventStream<AgentUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.AgentNamespace, Id);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -46,7 +43,7 @@ public sealed class AgentGrain(
     {
         var self = this.AsReference<IAgentGrain>();
         _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
-        _desktops = new AgentDesktops(tracker, logger, Id);
+        _desktops = new AgentDesktops(Id);
         _membership = new MembershipCheck(options.Value.MembershipCheckDelay);
 
         // Whether its queues stored it as a member is not known to a new activation (the last one may have died
@@ -92,11 +89,11 @@ public sealed class AgentGrain(
         return View();
     }
 
-    public Task<Outcome> SetStateAsync(AgentState to, string? reason) => ChangeStateAsync(to, reason, forcedBy: null);
+    public Task<Answer<AgentView>> SetStateAsync(AgentState to, string? reason) => ChangeStateAsync(to, reason, forcedBy: null);
 
-    public Task<Outcome> ForceStateAsync(AgentState to, string reason, string supervisor) =>
+    public Task<Answer<AgentView>> ForceStateAsync(AgentState to, string reason, string supervisor) =>
         to == AgentState.Ready
-            ? Task.FromResult(Outcome.Conflict($"Only agent '{Id}' can make itself ready."))
+            ? Task.FromResult<Answer<AgentView>>(Outcome.Conflict($"Only agent '{Id}' can make itself ready."))
             : ChangeStateAsync(to, reason, supervisor);
 
     public async Task<AgentView?> MoveToQueuesAsync(IReadOnlyList<string> queues)
@@ -111,7 +108,7 @@ public sealed class AgentGrain(
         return await PutProfileAsync(new AgentProfile { Name = Record.Name, Skills = Record.Skills, Queues = queues, Capacity = Record.Capacity });
     }
 
-    private async Task<Outcome> ChangeStateAsync(AgentState to, string? reason, string? forcedBy)
+    private async Task<Answer<AgentView>> ChangeStateAsync(AgentState to, string? reason, string? forcedBy)
     {
         if (!Record.Exists)
         {
@@ -137,12 +134,12 @@ public sealed class AgentGrain(
         await SaveAsync();
         await NotifyDesktopsAsync(AgentEventType.Changed);
         await PullIfFree();
-        return Outcome.Ok;
+        return Done();
     }
 
     public Task<AgentView?> GetAsync() => Task.FromResult(Record.Exists ? View() : null);
 
-    public async Task<Outcome> AcceptAsync(string sessionId)
+    public async Task<Answer<AgentView>> AcceptAsync(string sessionId)
     {
         if (!Record.Exists)
         {
@@ -184,10 +181,10 @@ public sealed class AgentGrain(
         held.Since = clock.Now;
         await SaveAsync();
         await NotifyDesktopsAsync(AgentEventType.Changed, sessionId);
-        return Outcome.Ok;
+        return Done();
     }
 
-    public async Task<Outcome> RejectAsync(string sessionId)
+    public async Task<Answer<AgentView>> RejectAsync(string sessionId)
     {
         if (!Record.Exists)
         {
@@ -204,10 +201,10 @@ public sealed class AgentGrain(
         await Session(sessionId).RequeueAsync(Id, RequeueReason.Rejected);
         await NotifyDesktopsAsync(AgentEventType.Changed, sessionId);
         await PullIfFree();
-        return Outcome.Ok;
+        return Done();
     }
 
-    public async Task<Outcome> EndAsync(string sessionId)
+    public async Task<Answer<AgentView>> EndAsync(string sessionId)
     {
         if (!Record.Exists)
         {
@@ -239,10 +236,10 @@ public sealed class AgentGrain(
         }
 
         await StartWrapUp(held);
-        return Outcome.Ok;
+        return Done();
     }
 
-    public async Task<Outcome> WrapUpDoneAsync(string sessionId)
+    public async Task<Answer<AgentView>> WrapUpDoneAsync(string sessionId)
     {
         if (!Record.Exists)
         {
@@ -255,7 +252,7 @@ public sealed class AgentGrain(
         }
 
         await FinishWrapUps([held]);
-        return Outcome.Ok;
+        return Done();
     }
 
     public async Task<OfferAttemptResult> TryOfferAsync(OfferRequest request)
@@ -653,13 +650,20 @@ public sealed class AgentGrain(
         _alarm?.Set(next);
     }
 
-    /// <summary>Tells the agent's desktop (wherever it is connected) what just happened.</summary>
+    /// <summary>Tells the agent's desktop (wherever it is connected) what just happened: one-way pushes, nothing when no
+    /// desktop is connected.</summary>
     private Task NotifyDesktopsAsync(AgentEventType type, string? sessionId = null, OfferNotice? offer = null)
     {
-        var update = new AgentUpdate { AgentId = Id, Type = type, Agent = View(), Offer = offer, SessionId = sessionId, At = clock.Now };
-        _desktops.Push(update);
-        return Events.PublishAsync(update);
+        if (_desktops.Any)
+        {
+            _desktops.Push(new AgentUpdate { AgentId = Id, Type = type, Agent = View(), Offer = offer, SessionId = sessionId, At = clock.Now });
+        }
+
+        return Task.CompletedTask;
     }
+
+    /// <summary>A user action done: answered with the agent as it is now.</summary>
+    private Answer<AgentView> Done() => new(Outcome.Ok, View());
 
     private AgentSupply Supply() => AgentSnapshots.Supply(Id, Record);
 

@@ -39,7 +39,7 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = LogEventIds.OrphanedOfferReturned, Level = LogLevel.Warning, Message = "Session {SessionId} was still offered to agent {AgentId} well after the offer expired; it goes back to its queue")]
     public static partial void OrphanedOfferReturned(this ILogger logger, string sessionId, string agentId);
 
-    [LoggerMessage(EventId = LogEventIds.EventsDropped, Level = LogLevel.Warning, Message = "{Count} routing event(s) were dropped since the last report: the event stream refused them ({Cause}: {Reason}); the routing steps stand, and followers read the state again")]
+    [LoggerMessage(EventId = LogEventIds.EventsDropped, Level = LogLevel.Warning, Message = "{Count} routing event(s) were dropped since the last report: their follower did not take them ({Cause}: {Reason}); the routing steps stand, and followers read the state again")]
     public static partial void EventsDropped(this ILogger logger, long count, string cause, string reason);
 
     [LoggerMessage(EventId = LogEventIds.SessionOverflowed, Level = LogLevel.Information, Message = "Session {SessionId} overflowed from {QueueId} to {OverflowQueueId}")]

@@ -31,6 +31,10 @@ public sealed class QueueGrain(
     private WaitingListRecovery _recovery = null!;
     private Alarm? _alarm;
 
+    /// <summary>Waiting sessions that someone follows: only they are told their place. Not persisted: a session
+    /// coming back after a restart says again whether it is followed (<see cref="EnqueueRequest.Followed"/>).</summary>
+    private readonly HashSet<string> _followed = new(StringComparer.Ordinal);
+
     private QueueRecord Record => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -120,12 +124,32 @@ public sealed class QueueGrain(
             return Task.FromResult(new EnqueueResult(EnqueueStatus.QueueFull, demand.Segments, demand.HeadStart, policy.OverflowQueueId));
         }
 
+        if (request.Followed)
+        {
+            _followed.Add(request.SessionId);
+        }
+
         Execute();
         return Task.FromResult(new EnqueueResult(EnqueueStatus.Accepted, demand.Segments, demand.HeadStart, Sequence: demand.Sequence, ServiceLevelSeconds: policy.ServiceLevelSeconds));
     }
 
+    public Task SessionFollowedAsync(string sessionId, bool followed)
+    {
+        if (followed && _dispatcher.Holds(sessionId))
+        {
+            _followed.Add(sessionId);
+        }
+        else
+        {
+            _followed.Remove(sessionId);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task RemoveAsync(string sessionId)
     {
+        _followed.Remove(sessionId);
         _dispatcher.Leave(sessionId);
         Execute();
         return Task.CompletedTask;
@@ -252,20 +276,33 @@ public sealed class QueueGrain(
         }, label: $"republish {agentId} for {Id}");
     }
 
+    /// <summary>Tells each followed waiting session its place (one-way, through the session, which passes it on to its
+    /// followers). Sessions nobody follows are told nothing; those no longer waiting here are forgotten.</summary>
     private void TellPositions(IReadOnlyList<WaitingPosition> positions)
     {
+        if (_followed.Count == 0)
+        {
+            return;
+        }
+
+        _followed.RemoveWhere(id => !_dispatcher.Holds(id));
         var now = clock.Now;
-        tracker.Track(() => Task.WhenAll(positions.Select(p => new EventStream<SessionUpdate>(ServiceProvider, RoutingStreams.SessionNamespace, p.SessionId)
-            .PublishAsync(new SessionUpdate
+        foreach (var p in positions)
+        {
+            if (_followed.Contains(p.SessionId))
             {
-                SessionId = p.SessionId,
-                Type = SessionEventType.Position,
-                State = RoutingCluster.Routing.Model.SessionState.Queued,
-                QueueId = Id,
-                At = now,
-                Position = p.Position,
-                EstimatedWaitSeconds = p.EstimatedWaitSeconds,
-            }))), ex => logger.BackgroundWorkFailed(ex, Id), $"positions {Id}");
+                Session(p.SessionId).PositionAsync(new SessionUpdate
+                {
+                    SessionId = p.SessionId,
+                    Type = SessionEventType.Position,
+                    State = RoutingCluster.Routing.Model.SessionState.Queued,
+                    QueueId = Id,
+                    At = now,
+                    Position = p.Position,
+                    EstimatedWaitSeconds = p.EstimatedWaitSeconds,
+                }).Ignore();
+            }
+        }
     }
 
     private void ArmAlarm()

@@ -23,18 +23,19 @@ public sealed class SessionGrain(
     RoutingClock clock,
     WorkTracker tracker,
     KpiCollector kpi,
+    EventDrops drops,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     /// <summary>How long after its expiry an offer may stay open before the session takes it back itself. The agent's
     /// own alarm ends an offer at its expiry; this is the safety net for an offer its agent no longer holds.</summary>
     public static readonly TimeSpan OrphanedOfferGrace = TimeSpan.FromSeconds(5);
 
-    private EventStream<SessionUpdate>? _events;
+    private SessionFollowers? _followers;
     private Alarm? _alarm;
 
     private SessionRecord Record => state.State;
 
-    private EventStream<SessionUpdate> Events => _events ??= new(ServiceProvider, RoutingStreams.SessionNamespace, Id);
+    private SessionFollowers Followers => _followers ??= new(tracker, drops);
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -66,6 +67,7 @@ public sealed class SessionGrain(
             Skills = request.Skills,
             PreferredAgentId = request.PreferredAgentId,
             PreferredUntil = now + TimeSpan.FromSeconds(request.PreferredAgentWaitSeconds),
+            Followed = IsFollowed(now),
         };
         var queueId = request.QueueId;
         var result = await GrainFactory.GetGrain<IQueueGrain>(queueId).EnqueueAsync(enqueue);
@@ -98,7 +100,7 @@ public sealed class SessionGrain(
             await state.WriteStateAsync();
             Count(SessionKpiRules.Refused(), queuedAt: now);
             logger.SessionRefused(Id, queueId);
-            await PublishAsync(SessionEventType.Refused, now);
+            Publish(SessionEventType.Refused, now);
             return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
         }
 
@@ -116,13 +118,59 @@ public sealed class SessionGrain(
 
         Count(SessionKpiRules.Queued());
         logger.SessionQueued(Id, queueId, request.Channel);
-        await PublishAsync(SessionEventType.Queued, now);
+        Publish(SessionEventType.Queued, now);
         return new CreateSessionResult(CreateStatus.Created, View());
     }
 
     public Task<SessionView?> GetAsync() => Task.FromResult(Record.Exists ? View() : null);
 
-    public async Task<Outcome> AbandonAsync()
+    public Task<SessionView?> FollowAsync(ISessionFollower follower)
+    {
+        // A session that has ended has nothing more to tell: its follower gets the last state and stops. One that does
+        // not exist yet may be followed from before its creation.
+        if (!(Record.Exists && Record.State.IsTerminal()))
+        {
+            if (Followers.Follow(follower, clock.Now))
+            {
+                TellQueueFollowed(true);
+            }
+
+            // Kept active while followed: the followers are known to this activation only.
+            DelayDeactivation(SessionFollowers.Lease);
+        }
+
+        return Task.FromResult(Record.Exists ? View() : null);
+    }
+
+    public Task UnfollowAsync(ISessionFollower follower)
+    {
+        if (_followers is not null && _followers.Unfollow(follower, clock.Now))
+        {
+            TellQueueFollowed(false);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task PositionAsync(SessionUpdate update)
+    {
+        if (Record.State != SessionState.Queued || Record.QueueId != update.QueueId)
+        {
+            return Task.CompletedTask; // moved on since the queue counted it
+        }
+
+        if (!IsFollowed(clock.Now))
+        {
+            // The last follower's lease ran out: the queue stops telling this session its place.
+            TellQueueFollowed(false);
+            return Task.CompletedTask;
+        }
+
+        Followers.Push(update, clock.Now);
+        return Task.CompletedTask;
+    }
+
+    public async Task<Answer<SessionView>> AbandonAsync()
     {
         if (!Record.Exists)
         {
@@ -149,10 +197,10 @@ public sealed class SessionGrain(
             Notify(agent, a => a.OfferWithdrawnAsync(Id));
         }
 
-        return Outcome.Ok;
+        return new Answer<SessionView>(Outcome.Ok, View());
     }
 
-    public async Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds)
+    public async Task<Answer<SessionView>> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds)
     {
         if (!Record.Exists)
         {
@@ -176,6 +224,7 @@ public sealed class SessionGrain(
             PreferredAgentId = targetAgentId,
             PreferredUntil = now + TimeSpan.FromSeconds(agentWaitSeconds),
             IsReturn = false,
+            Followed = IsFollowed(now),
         };
         var result = await GrainFactory.GetGrain<IQueueGrain>(targetQueueId).EnqueueAsync(request);
         if (result.Status == EnqueueStatus.QueueNotFound)
@@ -207,7 +256,7 @@ public sealed class SessionGrain(
         kpi.Record(talked);
         Count(SessionKpiRules.Queued());
         Notify(previousAgent, a => a.SessionTransferredAsync(Id));
-        return Outcome.Ok;
+        return new Answer<SessionView>(Outcome.Ok, View());
     }
 
     public async Task<OfferReply> OfferAsync(OfferCommand offer)
@@ -411,19 +460,38 @@ public sealed class SessionGrain(
         // crash could offer it twice or end it twice.
         await state.WriteStateAsync();
         logger.SessionTransition(Id, to);
-        await PublishAsync(type ?? EventTypeOf(to), at);
+        Publish(type ?? EventTypeOf(to), at);
     }
 
-    /// <summary>Tells whoever follows the session (its gateway) what just happened.</summary>
-    private Task PublishAsync(SessionEventType type, DateTimeOffset at) => Events.PublishAsync(new SessionUpdate
+    /// <summary>Tells whoever follows the session (its gateway) what just happened; nothing when nobody follows.</summary>
+    private void Publish(SessionEventType type, DateTimeOffset at)
     {
-        SessionId = Id,
-        Type = type,
-        State = Record.State,
-        QueueId = Record.QueueId,
-        AgentId = Record.AgentId,
-        At = at,
-    });
+        if (_followers is null || !_followers.Any(clock.Now))
+        {
+            return;
+        }
+
+        _followers.Push(new SessionUpdate
+        {
+            SessionId = Id,
+            Type = type,
+            State = Record.State,
+            QueueId = Record.QueueId,
+            AgentId = Record.AgentId,
+            At = at,
+        }, clock.Now);
+    }
+
+    private bool IsFollowed(DateTimeOffset now) => _followers is not null && _followers.Any(now);
+
+    /// <summary>A waiting session tells its queue whether to tell it its place (one-way: it does not wait on the queue).</summary>
+    private void TellQueueFollowed(bool followed)
+    {
+        if (Record.Exists && Record.State == SessionState.Queued)
+        {
+            GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).SessionFollowedAsync(Id, followed).Ignore();
+        }
+    }
 
     private static SessionEventType EventTypeOf(SessionState state) => state switch
     {
@@ -450,6 +518,7 @@ public sealed class SessionGrain(
         RejectedBy = [.. Record.RejectedBy],
         IsReturn = isReturn,
         Sequence = isReturn ? Record.QueueSequence : null,
+        Followed = IsFollowed(clock.Now),
     };
 
     /// <summary>Tells an agent something without waiting for it: agents wait on sessions, never the reverse.</summary>

@@ -90,21 +90,32 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
     {
         // Queues and agents are set up a minute before the trace starts (their first membership checks are done by then).
         var time = new SteppedTime(RoutingTrace.Epoch - TimeSpan.FromMinutes(1));
+
+        // Desktop pushes are one-way: the silo counts those it sent, the desktops those they received, and the run
+        // settles only when both agree (and no routing work is left).
+        var pushes = new PushCount();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
-            foreach (var name in new[] { RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName, "PubSubStore" })
+            foreach (var name in new[] { RoutingGrainsServiceCollectionExtensions.StorageName, RoutingGrainsServiceCollectionExtensions.SessionStorageName })
             {
                 silo.AddMemoryGrainStorage(name, options => options.Configure<Serializer>((o, serializer) =>
                     o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
             }
 
-            silo.AddMemoryStreams(RoutingStreams.Provider);
             silo.Services.AddRoutingGrains(time);
+            silo.AddOutgoingGrainCallFilter(async call =>
+            {
+                if (call.InterfaceMethod?.DeclaringType == typeof(IAgentDesktopObserver))
+                {
+                    pushes.Sent();
+                }
+
+                await call.Invoke();
+            });
             silo.Services.Configure<QueueOptions>(o => o.PositionUpdateInterval = TimeSpan.Zero);
             silo.Services.Configure<StatsOptions>(o => o.FlushInterval = TimeSpan.FromHours(1));
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(RoutingStreams.Provider));
         var cluster = builder.Build();
         await cluster.DeployAsync();
         try
@@ -113,18 +124,28 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
             var tracker = cluster.Silos[0].ServiceProvider.GetRequiredService<WorkTracker>();
             async Task Settle()
             {
-                while (tracker.InFlight > 0)
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+                while (tracker.InFlight > 0 || !pushes.AllReceived)
                 {
-                    var idle = tracker.WhenIdleAsync();
-                    if (await Task.WhenAny(idle, Task.Delay(TimeSpan.FromSeconds(20))) != idle)
+                    if (DateTime.UtcNow > deadline)
                     {
-                        throw new TimeoutException($"The cluster did not settle at {time.GetUtcNow():O}. Running: " + string.Join("; ", tracker.Running));
+                        throw new TimeoutException($"The cluster did not settle at {time.GetUtcNow():O}. Running: " + string.Join("; ", tracker.Running)
+                            + $"; desktop pushes sent {pushes.SentCount}, received {pushes.ReceivedCount}");
+                    }
+
+                    if (tracker.InFlight > 0)
+                    {
+                        await Task.WhenAny(tracker.WhenIdleAsync(), Task.Delay(TimeSpan.FromSeconds(1)));
+                    }
+                    else
+                    {
+                        await Task.Yield();
                     }
                 }
             }
 
             var seen = new ConcurrentQueue<OfferSeen>();
-            var desktops = new Desktop(seen, desktopLog); // observer references are weak: held here until the run ends
+            var desktops = new Desktop(seen, desktopLog, pushes); // observer references are weak: held here until the run ends
             var desktop = cluster.Client.CreateObjectReference<IAgentDesktopObserver>(desktops);
             foreach (var queue in trace.Queues)
             {
@@ -233,7 +254,7 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
     }
 
     /// <summary>The agents' desktops: every offer pushed to one is what an agent saw.</summary>
-    private sealed class Desktop(ConcurrentQueue<OfferSeen> seen, ConcurrentQueue<AgentUpdate> log) : IAgentDesktopObserver
+    private sealed class Desktop(ConcurrentQueue<OfferSeen> seen, ConcurrentQueue<AgentUpdate> log, PushCount pushes) : IAgentDesktopObserver
     {
         public Task OnAgentUpdateAsync(AgentUpdate update)
         {
@@ -243,9 +264,28 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
                 seen.Enqueue(new OfferSeen((long)Math.Round((offer.OfferedAt - RoutingTrace.Epoch).TotalMilliseconds), offer.SessionId, update.AgentId));
             }
 
+            pushes.Received();
             return Task.CompletedTask;
         }
 
         public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
+    }
+
+    /// <summary>Desktop pushes sent by the silo and received by the desktops (each received one counted after it was
+    /// recorded).</summary>
+    private sealed class PushCount
+    {
+        private long _sent;
+        private long _received;
+
+        public long SentCount => Interlocked.Read(ref _sent);
+
+        public long ReceivedCount => Interlocked.Read(ref _received);
+
+        public bool AllReceived => ReceivedCount >= SentCount;
+
+        public void Sent() => Interlocked.Increment(ref _sent);
+
+        public void Received() => Interlocked.Increment(ref _received);
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
-using Orleans.Streams;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Sessions;
@@ -30,14 +29,9 @@ public sealed class QueueMembershipTests(RoutingClusterFixture fx)
         var writes = StorageFaults.WritesOf(grain);
         var agents = Enumerable.Range(0, 21).Select(i => s.Id($"a{i:D2}")).ToArray();
         var session = s.Id("s");
-        var events = new Mailbox<SessionUpdate>();
-        var subscription = await fx.Cluster.Client.GetStreamProvider(RoutingStreams.Provider)
-            .GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, session))
-            .SubscribeAsync((update, _) =>
-            {
-                events.Add(update);
-                return Task.CompletedTask;
-            });
+        var events = new Follower();
+        var follower = fx.Cluster.Client.CreateObjectReference<ISessionFollower>(events);
+        await fx.Session(session).FollowAsync(follower);
 
         var held = StorageFaults.HoldNextWrite(grain);
         try
@@ -52,13 +46,14 @@ public sealed class QueueMembershipTests(RoutingClusterFixture fx)
             // ... and the queue routes: a new session reaches a ready agent.
             var created = await fx.Session(session).CreateAsync(NewSession(queue, session)).WaitAsync(Patience);
             Assert.Equal(CreateStatus.Created, created.Status);
-            var offered = await events.WaitFor(u => u.Type == SessionEventType.Offered);
+            var offered = await events.Mailbox.WaitFor(u => u.Type == SessionEventType.Offered);
             Assert.Contains(offered.AgentId, agents);
         }
         finally
         {
             StorageFaults.Release(grain);
-            await subscription.UnsubscribeAsync();
+            await fx.Session(session).UnfollowAsync(follower);
+            GC.KeepAlive(events);
         }
 
         await fx.SettleAsync();
@@ -119,5 +114,16 @@ public sealed class QueueMembershipTests(RoutingClusterFixture fx)
         var record = new GrainState<QueueRecord>(new QueueRecord());
         await storage.ReadStateAsync("queue", fx.Queue(queue).GetGrainId(), record);
         return record.State?.Agents ?? [];
+    }
+
+    private sealed class Follower : ISessionFollower
+    {
+        public Mailbox<SessionUpdate> Mailbox { get; } = new();
+
+        public Task OnSessionUpdateAsync(SessionUpdate update)
+        {
+            Mailbox.Add(update);
+            return Task.CompletedTask;
+        }
     }
 }

@@ -4,9 +4,9 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Core.Internal;
 using Orleans.Storage;
-using Orleans.Streams;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Tests.Shared;
@@ -15,8 +15,8 @@ namespace RoutingCluster.SiloHost.Tests.Hosting;
 
 /// <summary>
 /// The memory profile keeps grain states in Orleans' binary form (the default JSON grain storage serializer costs about
-/// 60 µs and 47 KB per session write), and every state the routing grains and the streams write reads back once
-/// their activations are gone.
+/// 60 µs and 47 KB per session write), and every state the routing grains write reads back once their activations
+/// are gone; a followed session keeps its followers meanwhile.
 /// </summary>
 [Collection(RoutingHostCollection.Name)]
 public sealed class MemoryStorageTests(SiloHostFactory host)
@@ -28,7 +28,6 @@ public sealed class MemoryStorageTests(SiloHostFactory host)
     [Theory]
     [InlineData(RoutingGrainsServiceCollectionExtensions.StorageName)]
     [InlineData(RoutingGrainsServiceCollectionExtensions.SessionStorageName)]
-    [InlineData("PubSubStore")]
     public void MemoryProfile_StoresStatesWithOrleansBinarySerializer(string storage)
     {
         var options = host.Services.GetRequiredService<IOptionsMonitor<MemoryGrainStorageOptions>>().Get(storage);
@@ -79,43 +78,50 @@ public sealed class MemoryStorageTests(SiloHostFactory host)
     }
 
     [Fact]
-    public async Task StreamSubscriptions_ReadBack_AfterThePubSubGrainWasDeactivated()
+    public async Task Followers_StillHearTheSession_AfterIdleActivationsWereCollected()
     {
-        var queue = await _api.PutQueue(HostApi.NewId("pubsub"));
+        var queue = await _api.PutQueue(HostApi.NewId("followed"));
         var session = await _api.CreateSession(queue);
-        var stream = host.Services.GetRequiredService<IClusterClient>().GetStreamProvider(RoutingStreams.Provider)
-            .GetStream<SessionUpdate>(StreamId.Create(RoutingStreams.SessionNamespace, session));
-        var first = new TaskCompletionSource<SessionState>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var second = new TaskCompletionSource<SessionState>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var one = await stream.SubscribeAsync((u, _) => Done(first, u));
+        var cluster = host.Services.GetRequiredService<IClusterClient>();
+        var first = new Follower();
+        var second = new Follower();
+        var one = cluster.CreateObjectReference<ISessionFollower>(first);
+        var two = cluster.CreateObjectReference<ISessionFollower>(second);
+        Assert.NotNull(await Grains.GetGrain<ISessionGrain>(session).FollowAsync(one));
 
-        // The stream's pub/sub grain goes; a second subscription makes its next activation read the stored
-        // registrations (the first subscriber among them) and write them again.
+        // Idle activations go; a followed session stays with its followers. A second follower joins the first.
         await Grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        var two = await stream.SubscribeAsync((u, _) => Done(second, u));
+        Assert.NotNull(await Grains.GetGrain<ISessionGrain>(session).FollowAsync(two));
         try
         {
             (await _api.Post($"/v1/sessions/{session}/abandon")).Ok();
 
-            Assert.Equal(SessionState.Abandoned, await first.Task.WaitAsync(TimeSpan.FromSeconds(20)));
-            Assert.Equal(SessionState.Abandoned, await second.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(SessionState.Abandoned, await first.Terminal.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(SessionState.Abandoned, await second.Terminal.Task.WaitAsync(TimeSpan.FromSeconds(20)));
         }
         finally
         {
-            await one.UnsubscribeAsync();
-            await two.UnsubscribeAsync();
+            cluster.DeleteObjectReference<ISessionFollower>(one);
+            cluster.DeleteObjectReference<ISessionFollower>(two);
+            GC.KeepAlive(first);
+            GC.KeepAlive(second);
         }
     }
 
     private WorkTracker Tracker => host.Services.GetRequiredService<WorkTracker>();
 
-    private static Task Done(TaskCompletionSource<SessionState> done, SessionUpdate update)
+    private sealed class Follower : ISessionFollower
     {
-        if (update.State.IsTerminal())
-        {
-            done.TrySetResult(update.State);
-        }
+        public TaskCompletionSource<SessionState> Terminal { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        return Task.CompletedTask;
+        public Task OnSessionUpdateAsync(SessionUpdate update)
+        {
+            if (update.State.IsTerminal())
+            {
+                Terminal.TrySetResult(update.State);
+            }
+
+            return Task.CompletedTask;
+        }
     }
 }
