@@ -42,6 +42,10 @@ public sealed record EnqueueRequest
     /// <summary>The place the queue gave the session when it first arrived, kept when it comes back, so that
     /// among sessions that arrived in the same instant it keeps its turn.</summary>
     [Id(10)] public long? Sequence { get; init; }
+
+    /// <summary>The customer asked to be called back (see <see cref="SessionDemand.Callback"/>): a scheduled one comes
+    /// with its scheduled instant as <see cref="Arrival"/>.</summary>
+    [Id(11)] public bool Callback { get; init; }
 }
 
 public enum EnqueueStatus

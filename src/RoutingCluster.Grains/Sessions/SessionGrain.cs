@@ -152,6 +152,36 @@ public sealed class SessionGrain(
         return Outcome.Ok;
     }
 
+    public async Task<Outcome> RequestCallbackAsync(DateTimeOffset? at)
+    {
+        if (!Record.Exists)
+        {
+            return Outcome.NotFound($"Session '{Id}' does not exist.");
+        }
+
+        if (Record.State != SessionState.Queued)
+        {
+            return Outcome.Conflict($"Session '{Id}' is {Wire(Record.State)}: only a queued session can be called back.");
+        }
+
+        if (Record.CallbackRequestedAt is not null)
+        {
+            return Outcome.Conflict($"Session '{Id}' is already a callback.");
+        }
+
+        var now = clock.Now;
+        Record.CallbackRequestedAt = now;
+        Record.CallbackAt = at;
+
+        // Written before it is acknowledged (and before the queue hears of it): after a crash the session comes back to
+        // its queue as a callback, a scheduled one at its time.
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RequestCallbackAsync(Id, at);
+        Count(SessionKpiRules.CallbackRequested());
+        logger.CallbackRequested(Id, Record.QueueId, at is not null);
+        return Outcome.Ok;
+    }
+
     public async Task<Outcome> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds)
     {
         if (!Record.Exists)
@@ -201,6 +231,7 @@ public sealed class SessionGrain(
         Record.RejectedBy.Clear();
         Record.OfferedAt = Record.OfferExpiresAt = null;
         Record.Explanation = null;
+        Record.CallbackRequestedAt = Record.CallbackAt = null; // the customer is on the line with the agent now
         await Transition(SessionState.Queued, null, now, $"transferred by {previousAgent}", SessionEventType.Transferred);
 
         // The stay that ends here was answered: its talk ends now, with no after-call work. A new stay starts.
@@ -216,6 +247,13 @@ public sealed class SessionGrain(
         if (!Record.Exists || Record.State != SessionState.Queued)
         {
             return OfferReply.NotWaiting;
+        }
+
+        if (offer.Callback != Record.CallbackRequestedAt.HasValue)
+        {
+            // The customer asked for a callback after the queue chose this session for an inbound offer: refused like an
+            // offer that came too late, so the queue keeps the session, now as a callback.
+            return OfferReply.TooLate;
         }
 
         if (OfferTerms.HasExpired(offer.ExpiresAt, now))
@@ -254,8 +292,9 @@ public sealed class SessionGrain(
 
         Record.AnsweredAt = now;
         await Transition(SessionState.Connected, agentId, now);
-        var speed = now - Record.QueuedAt;
-        Count(SessionKpiRules.Answered(speed, Record.ServiceLevelSeconds));
+        // A scheduled callback waits from its time, not from when the customer first called.
+        var speed = now - (Record.CallbackAt ?? Record.QueuedAt);
+        Count(SessionKpiRules.Answered(speed, Record.ServiceLevelSeconds, Record.CallbackRequestedAt is not null));
         return Outcome.Ok;
     }
 
@@ -411,11 +450,13 @@ public sealed class SessionGrain(
         // crash could offer it twice or end it twice.
         await state.WriteStateAsync();
         logger.SessionTransition(Id, to);
-        await PublishAsync(type ?? EventTypeOf(to), at);
+        await PublishAsync(type ?? EventTypeOf(to), at, to == SessionState.Offered ? KindOfOffer : null);
     }
 
+    private OfferKind KindOfOffer => Record.CallbackRequestedAt is null ? OfferKind.Inbound : OfferKind.Callback;
+
     /// <summary>Tells whoever follows the session (its gateway) what just happened.</summary>
-    private Task PublishAsync(SessionEventType type, DateTimeOffset at) => Events.PublishAsync(new SessionUpdate
+    private Task PublishAsync(SessionEventType type, DateTimeOffset at, OfferKind? kind = null) => Events.PublishAsync(new SessionUpdate
     {
         SessionId = Id,
         Type = type,
@@ -423,6 +464,7 @@ public sealed class SessionGrain(
         QueueId = Record.QueueId,
         AgentId = Record.AgentId,
         At = at,
+        Kind = kind,
     });
 
     private static SessionEventType EventTypeOf(SessionState state) => state switch
@@ -441,7 +483,7 @@ public sealed class SessionGrain(
     {
         SessionId = Id,
         Channel = Record.Channel,
-        Arrival = Record.QueuedAt,
+        Arrival = Record.CallbackAt ?? Record.QueuedAt,
         CustomerAge = Record.Customer?.Age,
         DeclaredSegments = Record.Customer?.Segments ?? [],
         Skills = Record.Skills,
@@ -450,6 +492,7 @@ public sealed class SessionGrain(
         RejectedBy = [.. Record.RejectedBy],
         IsReturn = isReturn,
         Sequence = isReturn ? Record.QueueSequence : null,
+        Callback = Record.CallbackRequestedAt is not null,
     };
 
     /// <summary>Tells an agent something without waiting for it: agents wait on sessions, never the reverse.</summary>
@@ -480,6 +523,7 @@ public sealed class SessionGrain(
         RejectedBy = [.. Record.RejectedBy],
         History = [.. Record.History],
         Attributes = Record.Attributes,
+        Callback = Record.CallbackRequestedAt is { } requestedAt ? new CallbackView(requestedAt, Record.CallbackAt) : null,
     };
 
     private static string Wire(SessionState s) => WireNames<SessionState>.Of(s);
