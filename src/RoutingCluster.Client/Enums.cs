@@ -66,6 +66,13 @@ public enum AgentSelection
     MostSkilled,
 }
 
+/// <summary>What an offer asks of the agent: take a customer on the line, or call the customer back.</summary>
+public enum OfferKind
+{
+    Inbound,
+    Callback,
+}
+
 /// <summary>Kinds of session updates a gateway receives (<see cref="RoutingClient.FollowSessionAsync"/>).</summary>
 public enum SessionEventType
 {

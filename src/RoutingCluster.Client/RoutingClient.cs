@@ -96,6 +96,15 @@ public sealed class RoutingClient : IDisposable
     public Task<ClientSessionView> AbandonAsync(string sessionId, CancellationToken cancellationToken = default) =>
         SendAsync<ClientSessionView>(HttpMethod.Post, $"v1/sessions/{Escape(sessionId)}/abandon", null, RetryMode.IfNeverSent, cancellationToken);
 
+    /// <summary><c>POST /v1/sessions/{id}/callback</c>: the customer of a queued session leaves the line to be called
+    /// back, at once (<paramref name="at"/> null, keeping the place) or at <paramref name="at"/> (within 7 days). The
+    /// gateway keeps the customer's number; once an agent accepts, the session is connected and the gateway dials.
+    /// Not idempotent (a second request answers 409): retried only when no connection could be made.</summary>
+    public Task<ClientSessionView> RequestCallbackAsync(string sessionId, DateTimeOffset? at = null, CancellationToken cancellationToken = default) =>
+        SendAsync<ClientSessionView>(
+            HttpMethod.Post, $"v1/sessions/{Escape(sessionId)}/callback",
+            () => JsonContent.Create(new CallbackRequest { At = at?.ToUniversalTime() }, options: RoutingJson.Options), RetryMode.IfNeverSent, cancellationToken);
+
     /// <summary><c>POST /v1/sessions/{id}/transfer</c>: moves a connected session to another queue or agent.
     /// Not idempotent: retried only when no connection could be made.</summary>
     public Task<ClientSessionView> TransferAsync(string sessionId, TransferRequest request, CancellationToken cancellationToken = default)

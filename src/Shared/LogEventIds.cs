@@ -40,6 +40,7 @@ internal static class LogEventIds
     public const int SessionOffered = 101;
     public const int SessionTransition = 102;
     public const int SessionRefused = 103;
+    public const int SessionCallbackRequested = 104;
 
     // Grains: agents.
     public const int OfferMissed = 110;

@@ -64,6 +64,10 @@ internal sealed partial record LoadOptions
 
     public required double ElderlyShare { get; init; }
 
+    /// <summary>Share of customers who leave the line for a callback (at once, keeping their place) right after their
+    /// session is created, while it is still queued.</summary>
+    public double CallbackShare { get; init; }
+
     public required int ElderlyAge { get; init; }
 
     /// <summary>Segments the gateway declares, each with the share of customers that have it.</summary>
@@ -152,6 +156,7 @@ internal sealed partial record LoadOptions
             SkillLevel = line.Int("skill-level", 2, 1, 5),
             CrossTrained = line.Double("cross-trained", 0.5, 0, 1),
             ElderlyShare = line.Double("elderly-share", 0, 0, 1),
+            CallbackShare = line.Double("callback-share", 0, 0, 1),
             ElderlyAge = line.Int("elderly-age", 75, 65, 150),
             DeclaredSegments = Mixes.ParseSegments(line.Text("segments", string.Empty), "segments"),
             Capacity = capacityText is null ? DefaultCapacity(channels) : Mixes.ParseCapacity(capacityText, "capacity"),
@@ -341,6 +346,8 @@ internal sealed partial record LoadOptions
           --elderly-share F       share of customers who are elderly (0-1); the gateway sends their age and
                                   the queue derives the segment [0]
           --elderly-age N         the age sent for elderly customers (65-150); others get 18-64 [75]
+          --callback-share F      share of customers who ask for a callback (POST /v1/sessions/{id}/callback,
+                                  at once) right after their session is created, if it is still queued (0-1) [0]
           --segments LIST         declared segments, name:share pairs drawn independently, e.g. vip:0.05,
                                   disabled:0.02 (disabled, military, vip; 0-1 each) [none]
           --accept-delay-ms N     how long an agent takes to accept an offer (0-60000) [200]

@@ -419,6 +419,10 @@ internal sealed class LoadRun
             observations.Latency.Record("POST /v1/sessions", Stopwatch.GetTimestamp() - sent);
             observations.Track(created.Session.Id).Created(session, scheduled, sent, acknowledged: true);
             phase.CountCreated();
+            if (session.Callback && created.Session.State == SessionState.Queued)
+            {
+                await RequestCallbackAsync(observations, http, created.Session.Id);
+            }
         }
         catch (RoutingApiException ex)
         {
@@ -438,6 +442,29 @@ internal sealed class LoadRun
         {
             observations.Errors.Add($"POST /v1/sessions {ex.GetType().Name}");
             phase.FailedCreates.Add(session);
+        }
+    }
+
+    /// <summary>The customer leaves the line for a callback. A 409 is no error: an agent took the session meanwhile.</summary>
+    private static async Task RequestCallbackAsync(Observations observations, RoutingClient http, string sessionId)
+    {
+        var sent = Stopwatch.GetTimestamp();
+        try
+        {
+            await http.RequestCallbackAsync(sessionId);
+            observations.Latency.Record("POST /v1/sessions/{id}/callback", Stopwatch.GetTimestamp() - sent);
+        }
+        catch (RoutingApiException ex) when (ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            observations.Latency.Record("POST /v1/sessions/{id}/callback", Stopwatch.GetTimestamp() - sent);
+        }
+        catch (RoutingApiException ex)
+        {
+            observations.Errors.Add($"POST /v1/sessions/{{id}}/callback {(int)ex.StatusCode}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException)
+        {
+            observations.Errors.Add($"POST /v1/sessions/{{id}}/callback {ex.GetType().Name}");
         }
     }
 
@@ -777,6 +804,7 @@ internal sealed class LoadRun
             ["cross-trained"] = F(_options.CrossTrained),
             ["elderly-share"] = F(_options.ElderlyShare),
             ["elderly-age"] = F(_options.ElderlyAge),
+            ["callback-share"] = F(_options.CallbackShare),
             ["segments"] = _options.DeclaredSegments.Count == 0 ? "none" : string.Join(",", _options.DeclaredSegments.Select(s => $"{WireNames<Segment>.Of(s.Key)}:{F(s.Value)}")),
             ["accept-delay-ms"] = F(_options.AcceptDelayMs),
             ["talk-s"] = F(_options.TalkSeconds),

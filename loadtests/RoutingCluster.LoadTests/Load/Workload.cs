@@ -4,7 +4,8 @@ using RoutingCluster.Client;
 namespace RoutingCluster.LoadTests.Load;
 
 /// <summary>One session of the plan: when it is due (seconds from the start) and what the gateway sends.</summary>
-internal sealed record PlannedSession(int Index, double AtSeconds, string IdempotencyKey, CreateSessionRequest Request, bool Elderly);
+/// <param name="Callback">The customer asks for a callback right after the session is created (<c>--callback-share</c>).</param>
+internal sealed record PlannedSession(int Index, double AtSeconds, string IdempotencyKey, CreateSessionRequest Request, bool Elderly, bool Callback = false);
 
 /// <summary>
 /// What a run creates, from its options: queue ids, agent profiles (skills and capacity per the mix) and the
@@ -92,7 +93,9 @@ internal sealed class Workload(LoadOptions options)
                 Skills = new Dictionary<string, int>(StringComparer.Ordinal) { [options.Skills.Pick(random.NextDouble())] = options.SkillLevel },
                 Attributes = new Dictionary<string, string>(StringComparer.Ordinal) { ["source"] = "load-test" },
             };
-            plan.Add(new PlannedSession(i, offsets[i], $"lt-{options.RunId}-{tag}{i}", request, elderly));
+            // Drawn last, and only when asked for, so runs without callbacks send what they always sent.
+            var callback = options.CallbackShare > 0 && random.NextDouble() < options.CallbackShare;
+            plan.Add(new PlannedSession(i, offsets[i], $"lt-{options.RunId}-{tag}{i}", request, elderly, callback));
         }
 
         return plan;

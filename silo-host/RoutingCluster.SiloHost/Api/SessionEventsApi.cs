@@ -165,10 +165,14 @@ public static class SessionEventsApi
     }
 }
 
-/// <summary>One event of a session's stream as gateways receive it (times in UTC, like the rest of the API).</summary>
+/// <summary>One event of a session's stream as gateways receive it (times in UTC, like the rest of the API).
+/// <c>callbackProposed</c> is given on position events (true while the queue proposes a callback), <c>kind</c> on offered
+/// events (inbound or callback); both are null on the others.</summary>
 public sealed record SessionEventResponse(
-    string SessionId, SessionEventType Type, SessionState State, string QueueId, string? AgentId, DateTime At, int? Position, double? EstimatedWaitSeconds)
+    string SessionId, SessionEventType Type, SessionState State, string QueueId, string? AgentId, DateTime At, int? Position, double? EstimatedWaitSeconds,
+    bool? CallbackProposed = null, OfferKind? Kind = null)
 {
     public static SessionEventResponse From(SessionUpdate u) =>
-        new(u.SessionId, u.Type, u.State, u.QueueId, u.AgentId, Wire.Utc(u.At), u.Position, u.EstimatedWaitSeconds);
+        new(u.SessionId, u.Type, u.State, u.QueueId, u.AgentId, Wire.Utc(u.At), u.Position, u.EstimatedWaitSeconds,
+            u.Type == SessionEventType.Position ? u.CallbackProposed : null, u.Kind);
 }

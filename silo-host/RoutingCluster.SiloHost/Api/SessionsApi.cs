@@ -50,6 +50,15 @@ public static class SessionsApi
             .WithDescription("409 unless the session is queued or offered.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/{id}/callback", RequestCallback).WithName(nameof(RequestCallback))
+            .WithSummary("The customer leaves the line to be called back (gateway)")
+            .WithDescription("{\"at\": null}: at once, keeping the session's place (its arrival and head start). "
+                + "{\"at\": time}: the session leaves the waiting list until then and waits from then on as if it "
+                + "arrived then, with its head start. A callback is not abandoned for waiting (no max wait); abandon "
+                + "cancels it; its offer says kind callback. 400 naming at unless it is in the future and within 7 "
+                + "days; 409 unless the session is queued (or when it is a callback already).")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/{id}/transfer", TransferSession).WithName(nameof(TransferSession))
             .WithSummary("Transfer a connected session to a queue or an agent")
             .WithDescription("400 when neither queueId nor agentId is given, or the target does not exist or does not "
@@ -119,6 +128,31 @@ public static class SessionsApi
     {
         var answer = await grains.GetGrain<ISessionGrain>(id).AbandonAsync();
         return answer is { IsOk: true, View: { } view } ? TypedResults.Ok(SessionResponse.From(view)) : Problems.From(answer.Outcome);
+    }
+
+    /// <summary>The customer of a queued session leaves the line to be called back, at once or at <c>at</c>. Answers the
+    /// session as it is now, with its callback.</summary>
+    public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> RequestCallback(
+        string id, JsonBody<CallbackRequest> body, IGrainFactory grains, RoutingClock clock)
+    {
+        var at = body.Value.At;
+        if (at is { } scheduled)
+        {
+            var now = clock.Now;
+            if (scheduled <= now)
+            {
+                return Problems.Invalid("at", "Must be in the future (or null: call back as soon as an agent is free).");
+            }
+
+            if (scheduled > now + CallbackRequest.MaxAhead)
+            {
+                return Problems.Invalid("at", $"Must be within {CallbackRequest.MaxAhead.TotalDays} days.");
+            }
+        }
+
+        var session = grains.GetGrain<ISessionGrain>(id);
+        var outcome = await session.RequestCallbackAsync(at?.ToUniversalTime());
+        return outcome.IsOk ? TypedResults.Ok(SessionResponse.From((await session.GetAsync())!)) : Problems.From(outcome);
     }
 
     /// <summary>

@@ -47,6 +47,9 @@ public sealed record AgentOfferView(
 
     /// <summary>When the session started waiting in its queue (so a desktop can show the wait so far).</summary>
     [Id(6)] public DateTimeOffset? QueuedAt { get; init; }
+
+    /// <summary>Inbound (the customer is on the line) or callback (the agent calls the customer).</summary>
+    [Id(7)] public OfferKind Kind { get; init; }
 }
 
 /// <summary><c>GET /v1/agents/{id}</c>: state, sessions held, pending offers.</summary>

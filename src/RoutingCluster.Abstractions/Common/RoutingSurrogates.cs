@@ -54,6 +54,7 @@ public struct QueuePolicySurrogate
     [Id(12)] public double? AlertElderlyLongestWaitSeconds;
     [Id(13)] public double? AlertServiceLevelBelow;
     [Id(14)] public int? AlertWaitingAbove;
+    [Id(15)] public double? CallbackOfferOverSeconds;
 }
 
 [RegisterConverter]
@@ -80,6 +81,7 @@ public sealed class QueuePolicyConverter : IConverter<QueuePolicy, QueuePolicySu
                 WaitingAbove = s.AlertWaitingAbove,
             }
             : null,
+        CallbackOffer = s.CallbackOfferOverSeconds is { } over ? new CallbackOffer(over) : null,
     };
 
     public QueuePolicySurrogate ConvertToSurrogate(in QueuePolicy v) => new()
@@ -99,6 +101,7 @@ public sealed class QueuePolicyConverter : IConverter<QueuePolicy, QueuePolicySu
         AlertElderlyLongestWaitSeconds = v.Alerts?.ElderlyLongestWaitSeconds,
         AlertServiceLevelBelow = v.Alerts?.ServiceLevelBelow,
         AlertWaitingAbove = v.Alerts?.WaitingAbove,
+        CallbackOfferOverSeconds = v.CallbackOffer?.WhenEstimatedWaitOverSeconds,
     };
 }
 
@@ -157,6 +160,7 @@ public struct SessionDemandSurrogate
     [Id(8)] public HashSet<string> RejectedBy;
     [Id(9)] public long Sequence;
     [Id(10)] public List<Segment> Segments;
+    [Id(11)] public bool Callback;
 }
 
 [RegisterConverter]
@@ -175,6 +179,7 @@ public sealed class SessionDemandConverter : IConverter<SessionDemand, SessionDe
         RejectedBy = s.RejectedBy,
         Sequence = s.Sequence,
         Segments = s.Segments ?? [],
+        Callback = s.Callback,
     };
 
     public SessionDemandSurrogate ConvertToSurrogate(in SessionDemand v) => new()
@@ -190,5 +195,6 @@ public sealed class SessionDemandConverter : IConverter<SessionDemand, SessionDe
         RejectedBy = [.. v.RejectedBy],
         Sequence = v.Sequence,
         Segments = [.. v.Segments],
+        Callback = v.Callback,
     };
 }

@@ -39,6 +39,12 @@ public sealed record SessionUpdate
     [Id(6)] public int? Position { get; init; }
 
     [Id(7)] public double? EstimatedWaitSeconds { get; init; }
+
+    /// <summary>Position events: the queue proposes a callback (the estimated wait is over its bound).</summary>
+    [Id(8)] public bool CallbackProposed { get; init; }
+
+    /// <summary>Offered events: whether the agent takes a customer on the line or calls the customer back.</summary>
+    [Id(9)] public OfferKind? Kind { get; init; }
 }
 
 /// <summary>An offer as the agent desktop shows it.</summary>
@@ -58,6 +64,9 @@ public sealed record OfferNotice
     [Id(5)] public required DateTimeOffset OfferedAt { get; init; }
 
     [Id(6)] public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Inbound (the customer is on the line) or callback (the agent calls the customer).</summary>
+    [Id(7)] public OfferKind Kind { get; init; }
 }
 
 public enum AgentEventType

@@ -60,12 +60,18 @@ public sealed class KpiCounters
     /// <summary>Agent time logged in but not ready, with nothing to do.</summary>
     [Id(15)] public long NotReadyTicks { get; set; }
 
+    /// <summary>Sessions whose customer asked to be called back (the stay is counted once, in <see cref="Offered"/>).</summary>
+    [Id(16)] public long Callbacks { get; set; }
+
+    /// <summary>Callbacks an agent connected with (also counted in <see cref="Answered"/>).</summary>
+    [Id(17)] public long CallbacksAnswered { get; set; }
+
     public long LoggedInTicks => IdleTicks + RingingTicks + BusyTicks + WrapUpTicks + NotReadyTicks;
 
     public bool IsEmpty =>
         Offered == 0 && Answered == 0 && AnsweredWithinThreshold == 0 && Abandoned == 0 && Overflowed == 0 && Refused == 0
         && SpeedOfAnswerTicks == 0 && TalkCount == 0 && TalkTicks == 0 && AfterCallWorkCount == 0 && AfterCallWorkTicks == 0
-        && LoggedInTicks == 0;
+        && LoggedInTicks == 0 && Callbacks == 0 && CallbacksAnswered == 0;
 
     public void Add(KpiCounters other)
     {
@@ -85,6 +91,8 @@ public sealed class KpiCounters
         BusyTicks += other.BusyTicks;
         WrapUpTicks += other.WrapUpTicks;
         NotReadyTicks += other.NotReadyTicks;
+        Callbacks += other.Callbacks;
+        CallbacksAnswered += other.CallbacksAnswered;
     }
 
     /// <summary>Adds agent time spent in <paramref name="activity"/>.</summary>
@@ -144,14 +152,16 @@ public sealed class KpiCounters
         && SpeedOfAnswerTicks == o.SpeedOfAnswerTicks && TalkCount == o.TalkCount && TalkTicks == o.TalkTicks
         && AfterCallWorkCount == o.AfterCallWorkCount && AfterCallWorkTicks == o.AfterCallWorkTicks
         && IdleTicks == o.IdleTicks && RingingTicks == o.RingingTicks && BusyTicks == o.BusyTicks
-        && WrapUpTicks == o.WrapUpTicks && NotReadyTicks == o.NotReadyTicks;
+        && WrapUpTicks == o.WrapUpTicks && NotReadyTicks == o.NotReadyTicks
+        && Callbacks == o.Callbacks && CallbacksAnswered == o.CallbacksAnswered;
 
     public override int GetHashCode() => HashCode.Combine(Offered, Answered, Abandoned, SpeedOfAnswerTicks, TalkTicks, LoggedInTicks);
 
     public override string ToString() =>
         $"offered {Offered}, answered {Answered} ({AnsweredWithinThreshold} in threshold), abandoned {Abandoned}, overflowed {Overflowed}, refused {Refused}, "
         + $"asa {SpeedOfAnswerTicks}t, talk {TalkCount}/{TalkTicks}t, acw {AfterCallWorkCount}/{AfterCallWorkTicks}t, "
-        + $"idle {IdleTicks}t, ringing {RingingTicks}t, busy {BusyTicks}t, wrap-up {WrapUpTicks}t, not-ready {NotReadyTicks}t";
+        + $"idle {IdleTicks}t, ringing {RingingTicks}t, busy {BusyTicks}t, wrap-up {WrapUpTicks}t, not-ready {NotReadyTicks}t, "
+        + $"callbacks {Callbacks} ({CallbacksAnswered} answered)";
 }
 
 /// <summary>What an agent is doing, for time accounting. Work held outranks the chosen state: a not-ready agent

@@ -11,6 +11,8 @@ namespace RoutingCluster.Abstractions.Metrics;
 /// <param name="AverageAfterCallWorkSeconds">After-call work time / answered (平均事后处理时长); live, over those whose after-call work has ended.</param>
 /// <param name="Occupancy">(Ready-idle + offer + talk + after-call work time) / logged-in time (座席利用率).</param>
 /// <param name="DailyHandledPerAgent">Answered / (agent working hours / standard hours per agent-day) (日人均话务处理量).</param>
+/// <param name="Callbacks">Sessions whose customer asked to be called back (counted in <paramref name="Offered"/> too).</param>
+/// <param name="CallbacksAnswered">Callbacks an agent connected with (counted in <paramref name="Answered"/> too).</param>
 public sealed record KpiFigures(
     long Offered,
     long Answered,
@@ -25,7 +27,9 @@ public sealed record KpiFigures(
     double? AverageAfterCallWorkSeconds,
     double? Occupancy,
     double? LoggedInHours,
-    double? DailyHandledPerAgent)
+    double? DailyHandledPerAgent,
+    long Callbacks = 0,
+    long CallbacksAnswered = 0)
 {
     /// <summary>The standard working hours of one agent in a day, when none is configured.</summary>
     public const double DefaultStandardHoursPerAgentDay = 8;
@@ -52,7 +56,9 @@ public sealed record KpiFigures(
             Seconds(c.AfterCallWorkTicks, c.AfterCallWorkCount),
             withAgentTime && loggedIn > 0 ? (double)(loggedIn - c.NotReadyTicks) / loggedIn : null,
             withAgentTime ? loggedInHours : null,
-            withAgentTime && loggedIn > 0 ? c.Answered / (loggedInHours / standardHoursPerAgentDay) : null);
+            withAgentTime && loggedIn > 0 ? c.Answered / (loggedInHours / standardHoursPerAgentDay) : null,
+            c.Callbacks,
+            c.CallbacksAnswered);
     }
 
     private static double? Ratio(long part, long whole) => whole > 0 ? (double)part / whole : null;

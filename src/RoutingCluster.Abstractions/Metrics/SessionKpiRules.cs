@@ -12,10 +12,15 @@ public static class SessionKpiRules
     /// <summary>The queue (and its overflow queue, if any) was full.</summary>
     public static KpiCounters Refused() => new() { Refused = 1 };
 
-    /// <summary>An agent answered after <paramref name="speed"/> of waiting in this stay; within the queue's threshold or not.</summary>
-    public static KpiCounters Answered(TimeSpan speed, double serviceLevelSeconds) => new()
+    /// <summary>The customer asked to be called back (counted once per stay; the stay is still one offered session).</summary>
+    public static KpiCounters CallbackRequested() => new() { Callbacks = 1 };
+
+    /// <summary>An agent answered after <paramref name="speed"/> of waiting in this stay (for a scheduled callback, from its
+    /// time); within the queue's threshold or not.</summary>
+    public static KpiCounters Answered(TimeSpan speed, double serviceLevelSeconds, bool callback = false) => new()
     {
         Answered = 1,
+        CallbacksAnswered = callback ? 1 : 0,
         SpeedOfAnswerTicks = speed.Ticks,
         AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(serviceLevelSeconds) ? 1 : 0,
     };

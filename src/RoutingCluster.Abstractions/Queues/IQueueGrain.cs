@@ -31,6 +31,11 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("remove")]
     Task RemoveAsync(string sessionId);
 
+    /// <summary>The customer of a waiting session asked to be called back: at once (<paramref name="at"/> null, keeping
+    /// its place) or at <paramref name="at"/> (it waits from then on, as if it arrived then).</summary>
+    [Alias("request-callback")]
+    Task RequestCallbackAsync(string sessionId, DateTimeOffset? at);
+
     /// <summary>An agent's latest snapshot (it publishes one whenever its availability changes). Answers whether the
     /// queue's stored membership already agrees with it (the agent is stored as a member exactly when it serves the
     /// queue): a join is acknowledged before it is written, and an agent that hears <c>false</c> publishes again a

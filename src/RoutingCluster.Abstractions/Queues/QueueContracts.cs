@@ -46,6 +46,10 @@ public sealed record EnqueueRequest
     /// <summary>Someone follows the session (<c>ISessionGrain.FollowAsync</c>): the queue tells it its place while it
     /// waits. A session nobody follows is told nothing.</summary>
     [Id(11)] public bool Followed { get; init; }
+
+    /// <summary>The customer asked to be called back (see <see cref="SessionDemand.Callback"/>): a scheduled one comes
+    /// with its scheduled instant as <see cref="Arrival"/>.</summary>
+    [Id(12)] public bool Callback { get; init; }
 }
 
 public enum EnqueueStatus

@@ -36,6 +36,11 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("abandon")]
     Task<Answer<SessionView>> AbandonAsync();
 
+    /// <summary>The customer of a queued session leaves the line to be called back: at once (<paramref name="at"/> null,
+    /// keeping the place) or at <paramref name="at"/>. Written before it is acknowledged.</summary>
+    [Alias("request-callback")]
+    Task<Outcome> RequestCallbackAsync(DateTimeOffset? at);
+
     /// <summary>Moves a connected session to another queue, or to an agent (as preferred agent in the target queue).</summary>
     [Alias("transfer")]
     Task<Answer<SessionView>> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds);

@@ -135,14 +135,27 @@ public sealed record SessionView
     [Id(17)] public IReadOnlyList<SessionEvent> History { get; init; } = [];
 
     [Id(18)] public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The callback the customer asked for, if any.</summary>
+    [Id(19)] public CallbackView? Callback { get; init; }
 }
+
+/// <summary>A callback: when the customer asked for it, and when it is scheduled (null: as soon as an agent is free,
+/// at the place the session had).</summary>
+[GenerateSerializer, Immutable, Alias("rc.callback-view")]
+public sealed record CallbackView([property: Id(0)] DateTimeOffset RequestedAt, [property: Id(1)] DateTimeOffset? At);
 
 /// <summary>The offer a queue or agent made: which agent, until when, and why.</summary>
 [GenerateSerializer, Immutable, Alias("rc.offer-command")]
 public sealed record OfferCommand(
     [property: Id(0)] string AgentId,
     [property: Id(1)] DateTimeOffset ExpiresAt,
-    [property: Id(2)] Explanation Explanation);
+    [property: Id(2)] Explanation Explanation)
+{
+    /// <summary>Whether the offer is to call the customer back (the queue offered the session as a callback). A session
+    /// that became a callback after the queue chose it refuses an inbound offer, and its queue keeps it as a callback.</summary>
+    [Id(3)] public bool Callback { get; init; }
+}
 
 /// <summary>A session's answer to an offer (<see cref="ISessionGrain.OfferAsync"/>).</summary>
 public enum OfferReply

@@ -54,8 +54,9 @@ public sealed record AgentQueuesChange(IReadOnlyList<string> Queues);
 /// <summary>A session the agent holds: connected, or in wrap-up until <see cref="WrapUpUntil"/>.</summary>
 public sealed record AgentSessionView(string SessionId, Channel Channel, HeldState State, string QueueId, DateTimeOffset Since, DateTimeOffset? WrapUpUntil);
 
-/// <summary>A pending offer: accept or reject it before <see cref="ExpiresAt"/>.</summary>
-public sealed record AgentOfferView(string SessionId, DateTimeOffset ExpiresAt, Channel Channel, string QueueId, DateTimeOffset OfferedAt);
+/// <summary>A pending offer: accept or reject it before <see cref="ExpiresAt"/>. <see cref="Kind"/> callback: accepting
+/// means calling the customer back.</summary>
+public sealed record AgentOfferView(string SessionId, DateTimeOffset ExpiresAt, Channel Channel, string QueueId, DateTimeOffset OfferedAt, OfferKind Kind = OfferKind.Inbound);
 
 /// <summary>An offer as the agent hub pushes it (<c>offer</c>): what the desktop shows.</summary>
 public sealed record OfferNotice
@@ -74,6 +75,9 @@ public sealed record OfferNotice
     public DateTimeOffset OfferedAt { get; init; }
 
     public DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Inbound (the customer is on the line) or callback (the agent calls the customer back).</summary>
+    public OfferKind Kind { get; init; }
 }
 
 /// <summary>The answer to an agent action over the hub, like the HTTP API's status: 200 ok, 404 when the

@@ -32,7 +32,14 @@ public sealed record QueueSettings
 
     /// <summary>The queue's alert bounds; null: no alerts.</summary>
     public QueueAlerts? Alerts { get; init; }
+
+    /// <summary>When the queue proposes callbacks; null: never.</summary>
+    public CallbackOffer? CallbackOffer { get; init; }
 }
+
+/// <summary>A queue proposes a callback (position events' <c>callbackProposed</c>) while a customer's estimated wait is
+/// over <see cref="WhenEstimatedWaitOverSeconds"/>.</summary>
+public sealed record CallbackOffer(double WhenEstimatedWaitOverSeconds);
 
 /// <summary>A queue's alert bounds, each optional (null: off). An alert is raised while the longest wait, the elderly
 /// longest wait or the number waiting is above its bound, or today's service level below its bound.</summary>
@@ -82,6 +89,9 @@ public sealed record QueueConfig
     /// <summary>The alert bounds (every bound null when none is set).</summary>
     public QueueAlerts Alerts { get; init; } = new();
 
+    /// <summary>When the queue proposes callbacks; null: never.</summary>
+    public CallbackOffer? CallbackOffer { get; init; }
+
     /// <summary>The same configuration as a PUT body (to change one field and put it back).</summary>
     public QueueSettings ToSettings() => new()
     {
@@ -97,5 +107,6 @@ public sealed record QueueConfig
         MaxWaitSeconds = MaxWaitSeconds,
         OverflowQueueId = OverflowQueueId,
         Alerts = Alerts,
+        CallbackOffer = CallbackOffer,
     };
 }

@@ -41,6 +41,16 @@ public sealed record TransferRequest
     public string? AgentId { get; init; }
 }
 
+/// <summary><c>POST /v1/sessions/{id}/callback</c>: the customer leaves the line to be called back, at once
+/// (<see cref="At"/> null: the session keeps its place) or at <see cref="At"/> (in the future, within 7 days).</summary>
+public sealed record CallbackRequest
+{
+    public DateTimeOffset? At { get; init; }
+}
+
+/// <summary>A session's callback: when the customer asked for it, and when it is scheduled (null: at once).</summary>
+public sealed record SessionCallback(DateTimeOffset RequestedAt, DateTimeOffset? At);
+
 /// <summary>The answer to <see cref="RoutingClient.CreateSessionAsync"/>.</summary>
 /// <param name="Session">The session, as the server answered it.</param>
 /// <param name="IdempotencyKey">The key the request carried (the caller's, or the one the client generated).
@@ -90,6 +100,9 @@ public sealed record ClientSessionView
     public IReadOnlyList<string> RejectedBy { get; init; } = [];
 
     public IReadOnlyList<SessionHistoryEntry> History { get; init; } = [];
+
+    /// <summary>The callback the customer asked for; null while the customer is on the line.</summary>
+    public SessionCallback? Callback { get; init; }
 }
 
 /// <summary>Why a session went to its agent: what support reads to answer "why did this customer wait".</summary>

@@ -21,6 +21,13 @@ public sealed record SessionUpdate
     public int? Position { get; init; }
 
     public double? EstimatedWaitSeconds { get; init; }
+
+    /// <summary>Position events: true while the queue proposes a callback to this customer (the estimated wait is over
+    /// its bound); the gateway may offer it (<see cref="RoutingClient.RequestCallbackAsync"/>).</summary>
+    public bool? CallbackProposed { get; init; }
+
+    /// <summary>Offered events: inbound, or callback (once the agent accepts, the gateway dials the customer).</summary>
+    public OfferKind? Kind { get; init; }
 }
 
 /// <summary>

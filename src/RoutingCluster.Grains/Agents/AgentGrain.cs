@@ -429,10 +429,11 @@ public sealed class AgentGrain(
             WrapUpSeconds = policy.WrapUpSeconds,
             Segments = [.. session.Segments],
             QueuedAt = session.Arrival,
+            Callback = session.Callback,
         };
         Record.Sessions[session.SessionId] = held;
         await SaveAsync();
-        var reply = await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation));
+        var reply = await Session(session.SessionId).OfferAsync(new OfferCommand(Id, held.ExpiresAt, explanation) { Callback = session.Callback });
         if (reply == OfferReply.Offered)
         {
             ArmAlarm();
@@ -445,6 +446,7 @@ public sealed class AgentGrain(
                 WaitedSeconds = explanation.WaitedSeconds,
                 OfferedAt = held.OfferedAt,
                 ExpiresAt = held.ExpiresAt,
+                Kind = session.Callback ? OfferKind.Callback : OfferKind.Inbound,
             });
             return OfferReply.Offered;
         }

@@ -63,4 +63,7 @@ public sealed class HeldSession
     [Id(9)] public List<Segment> Segments { get; set; } = [];
 
     [Id(10)] public DateTimeOffset QueuedAt { get; set; }
+
+    /// <summary>The offer is to call the customer back.</summary>
+    [Id(11)] public bool Callback { get; set; }
 }

@@ -36,7 +36,7 @@ internal static class AgentSnapshots
         Sessions = [.. record.Sessions.Values.Where(h => h.State != HeldState.Offered)
             .Select(h => new AgentSessionView(h.SessionId, h.Channel, h.State, h.QueueId, h.Since, h.WrapUpUntil))],
         Offers = [.. record.Sessions.Values.Where(h => h.State == HeldState.Offered)
-            .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt })],
+            .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt, Kind = h.Callback ? Routing.Model.OfferKind.Callback : Routing.Model.OfferKind.Inbound })],
         Version = record.Version,
         ForcedBy = record.ForcedBy,
     };

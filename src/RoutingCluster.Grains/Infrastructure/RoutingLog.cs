@@ -42,6 +42,9 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = LogEventIds.EventsDropped, Level = LogLevel.Warning, Message = "{Count} routing event(s) were dropped since the last report: their follower did not take them ({Cause}: {Reason}); the routing steps stand, and followers read the state again")]
     public static partial void EventsDropped(this ILogger logger, long count, string cause, string reason);
 
+    [LoggerMessage(EventId = LogEventIds.SessionCallbackRequested, Level = LogLevel.Debug, Message = "Session {SessionId} in {QueueId} is a callback now (scheduled: {Scheduled})")]
+    public static partial void CallbackRequested(this ILogger logger, string sessionId, string queueId, bool scheduled);
+
     [LoggerMessage(EventId = LogEventIds.SessionOverflowed, Level = LogLevel.Information, Message = "Session {SessionId} overflowed from {QueueId} to {OverflowQueueId}")]
     public static partial void SessionOverflowed(this ILogger logger, string sessionId, string queueId, string? overflowQueueId);
 }

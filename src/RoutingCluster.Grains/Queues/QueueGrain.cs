@@ -118,7 +118,7 @@ public sealed class QueueGrain(
 
         var policy = Record.Policy;
         var demand = _dispatcher.DemandFor(request.SessionId, request.Channel, request.Arrival, request.CustomerAge, request.DeclaredSegments,
-            request.Skills, request.PreferredAgentId, request.PreferredUntil, request.RejectedBy, request.Sequence);
+            request.Skills, request.PreferredAgentId, request.PreferredUntil, request.RejectedBy, request.Sequence) with { Callback = request.Callback };
         if (_dispatcher.Arrive(ref demand, request.IsReturn, clock.Now) == ArrivalOutcome.QueueFull)
         {
             return Task.FromResult(new EnqueueResult(EnqueueStatus.QueueFull, demand.Segments, demand.HeadStart, policy.OverflowQueueId));
@@ -151,6 +151,13 @@ public sealed class QueueGrain(
     {
         _followed.Remove(sessionId);
         _dispatcher.Leave(sessionId);
+        Execute();
+        return Task.CompletedTask;
+    }
+
+    public Task RequestCallbackAsync(string sessionId, DateTimeOffset? at)
+    {
+        _dispatcher.RequestCallback(sessionId, at, clock.Now);
         Execute();
         return Task.CompletedTask;
     }
@@ -300,6 +307,7 @@ public sealed class QueueGrain(
                     At = now,
                     Position = p.Position,
                     EstimatedWaitSeconds = p.EstimatedWaitSeconds,
+                    CallbackProposed = p.CallbackProposed,
                 }).Ignore();
             }
         }

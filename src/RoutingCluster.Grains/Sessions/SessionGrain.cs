@@ -200,6 +200,36 @@ public sealed class SessionGrain(
         return new Answer<SessionView>(Outcome.Ok, View());
     }
 
+    public async Task<Outcome> RequestCallbackAsync(DateTimeOffset? at)
+    {
+        if (!Record.Exists)
+        {
+            return Outcome.NotFound($"Session '{Id}' does not exist.");
+        }
+
+        if (Record.State != SessionState.Queued)
+        {
+            return Outcome.Conflict($"Session '{Id}' is {Wire(Record.State)}: only a queued session can be called back.");
+        }
+
+        if (Record.CallbackRequestedAt is not null)
+        {
+            return Outcome.Conflict($"Session '{Id}' is already a callback.");
+        }
+
+        var now = clock.Now;
+        Record.CallbackRequestedAt = now;
+        Record.CallbackAt = at;
+
+        // Written before it is acknowledged (and before the queue hears of it): after a crash the session comes back to
+        // its queue as a callback, a scheduled one at its time.
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RequestCallbackAsync(Id, at);
+        Count(SessionKpiRules.CallbackRequested());
+        logger.CallbackRequested(Id, Record.QueueId, at is not null);
+        return Outcome.Ok;
+    }
+
     public async Task<Answer<SessionView>> TransferAsync(string targetQueueId, string? targetAgentId, double agentWaitSeconds)
     {
         if (!Record.Exists)
@@ -250,6 +280,7 @@ public sealed class SessionGrain(
         Record.RejectedBy.Clear();
         Record.OfferedAt = Record.OfferExpiresAt = null;
         Record.Explanation = null;
+        Record.CallbackRequestedAt = Record.CallbackAt = null; // the customer is on the line with the agent now
         await Transition(SessionState.Queued, null, now, $"transferred by {previousAgent}", SessionEventType.Transferred);
 
         // The stay that ends here was answered: its talk ends now, with no after-call work. A new stay starts.
@@ -265,6 +296,13 @@ public sealed class SessionGrain(
         if (!Record.Exists || Record.State != SessionState.Queued)
         {
             return OfferReply.NotWaiting;
+        }
+
+        if (offer.Callback != Record.CallbackRequestedAt.HasValue)
+        {
+            // The customer asked for a callback after the queue chose this session for an inbound offer: refused like an
+            // offer that came too late, so the queue keeps the session, now as a callback.
+            return OfferReply.TooLate;
         }
 
         if (OfferTerms.HasExpired(offer.ExpiresAt, now))
@@ -303,8 +341,9 @@ public sealed class SessionGrain(
 
         Record.AnsweredAt = now;
         await Transition(SessionState.Connected, agentId, now);
-        var speed = now - Record.QueuedAt;
-        Count(SessionKpiRules.Answered(speed, Record.ServiceLevelSeconds));
+        // A scheduled callback waits from its time, not from when the customer first called.
+        var speed = now - (Record.CallbackAt ?? Record.QueuedAt);
+        Count(SessionKpiRules.Answered(speed, Record.ServiceLevelSeconds, Record.CallbackRequestedAt is not null));
         return Outcome.Ok;
     }
 
@@ -460,11 +499,11 @@ public sealed class SessionGrain(
         // crash could offer it twice or end it twice.
         await state.WriteStateAsync();
         logger.SessionTransition(Id, to);
-        Publish(type ?? EventTypeOf(to), at);
+        Publish(type ?? EventTypeOf(to), at, to == SessionState.Offered ? KindOfOffer : null);
     }
 
     /// <summary>Tells whoever follows the session (its gateway) what just happened; nothing when nobody follows.</summary>
-    private void Publish(SessionEventType type, DateTimeOffset at)
+    private void Publish(SessionEventType type, DateTimeOffset at, OfferKind? kind = null)
     {
         if (_followers is null || !_followers.Any(clock.Now))
         {
@@ -479,8 +518,11 @@ public sealed class SessionGrain(
             QueueId = Record.QueueId,
             AgentId = Record.AgentId,
             At = at,
+            Kind = kind,
         }, clock.Now);
     }
+
+    private OfferKind KindOfOffer => Record.CallbackRequestedAt is null ? OfferKind.Inbound : OfferKind.Callback;
 
     private bool IsFollowed(DateTimeOffset now) => _followers is not null && _followers.Any(now);
 
@@ -509,7 +551,7 @@ public sealed class SessionGrain(
     {
         SessionId = Id,
         Channel = Record.Channel,
-        Arrival = Record.QueuedAt,
+        Arrival = Record.CallbackAt ?? Record.QueuedAt,
         CustomerAge = Record.Customer?.Age,
         DeclaredSegments = Record.Customer?.Segments ?? [],
         Skills = Record.Skills,
@@ -519,6 +561,7 @@ public sealed class SessionGrain(
         IsReturn = isReturn,
         Sequence = isReturn ? Record.QueueSequence : null,
         Followed = IsFollowed(clock.Now),
+        Callback = Record.CallbackRequestedAt is not null,
     };
 
     /// <summary>Tells an agent something without waiting for it: agents wait on sessions, never the reverse.</summary>
@@ -549,6 +592,7 @@ public sealed class SessionGrain(
         RejectedBy = [.. Record.RejectedBy],
         History = [.. Record.History],
         Attributes = Record.Attributes,
+        Callback = Record.CallbackRequestedAt is { } requestedAt ? new CallbackView(requestedAt, Record.CallbackAt) : null,
     };
 
     private static string Wire(SessionState s) => WireNames<SessionState>.Of(s);

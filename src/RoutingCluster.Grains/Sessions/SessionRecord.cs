@@ -58,6 +58,13 @@ public sealed class SessionRecord : ISessionRecordColumns
     /// <summary>The service-level threshold of the queue it waits in (or last waited in), as it was when it started waiting there.</summary>
     [Id(23)] public double ServiceLevelSeconds { get; set; } = 20;
 
+    /// <summary>When the customer asked to be called back (null: on the line).</summary>
+    [Id(24)] public DateTimeOffset? CallbackRequestedAt { get; set; }
+
+    /// <summary>When a scheduled callback starts waiting (null: immediate, at the session's own place). The session waits
+    /// from then on as if it arrived then, and its speed of answer counts from then.</summary>
+    [Id(25)] public DateTimeOffset? CallbackAt { get; set; }
+
     /// <summary>The queryable columns; the customer (id, age) and the attributes are left out on purpose.</summary>
     public SessionColumns GetColumns() => new(
         QueueId,

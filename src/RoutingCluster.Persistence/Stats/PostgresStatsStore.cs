@@ -15,21 +15,22 @@ public sealed class PostgresStatsStore(string connectionString, ILogger<Postgres
     private const string Columns = """
         offered, answered, answered_within_threshold, abandoned, overflowed, refused, speed_of_answer_ticks,
         talk_count, talk_ticks, after_call_work_count, after_call_work_ticks,
-        idle_ticks, ringing_ticks, busy_ticks, wrap_up_ticks, not_ready_ticks
+        idle_ticks, ringing_ticks, busy_ticks, wrap_up_ticks, not_ready_ticks, callbacks, callbacks_answered
         """;
 
     private const string SaveSql = $"""
         INSERT INTO routing_interval (owner_kind, grain_key, owner_id, interval_start, breakdown, breakdown_value, {Columns})
         SELECT @owner_kind, @grain_key, t.*
           FROM unnest(@owner_id, @interval_start, @breakdown, @breakdown_value,
-                      @c0, @c1, @c2, @c3, @c4, @c5, @c6, @c7, @c8, @c9, @c10, @c11, @c12, @c13, @c14, @c15) AS t
+                      @c0, @c1, @c2, @c3, @c4, @c5, @c6, @c7, @c8, @c9, @c10, @c11, @c12, @c13, @c14, @c15, @c16, @c17) AS t
         ON CONFLICT (owner_kind, grain_key, interval_start, owner_id, breakdown, breakdown_value) DO UPDATE SET
             offered = EXCLUDED.offered, answered = EXCLUDED.answered, answered_within_threshold = EXCLUDED.answered_within_threshold,
             abandoned = EXCLUDED.abandoned, overflowed = EXCLUDED.overflowed, refused = EXCLUDED.refused,
             speed_of_answer_ticks = EXCLUDED.speed_of_answer_ticks, talk_count = EXCLUDED.talk_count, talk_ticks = EXCLUDED.talk_ticks,
             after_call_work_count = EXCLUDED.after_call_work_count, after_call_work_ticks = EXCLUDED.after_call_work_ticks,
             idle_ticks = EXCLUDED.idle_ticks, ringing_ticks = EXCLUDED.ringing_ticks, busy_ticks = EXCLUDED.busy_ticks,
-            wrap_up_ticks = EXCLUDED.wrap_up_ticks, not_ready_ticks = EXCLUDED.not_ready_ticks, modified_at = now()
+            wrap_up_ticks = EXCLUDED.wrap_up_ticks, not_ready_ticks = EXCLUDED.not_ready_ticks,
+            callbacks = EXCLUDED.callbacks, callbacks_answered = EXCLUDED.callbacks_answered, modified_at = now()
         """;
 
     private const string LoadSql = $"""
@@ -43,6 +44,7 @@ public sealed class PostgresStatsStore(string connectionString, ILogger<Postgres
         c => c.Offered, c => c.Answered, c => c.AnsweredWithinThreshold, c => c.Abandoned, c => c.Overflowed, c => c.Refused,
         c => c.SpeedOfAnswerTicks, c => c.TalkCount, c => c.TalkTicks, c => c.AfterCallWorkCount, c => c.AfterCallWorkTicks,
         c => c.IdleTicks, c => c.RingingTicks, c => c.BusyTicks, c => c.WrapUpTicks, c => c.NotReadyTicks,
+        c => c.Callbacks, c => c.CallbacksAnswered,
     ];
 
     public async Task SaveAsync(StatsOwnerKind kind, string grainKey, IReadOnlyList<StatsCellCounts> cells, CancellationToken cancellationToken = default)
@@ -110,6 +112,7 @@ public sealed class PostgresStatsStore(string connectionString, ILogger<Postgres
                     Offered = v[0], Answered = v[1], AnsweredWithinThreshold = v[2], Abandoned = v[3], Overflowed = v[4], Refused = v[5],
                     SpeedOfAnswerTicks = v[6], TalkCount = v[7], TalkTicks = v[8], AfterCallWorkCount = v[9], AfterCallWorkTicks = v[10],
                     IdleTicks = v[11], RingingTicks = v[12], BusyTicks = v[13], WrapUpTicks = v[14], NotReadyTicks = v[15],
+                    Callbacks = v[16], CallbacksAnswered = v[17],
                 }));
             }
 

@@ -32,6 +32,11 @@ public sealed record SessionDemand
 
     public long Sequence { get; init; }
 
+    /// <summary>The customer asked to be called back and left the line: the session is not abandoned for waiting (the
+    /// queue's max wait does not apply to it), and its offer tells the agent to call the customer. A callback whose
+    /// <see cref="Arrival"/> is still ahead is scheduled: it waits for its place from that instant on.</summary>
+    public bool Callback { get; init; }
+
     public WaitKey Key => WaitKey.For(Arrival, HeadStart, Sequence);
 
     public double ScoreAt(DateTimeOffset now) => PriorityPolicy.Score(Arrival, HeadStart, now);

@@ -46,6 +46,14 @@ public enum SessionState
     Refused,
 }
 
+/// <summary>What an offer asks of the agent: take a customer on the line (<c>inbound</c>) or call the customer back
+/// (<c>callback</c>).</summary>
+public enum OfferKind
+{
+    Inbound,
+    Callback,
+}
+
 public enum AgentSelection
 {
     LongestIdle,

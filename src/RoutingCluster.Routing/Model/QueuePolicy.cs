@@ -6,6 +6,10 @@ namespace RoutingCluster.Routing.Model;
 /// required level is lowered by <see cref="LowerBy"/> (a level that reaches 0 is no longer required).</summary>
 public sealed record RelaxationStep(double AfterSeconds, int LowerBy);
 
+/// <summary>A queue proposes a callback to a customer on the line while the estimated wait is over
+/// <see cref="WhenEstimatedWaitOverSeconds"/>.</summary>
+public sealed record CallbackOffer(double WhenEstimatedWaitOverSeconds);
+
 /// <summary>The routing-relevant configuration of a queue, with the contract's defaults.</summary>
 public sealed record QueuePolicy
 {
@@ -32,6 +36,9 @@ public sealed record QueuePolicy
 
     /// <summary>The bounds the queue's live figures are watched against; null: no alerts.</summary>
     public AlertBounds? Alerts { get; init; }
+
+    /// <summary>When the queue proposes callbacks to customers on the line; null: never.</summary>
+    public CallbackOffer? CallbackOffer { get; init; }
 
     public static IReadOnlyDictionary<Segment, HeadStart> DefaultHeadStarts { get; } = new Dictionary<Segment, HeadStart>
     {

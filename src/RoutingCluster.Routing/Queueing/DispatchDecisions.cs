@@ -48,8 +48,9 @@ public sealed record AskAgentDecision(string AgentId) : DispatchDecision;
 /// <summary>Tell the sessions at the front of the queue their place and estimated wait.</summary>
 public sealed record PositionsDecision(IReadOnlyList<WaitingPosition> Positions) : DispatchDecision;
 
-/// <summary>A waiting session's place in its channel's line, and the estimated wait at that place (null: not known yet).</summary>
-public readonly record struct WaitingPosition(string SessionId, Model.Channel Channel, int Position, double? EstimatedWaitSeconds);
+/// <summary>A waiting session's place in its channel's line, the estimated wait at that place (null: not known yet), and
+/// whether the queue proposes a callback (the estimate is over its <see cref="Model.QueuePolicy.CallbackOffer"/> bound).</summary>
+public readonly record struct WaitingPosition(string SessionId, Model.Channel Channel, int Position, double? EstimatedWaitSeconds, bool CallbackProposed = false);
 
 /// <summary>The answer to a session's arrival.</summary>
 public enum ArrivalOutcome

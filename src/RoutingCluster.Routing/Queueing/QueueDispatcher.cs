@@ -30,6 +30,13 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
     /// <summary>Wait before an offer attempt that got no answer is retried, and an unreachable agent is asked again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    private static readonly IComparer<SessionDemand> ScheduleOrder = Comparer<SessionDemand>.Create((a, b) =>
+    {
+        var c = a.Arrival.UtcTicks.CompareTo(b.Arrival.UtcTicks);
+        c = c != 0 ? c : a.Sequence.CompareTo(b.Sequence);
+        return c != 0 ? c : string.CompareOrdinal(a.SessionId, b.SessionId);
+    });
+
     private readonly DispatcherSettings _settings = settings ?? DispatcherSettings.Default;
     private readonly WaitingList _waiting = new();
     private readonly AgentRoster _roster = new();
@@ -43,6 +50,14 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
     private readonly HashSet<string> _cancelled = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unanswered = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string AgentId, long Version)> _declined = new(StringComparer.Ordinal);
+
+    /// <summary>Scheduled callbacks, by the instant they start waiting (their <see cref="SessionDemand.Arrival"/>).</summary>
+    private readonly SortedSet<SessionDemand> _scheduled = new(ScheduleOrder);
+    private readonly Dictionary<string, SessionDemand> _scheduledById = new(StringComparer.Ordinal);
+
+    /// <summary>Callbacks asked for while their session was not in the waiting list (an offer attempt in flight, or
+    /// claimed by an agent): applied when the session comes back, with the scheduled instant if any.</summary>
+    private readonly Dictionary<string, DateTimeOffset?> _callbackPending = new(StringComparer.Ordinal);
     private OfferPace _pace;
     private long _sequence;
     private DateTimeOffset? _retryAt;
@@ -59,6 +74,12 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
 
     public int WaitingCount => _waiting.Count;
 
+    /// <summary>Callbacks among the waiting sessions (scheduled ones not included: they do not wait yet).</summary>
+    public int WaitingCallbackCount => _waiting.CallbackCount;
+
+    /// <summary>Callbacks scheduled for later.</summary>
+    public int ScheduledCallbackCount => _scheduled.Count;
+
     public int OfferingCount => _offering.Count;
 
     public int AgentCount => _roster.Count;
@@ -70,8 +91,8 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
     /// <summary>Seconds a place in line is estimated to take: smoothed time between two sessions leaving for an agent.</summary>
     public double? SecondsPerOffer => _pace.SecondsPerOffer;
 
-    /// <summary>Whether the queue holds the session: waiting, or in an offer attempt in flight.</summary>
-    public bool Holds(string sessionId) => _waiting.Contains(sessionId) || _offering.ContainsKey(sessionId);
+    /// <summary>Whether the queue holds the session: waiting, scheduled for a callback, or in an offer attempt in flight.</summary>
+    public bool Holds(string sessionId) => _waiting.Contains(sessionId) || _offering.ContainsKey(sessionId) || _scheduledById.ContainsKey(sessionId);
 
     /// <summary>The decisions made since the last call, in the order they were made.</summary>
     public IReadOnlyList<DispatchDecision> TakeDecisions()
@@ -142,15 +163,45 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
         }
 
         _cancelled.Remove(demand.SessionId);
-        _waiting.Add(demand);
-        MatchSession(demand, now);
+        Admit(demand, now);
         return ArrivalOutcome.Accepted;
+    }
+
+    /// <summary>
+    /// The customer asked to be called back and left the line. Immediate (<paramref name="at"/> null): the session keeps
+    /// its place, its arrival and head start unchanged. Scheduled: it leaves the waiting list until <paramref name="at"/>,
+    /// then waits as if it had arrived then, with its head start. Either way the max wait no longer applies to it. A
+    /// session not in the waiting list now (an offer attempt in flight, or claimed by an agent) becomes a callback when it
+    /// comes back.
+    /// </summary>
+    public void RequestCallback(string sessionId, DateTimeOffset? at, DateTimeOffset now)
+    {
+        if (_waiting.Remove(sessionId) is { } waiting)
+        {
+            Admit(AsCallback(waiting, at), now);
+            return;
+        }
+
+        if (_scheduledById.TryGetValue(sessionId, out var scheduled))
+        {
+            Unschedule(sessionId);
+            Admit(AsCallback(scheduled, at), now);
+            return;
+        }
+
+        _callbackPending[sessionId] = at;
     }
 
     /// <summary>The session left (abandoned, or ended elsewhere): it is forgotten, and an attempt in flight for it will not bring it back.</summary>
     public void Leave(string sessionId)
     {
         _declined.Remove(sessionId);
+        _callbackPending.Remove(sessionId);
+        if (Unschedule(sessionId))
+        {
+            return;
+        }
+
         if (_waiting.Remove(sessionId) is null && _offering.ContainsKey(sessionId))
         {
             _cancelled.Add(sessionId);
@@ -227,11 +278,7 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
     }
 
     /// <summary>A claimed session could not be offered after all: it goes back to its place.</summary>
-    public void GiveBack(SessionDemand demand, DateTimeOffset now)
-    {
-        _waiting.Add(demand);
-        MatchSession(demand, now);
-    }
+    public void GiveBack(SessionDemand demand, DateTimeOffset now) => Admit(demand, now);
 
     /// <summary>The outcome of an <see cref="OfferDecision"/>, with the agent's snapshot when it answered.</summary>
     public void AttemptDone(SessionDemand demand, string agentId, AttemptOutcome outcome, AgentSupply? snapshot, DateTimeOffset now)
@@ -268,11 +315,15 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
         if (outcome == AttemptOutcome.Offered)
         {
             _pace.Offered(now);
+            _callbackPending.Remove(demand.SessionId);
         }
         else if (outcome != AttemptOutcome.SessionGone && !cancelled)
         {
-            _waiting.Add(demand);
-            MatchSession(demand, now);
+            Admit(demand, now);
+        }
+        else
+        {
+            _callbackPending.Remove(demand.SessionId);
         }
 
         if (_roster.TryGet(agentId, out var latest))
@@ -294,7 +345,16 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
     {
         _retryAt = null;
 
-        // Max wait: the longest-waiting sessions leave first, to the overflow queue or out.
+        // Scheduled callbacks whose time has come start waiting, as if they arrived then.
+        while (_scheduled.Count > 0 && _scheduled.Min!.Arrival <= now)
+        {
+            var due = _scheduled.Min;
+            Unschedule(due.SessionId);
+            Admit(due, now);
+        }
+
+        // Max wait: the longest-waiting sessions on the line leave first, to the overflow queue or out. Callbacks are
+        // not on the line: they wait for their agent however long it takes.
         var cutoff = now - TimeSpan.FromSeconds(Policy.MaxWaitSeconds);
         foreach (var demand in _waiting.ArrivedAtOrBefore(cutoff).ToList())
         {
@@ -322,9 +382,18 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
     public DateTimeOffset? NextWake(DateTimeOffset now)
     {
         var next = _retryAt;
-        if (_waiting.Oldest is { } oldest)
+        if (_scheduled.Count > 0)
+        {
+            next = Earliest(next, _scheduled.Min!.Arrival);
+        }
+
+        if (_waiting.OldestOnLine is { } oldest)
         {
             next = Earliest(next, oldest.Arrival + TimeSpan.FromSeconds(Policy.MaxWaitSeconds));
+        }
+
+        if (_waiting.Count > 0)
+        {
             if (_roster.FreeCount > 0)
             {
                 next = Earliest(next, _waiting.NextEligibilityChange(Policy, now));
@@ -381,6 +450,46 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
         }
 
         return bySegment;
+    }
+
+    /// <summary>A session starts (or goes back to) waiting: a callback asked for while it was away is applied, a
+    /// scheduled callback whose time has not come is set aside until then, and anything else joins the waiting list and
+    /// goes to the best free agent, if any.</summary>
+    private void Admit(SessionDemand demand, DateTimeOffset now)
+    {
+        if (_callbackPending.Remove(demand.SessionId, out var at))
+        {
+            demand = AsCallback(demand, at);
+        }
+
+        if (demand.Callback && demand.Arrival > now)
+        {
+            _waiting.Remove(demand.SessionId);
+            Unschedule(demand.SessionId);
+            _scheduled.Add(demand);
+            _scheduledById[demand.SessionId] = demand;
+            return;
+        }
+
+        Unschedule(demand.SessionId);
+        _waiting.Add(demand);
+        MatchSession(demand, now);
+    }
+
+    /// <summary>The session as a callback: at its own place, or (scheduled) arriving at <paramref name="at"/>. A session
+    /// that is already a callback keeps what it has.</summary>
+    private static SessionDemand AsCallback(SessionDemand demand, DateTimeOffset? at) =>
+        demand.Callback ? demand : demand with { Callback = true, Arrival = at ?? demand.Arrival };
+
+    private bool Unschedule(string sessionId)
+    {
+        if (!_scheduledById.Remove(sessionId, out var scheduled))
+        {
+            return false;
+        }
+
+        _scheduled.Remove(scheduled);
+        return true;
     }
 
     /// <summary>Agent surplus: a session that just arrived (or came back) goes to the best free agent, if any.</summary>
@@ -450,7 +559,8 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
         _decisions.Add(new OfferDecision(demand, agent.AgentId, candidates, kind));
     }
 
-    /// <summary>Places at the front of each channel's line, with place × the smoothed time between offers as the estimated wait.</summary>
+    /// <summary>Places at the front of each channel's line, with place × the smoothed time between offers as the estimated
+    /// wait, and a callback proposed to a customer on the line whose estimate is over the queue's bound.</summary>
     private void TellPositions()
     {
         var positions = new List<WaitingPosition>();
@@ -464,7 +574,9 @@ public sealed class QueueDispatcher(string queueId, QueuePolicy policy, Dispatch
                     break;
                 }
 
-                positions.Add(new WaitingPosition(demand.SessionId, channel, position, _pace.SecondsPerOffer * position));
+                var estimate = _pace.SecondsPerOffer * position;
+                var propose = !demand.Callback && Policy.CallbackOffer is { } offer && estimate > offer.WhenEstimatedWaitOverSeconds;
+                positions.Add(new WaitingPosition(demand.SessionId, channel, position, estimate, propose));
             }
         }
 

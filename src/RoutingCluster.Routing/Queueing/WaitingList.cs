@@ -17,6 +17,9 @@ namespace RoutingCluster.Routing.Queueing;
 /// only the stretch of arrivals at the steps it meets: a session it may take is found however many it may not take
 /// wait ahead of it, and an agent that may take none looks at no session at all. Sessions within a preferred-agent
 /// window are kept apart, by preferred agent, until the window ends, so other agents do not walk past them.
+/// Callbacks (<see cref="SessionDemand.Callback"/>) keep their place in service order like any session, but are kept
+/// apart in arrival order: the customer is not on the line, so the queue's max wait, which walks the longest waiting
+/// first, never passes over them.
 /// </remarks>
 public sealed class WaitingList
 {
@@ -44,7 +47,9 @@ public sealed class WaitingList
 
     private readonly Dictionary<string, SessionDemand> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<Channel, SortedSet<SessionDemand>> _byChannel = [];
+    /// <summary>Sessions whose customer is on the line, and callbacks, each in arrival order.</summary>
     private readonly SortedSet<SessionDemand> _byArrival = new(ArrivalOrder);
+    private readonly SortedSet<SessionDemand> _callbacksByArrival = new(ArrivalOrder);
     private readonly SortedSet<SessionDemand> _preferred = new(WindowOrder);
 
     /// <summary>Sessions no preferred-agent window holds, grouped for <see cref="BestFor"/> (see the remarks), and the
@@ -65,8 +70,17 @@ public sealed class WaitingList
 
     public bool TryGet(string sessionId, out SessionDemand demand) => _byId.TryGetValue(sessionId, out demand!);
 
-    /// <summary>The session that has waited longest, if any.</summary>
-    public SessionDemand? Oldest => _byArrival.Count > 0 ? _byArrival.Min : null;
+    /// <summary>The session that has waited longest, if any (callbacks included).</summary>
+    public SessionDemand? Oldest =>
+        _callbacksByArrival.Count == 0 ? OldestOnLine
+        : OldestOnLine is not { } onLine || ArrivalOrder.Compare(_callbacksByArrival.Min!, onLine) < 0 ? _callbacksByArrival.Min
+        : onLine;
+
+    /// <summary>The session whose customer has waited longest on the line (callbacks left out), if any.</summary>
+    public SessionDemand? OldestOnLine => _byArrival.Count > 0 ? _byArrival.Min : null;
+
+    /// <summary>How many of the waiting sessions are callbacks.</summary>
+    public int CallbackCount => _callbacksByArrival.Count;
 
     public IEnumerable<SessionDemand> All => _byId.Values;
 
@@ -82,7 +96,7 @@ public sealed class WaitingList
         }
 
         set.Add(demand);
-        _byArrival.Add(demand);
+        ArrivalSet(demand).Add(demand);
         if (demand.PreferredAgentId is not { } preferred)
         {
             AddToGroup(demand);
@@ -116,7 +130,7 @@ public sealed class WaitingList
         }
 
         _byChannel[demand.Channel].Remove(demand);
-        _byArrival.Remove(demand);
+        ArrivalSet(demand).Remove(demand);
         if (demand.PreferredAgentId is { } preferred)
         {
             _preferred.Remove(demand);
@@ -160,7 +174,7 @@ public sealed class WaitingList
     public IEnumerable<SessionDemand> InServiceOrder(Channel channel) =>
         _byChannel.TryGetValue(channel, out var set) ? set : [];
 
-    /// <summary>Sessions that arrived at or before <paramref name="cutoff"/>, longest waiting first.</summary>
+    /// <summary>Sessions on the line (callbacks left out) that arrived at or before <paramref name="cutoff"/>, longest waiting first.</summary>
     public IEnumerable<SessionDemand> ArrivedAtOrBefore(DateTimeOffset cutoff)
     {
         foreach (var demand in _byArrival)
@@ -324,20 +338,8 @@ public sealed class WaitingList
             // The first session (in arrival order) that has not reached this step yet reaches it first.
             var after = TimeSpan.FromSeconds(step.AfterSeconds);
             var lower = Probe(now - after, long.MaxValue);
-            if (_byArrival.Count == 0 || ArrivalOrder.Compare(lower, _byArrival.Max!) > 0)
-            {
-                continue;
-            }
-
-            // Min of a view walks down the tree (O(log n)); Count would count the whole range.
-            if (_byArrival.GetViewBetween(lower, _byArrival.Max!).Min is { } first)
-            {
-                var at = first.Arrival + after;
-                if (at > now && (next is null || at < next))
-                {
-                    next = at;
-                }
-            }
+            next = Earliest(next, FirstToReach(_byArrival, lower, after, now));
+            next = Earliest(next, FirstToReach(_callbacksByArrival, lower, after, now));
         }
 
         foreach (var demand in _preferred)
@@ -355,6 +357,30 @@ public sealed class WaitingList
 
         return next;
     }
+
+    /// <summary>When the first session of <paramref name="byArrival"/> that arrived after <paramref name="lower"/> has
+    /// waited <paramref name="after"/>, if that is after <paramref name="now"/>.</summary>
+    private static DateTimeOffset? FirstToReach(SortedSet<SessionDemand> byArrival, SessionDemand lower, TimeSpan after, DateTimeOffset now)
+    {
+        if (byArrival.Count == 0 || ArrivalOrder.Compare(lower, byArrival.Max!) > 0)
+        {
+            return null;
+        }
+
+        // Min of a view walks down the tree (O(log n)); Count would count the whole range.
+        if (byArrival.GetViewBetween(lower, byArrival.Max!).Min is { } first)
+        {
+            var at = first.Arrival + after;
+            return at > now ? at : null;
+        }
+
+        return null;
+    }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
+
+    private SortedSet<SessionDemand> ArrivalSet(SessionDemand demand) => demand.Callback ? _callbacksByArrival : _byArrival;
 
     private void AddToGroup(SessionDemand demand)
     {

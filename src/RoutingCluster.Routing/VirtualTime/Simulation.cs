@@ -36,6 +36,14 @@ public sealed record SimulationOptions
     /// <summary>Number of batches for the batch-means confidence intervals.</summary>
     public int Batches { get; init; } = 20;
 
+    /// <summary>Callbacks are proposed to a customer whose estimated wait at arrival (place × the queue's smoothed time
+    /// between offers, as in its position events) is over this many seconds; null: never.</summary>
+    public double? CallbackOverSeconds { get; init; }
+
+    /// <summary>Share of the customers proposed a callback who take it (an immediate callback: they leave the line and keep
+    /// their place; they do not abandon).</summary>
+    public double CallbackTakeUp { get; init; } = 1;
+
     /// <summary>The queue's own policy (its head starts and agent selection); null: the defaults with
     /// <see cref="ElderlyHeadStart"/>. Its limits on waiting are not simulated.</summary>
     public QueuePolicy? Policy { get; init; }
@@ -77,6 +85,14 @@ public sealed record SimulationResult
     public required double MaxOvertakeSeconds { get; init; }
     public required long Events { get; init; }
     public required double SimulatedSeconds { get; init; }
+    /// <summary>Measured sessions whose customer took a callback.</summary>
+    public long Callbacks { get; init; }
+    /// <summary>Mean time the customers spent on the line: their wait (until answered or abandoned), or until they took
+    /// a callback. Without callbacks it is the mean wait of all offered sessions.</summary>
+    public double MeanTimeOnLineSeconds { get; init; }
+    /// <summary>A digest of the order in which the sessions were answered (all of them, warm-up included): two runs that
+    /// served the same sessions in the same order have the same digest.</summary>
+    public ulong ServiceOrderDigest { get; init; }
 }
 
 /// <summary>
@@ -100,6 +116,10 @@ public sealed class Simulation
 
     private readonly SimulationOptions _o;
     private readonly Random _rng;
+
+    /// <summary>Draws for taking a callback, apart from <see cref="_rng"/>, so that a run with callbacks sees the same
+    /// arrivals, segments and talk times as the same seed without.</summary>
+    private readonly Random _callbackRng;
     private readonly QueuePolicy _policy;
     private readonly QueueDispatcher _dispatcher;
     private readonly AgentSupply[] _agents;
@@ -107,6 +127,7 @@ public sealed class Simulation
     private readonly Fate[] _fate;
     private readonly double[] _arrival;
     private readonly bool[] _elderly;
+    private readonly bool[] _callback;
     private readonly HeadStart _elderlyHeadStart;
     private readonly int _warmUp;
     private long _eventSeq;
@@ -123,6 +144,9 @@ public sealed class Simulation
     private double _maxOvertake;
     private long _overtakings;
     private long _eventCount;
+    private long _callbacks;
+    private double _onLineSum;
+    private ulong _orderDigest = 14695981039346656037UL;
 
     public Simulation(SimulationOptions options)
     {
@@ -132,6 +156,7 @@ public sealed class Simulation
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AhtSeconds);
         _o = options;
         _rng = new Random(options.Seed);
+        _callbackRng = new Random(unchecked((options.Seed * 7919) + 17));
         _policy = (options.Policy ?? QueuePolicy.Default with
         {
             HeadStarts = new Dictionary<Segment, HeadStart> { [Segment.Elderly] = options.ElderlyHeadStart },
@@ -147,6 +172,7 @@ public sealed class Simulation
         _fate = new Fate[options.Sessions];
         _arrival = new double[options.Sessions];
         _elderly = new bool[options.Sessions];
+        _callback = new bool[options.Sessions];
         _warmUp = (int)(options.Sessions * options.WarmUpShare);
         _batchWaitSum = new double[options.Batches, 2];
         _batchAnswered = new long[options.Batches, 2];
@@ -235,6 +261,18 @@ public sealed class Simulation
         }
 
         _dispatcher.Arrive(ref demand, isReturn: false, At(_now));
+        if (_fate[i] == Fate.Waiting && _o.CallbackOverSeconds is { } bound && _dispatcher.SecondsPerOffer is { } pace
+            && pace * _dispatcher.WaitingCount > bound && _callbackRng.NextDouble() < _o.CallbackTakeUp)
+        {
+            // Proposed a callback (its estimated wait is over the bound) and took it: off the line, at its place.
+            _dispatcher.RequestCallback(demand.SessionId, null, At(_now));
+            _callback[i] = true;
+            if (i >= _warmUp)
+            {
+                _callbacks++;
+            }
+        }
+
         CarryOut();
     }
 
@@ -253,9 +291,9 @@ public sealed class Simulation
 
     private void OnAbandon(int i)
     {
-        if (_fate[i] != Fate.Waiting)
+        if (_fate[i] != Fate.Waiting || _callback[i])
         {
-            return;
+            return; // answered already, or off the line waiting for its callback
         }
 
         _dispatcher.Leave(SessionId(i));
@@ -265,6 +303,7 @@ public sealed class Simulation
             var s = _elderly[i] ? 1 : 0;
             _abandoned[s]++;
             _waited[s]++;
+            _onLineSum += _now - _arrival[i];
         }
     }
 
@@ -308,6 +347,7 @@ public sealed class Simulation
 
         var wait = _now - _arrival[i];
         var elderly = _elderly[i];
+        _orderDigest = unchecked((_orderDigest ^ (ulong)i) * 1099511628211UL);
         if (!elderly)
         {
             // Overtaking: this ordinary session is answered after a session that arrived later.
@@ -331,6 +371,7 @@ public sealed class Simulation
         var s = elderly ? 1 : 0;
         _answered[s]++;
         _waitSum[s] += wait;
+        _onLineSum += _callback[i] ? 0 : wait;
         if (wait > 0)
         {
             _waited[s]++;
@@ -415,6 +456,9 @@ public sealed class Simulation
             MaxOvertakeSeconds = _maxOvertake,
             Events = _eventCount,
             SimulatedSeconds = _now,
+            Callbacks = _callbacks,
+            MeanTimeOnLineSeconds = Ratio(_onLineSum, offered),
+            ServiceOrderDigest = _orderDigest,
         };
     }
 

@@ -51,4 +51,19 @@ public sealed class WorkloadTests
         Assert.Equal(first.Select(p => (p.AtSeconds, p.Request.Channel, p.Request.Customer.Age, p.Request.Customer.Segments?.Count)),
             again.Select(p => (p.AtSeconds, p.Request.Channel, p.Request.Customer.Age, p.Request.Customer.Segments?.Count)));
     }
+
+    [Fact]
+    public void Sessions_AskForCallbacksInTheirShare_AndNoneByDefault()
+    {
+        var plain = new Workload(LoadOptions.Parse(["--rate", "100", "--duration-s", "100", "--run-id", "t5"])).Sessions();
+        var options = LoadOptions.Parse(["--rate", "100", "--duration-s", "100", "--run-id", "t5", "--callback-share", "0.3"]);
+
+        var plan = new Workload(options).Sessions();
+
+        Assert.Equal(0.3, options.CallbackShare);
+        Assert.DoesNotContain(plain, p => p.Callback);
+        Assert.InRange(plan.Count(p => p.Callback) / (double)plan.Count, 0.28, 0.32);
+        Assert.Equal(plain.Select(p => p.AtSeconds), plan.Select(p => p.AtSeconds));
+        Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--callback-share", "1.5"]));
+    }
 }

@@ -79,6 +79,8 @@ public sealed class StatsStoreContractTests(PostgresServer server) : IClassFixtu
         BusyTicks = 12,
         WrapUpTicks = 13,
         NotReadyTicks = 14,
+        Callbacks = offered / 2,
+        CallbacksAnswered = answered / 2,
     };
 
     private async Task<PostgresStatsStore> NewStoreAsync(string purpose) => (await NewStoreWithConnectionAsync(purpose)).Store;

@@ -17,6 +17,7 @@ public sealed class OpenApiTests(SiloHostFactory host)
         { "post", "/v1/sessions", [201, 200, 400, 409, 413, 415, 503] },
         { "get", "/v1/sessions/{id}", [200, 400, 404, 503] },
         { "post", "/v1/sessions/{id}/abandon", [200, 400, 404, 409, 503] },
+        { "post", "/v1/sessions/{id}/callback", [200, 400, 404, 409, 413, 415, 503] },
         { "post", "/v1/sessions/{id}/transfer", [200, 400, 404, 409, 413, 415, 503] },
         { "get", "/v1/sessions/{id}/events", [200, 400, 404, 503] },
         { "put", "/v1/agents/{id}", [200, 400, 413, 415, 503] },
@@ -37,11 +38,12 @@ public sealed class OpenApiTests(SiloHostFactory host)
     {
         { "post", "/v1/sessions", ["queueId", "channel", "customer", "skills", "preferredAgentId", "preferredAgentWaitSeconds", "attributes"] },
         { "post", "/v1/sessions/{id}/transfer", ["queueId", "agentId"] },
+        { "post", "/v1/sessions/{id}/callback", ["at"] },
         { "put", "/v1/agents/{id}", ["name", "skills", "queues", "capacity"] },
         { "post", "/v1/agents/{id}/state", ["state", "reason"] },
         {
             "put", "/v1/queues/{id}",
-            ["name", "serviceLevelSeconds", "offerTimeoutSeconds", "wrapUpSeconds", "elderlyAge", "headStart", "agentSelection", "relaxation", "maxWaiting", "maxWaitSeconds", "overflowQueueId", "alerts"]
+            ["name", "serviceLevelSeconds", "offerTimeoutSeconds", "wrapUpSeconds", "elderlyAge", "headStart", "agentSelection", "relaxation", "maxWaiting", "maxWaitSeconds", "overflowQueueId", "alerts", "callbackOffer"]
         },
     };
 
@@ -105,6 +107,19 @@ public sealed class OpenApiTests(SiloHostFactory host)
         Assert.Equal(["elderlyLongestWaitSeconds", "longestWaitSeconds", "serviceLevelBelow", "waitingAbove"], alerts["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.False(alerts["additionalProperties"]!.GetValue<bool>());
         Assert.Equal(["longest-wait", "elderly-longest-wait", "service-level", "waiting"], Values(document["components"]!["schemas"]!["AlertKind"]!));
+    }
+
+    [Fact]
+    public async Task Document_Callbacks_TheQueuesOfferBound_AndOfferKindsTheirWireNames()
+    {
+        var document = await Document();
+        var queue = BodySchema(document, "put", "/v1/queues/{id}");
+        var offer = Resolve(document, queue["properties"]!["callbackOffer"]!);
+
+        Assert.Equal(["whenEstimatedWaitOverSeconds"], offer["properties"]!.AsObject().Select(p => p.Key));
+        Assert.False(offer["additionalProperties"]!.GetValue<bool>());
+        Assert.Equal(["inbound", "callback"], Values(document["components"]!["schemas"]!["OfferKind"]!));
+        Assert.True(document["components"]!["schemas"]!["SessionResponse"]!["properties"]!.AsObject().ContainsKey("callback"));
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public sealed record AgentResponse(
         v.Reason,
         Wire.Utc(v.StateSince),
         [.. v.Sessions.Select(s => new AgentSessionResponse(s.SessionId, s.Channel, s.State, s.QueueId, Wire.Utc(s.Since), Wire.Utc(s.WrapUpUntil)))],
-        [.. v.Offers.Select(o => new AgentOfferResponse(o.SessionId, Wire.Utc(o.ExpiresAt), o.Channel, o.QueueId, Wire.Utc(o.OfferedAt), o.Segments, Wire.Utc(o.QueuedAt)))],
+        [.. v.Offers.Select(o => new AgentOfferResponse(o.SessionId, Wire.Utc(o.ExpiresAt), o.Channel, o.QueueId, Wire.Utc(o.OfferedAt), o.Segments, Wire.Utc(o.QueuedAt), o.Kind))],
         v.Skills,
         v.Queues,
         v.Capacity,
@@ -138,4 +138,5 @@ public sealed record AgentSessionResponse(string SessionId, Channel Channel, Hel
 
 /// <summary>A pending offer: accept or reject it before <see cref="ExpiresAt"/>.</summary>
 public sealed record AgentOfferResponse(
-    string SessionId, DateTime ExpiresAt, Channel Channel, string QueueId, DateTime OfferedAt, IReadOnlyList<Segment> Segments, DateTime? QueuedAt);
+    string SessionId, DateTime ExpiresAt, Channel Channel, string QueueId, DateTime OfferedAt, IReadOnlyList<Segment> Segments, DateTime? QueuedAt,
+    OfferKind Kind);

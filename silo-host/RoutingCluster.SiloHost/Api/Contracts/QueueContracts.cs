@@ -39,6 +39,9 @@ public sealed class QueueRequest : IRequestBody
 
     public AlertsRequest? Alerts { get; init; }
 
+    /// <summary>When the queue proposes callbacks to customers on the line; null or absent: never.</summary>
+    public CallbackOfferRequest? CallbackOffer { get; init; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
 
@@ -85,6 +88,7 @@ public sealed class QueueRequest : IRequestBody
         errors.Seconds("maxWaitSeconds", MaxWaitSeconds, min: double.Epsilon);
         errors.Id("overflowQueueId", OverflowQueueId);
         Alerts?.Validate(errors);
+        CallbackOffer?.Validate(errors);
     }
 
     public QueueConfig ToConfig(string id)
@@ -113,6 +117,7 @@ public sealed class QueueRequest : IRequestBody
                 MaxWaitSeconds = MaxWaitSeconds ?? defaults.MaxWaitSeconds,
                 OverflowQueueId = OverflowQueueId,
                 Alerts = Alerts?.ToBounds(),
+                CallbackOffer = CallbackOffer is { } offer ? new CallbackOffer(offer.WhenEstimatedWaitOverSeconds!.Value) : null,
             },
         };
     }
@@ -162,6 +167,25 @@ public sealed record AlertsResponse(double? LongestWaitSeconds, double? ElderlyL
         new(bounds?.LongestWaitSeconds, bounds?.ElderlyLongestWaitSeconds, bounds?.ServiceLevelBelow, bounds?.WaitingAbove);
 }
 
+/// <summary>A queue proposes a callback (on <c>position</c> events) while a customer's estimated wait is over the bound.</summary>
+public sealed class CallbackOfferRequest
+{
+    public double? WhenEstimatedWaitOverSeconds { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+    public void Validate(FieldErrors errors)
+    {
+        errors.Unknown("callbackOffer", Unknown);
+        errors.Required("callbackOffer.whenEstimatedWaitOverSeconds", WhenEstimatedWaitOverSeconds);
+        errors.Seconds("callbackOffer.whenEstimatedWaitOverSeconds", WhenEstimatedWaitOverSeconds);
+    }
+}
+
+/// <summary>A queue's callback proposal as answered.</summary>
+public sealed record CallbackOfferResponse(double WhenEstimatedWaitOverSeconds);
+
 public sealed class RelaxationStepRequest
 {
     public double? AfterSeconds { get; init; }
@@ -186,7 +210,8 @@ public sealed record QueueResponse(
     int MaxWaiting,
     double MaxWaitSeconds,
     string? OverflowQueueId,
-    AlertsResponse Alerts)
+    AlertsResponse Alerts,
+    CallbackOfferResponse? CallbackOffer)
 {
     public static QueueResponse From(QueueConfig config)
     {
@@ -204,7 +229,8 @@ public sealed record QueueResponse(
             p.MaxWaiting,
             p.MaxWaitSeconds,
             p.OverflowQueueId,
-            AlertsResponse.From(p.Alerts));
+            AlertsResponse.From(p.Alerts),
+            p.CallbackOffer is { } offer ? new CallbackOfferResponse(offer.WhenEstimatedWaitOverSeconds) : null);
     }
 }
 

@@ -153,6 +153,22 @@ public sealed class CustomerRequest
     }
 }
 
+/// <summary><c>POST /v1/sessions/{id}/callback</c>: the customer leaves the line to be called back, at once (<c>at</c>
+/// null) or at <c>at</c>. Whether <c>at</c> is in the future and within <see cref="MaxAhead"/> is checked against the
+/// clock by the handler.</summary>
+public sealed class CallbackRequest : IRequestBody
+{
+    /// <summary>How far ahead a callback may be scheduled.</summary>
+    public static readonly TimeSpan MaxAhead = TimeSpan.FromDays(7);
+
+    public DateTimeOffset? At { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+    public void Validate(FieldErrors errors) => errors.Unknown(string.Empty, Unknown);
+}
+
 /// <summary><c>POST /v1/sessions/{id}/transfer</c>: to a queue, to an agent, or to an agent in a queue.</summary>
 public sealed class TransferRequest : IRequestBody
 {
@@ -197,7 +213,8 @@ public sealed record SessionResponse(
     IReadOnlyDictionary<string, int> Skills,
     string? PreferredAgentId,
     IReadOnlyList<string> RejectedBy,
-    IReadOnlyList<SessionEventResponse> History)
+    IReadOnlyList<SessionEventResponse> History,
+    CallbackResponse? Callback)
 {
     public static SessionResponse From(SessionView v) => new(
         v.Id,
@@ -217,8 +234,13 @@ public sealed record SessionResponse(
         v.Skills,
         v.PreferredAgentId,
         v.RejectedBy,
-        [.. v.History.Select(h => new SessionEventResponse(h.State, Wire.Utc(h.At), h.QueueId, h.AgentId, h.Note))]);
+        [.. v.History.Select(h => new SessionEventResponse(h.State, Wire.Utc(h.At), h.QueueId, h.AgentId, h.Note))],
+        v.Callback is { } c ? new CallbackResponse(Wire.Utc(c.RequestedAt), Wire.Utc(c.At)) : null);
 }
+
+/// <summary>A session's callback: when the customer asked for it, and when it is scheduled (null: at once, keeping the
+/// session's place).</summary>
+public sealed record CallbackResponse(DateTime RequestedAt, DateTime? At);
 
 /// <summary>Why the session went to its agent: what support reads to answer "why did this customer wait".</summary>
 public sealed record ExplanationResponse(

@@ -54,6 +54,13 @@ public class KpiResponse(KpiFigures f)
     /// <summary>Answered / (logged-in hours / standard hours of one agent-day).</summary>
     public double? DailyHandledPerAgent { get; } = f.DailyHandledPerAgent;
 
+    /// <summary>Sessions whose customer asked to be called back (each also counted once in offered).</summary>
+    public long Callbacks { get; } = f.Callbacks;
+
+    /// <summary>Callbacks an agent connected with (also counted in answered; a scheduled one's speed of answer counts
+    /// from its time).</summary>
+    public long CallbacksAnswered { get; } = f.CallbacksAnswered;
+
     private static double? Ms(double? seconds) => seconds is { } s ? Wire.Seconds(s) : null;
 }
 

@@ -24,6 +24,7 @@ internal sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
         [typeof(CustomerRequest)] = ["id"],
         [typeof(SetAgentStateRequest)] = ["state"],
         [typeof(RelaxationStepRequest)] = ["afterSeconds", "lowerBy"],
+        [typeof(CallbackOfferRequest)] = ["whenEstimatedWaitOverSeconds"],
     }.ToFrozenDictionary();
 
     /// <summary>The types read from request bodies: unknown fields are refused there, not ignored.</summary>
@@ -31,6 +32,7 @@ internal sealed class WireSchemaTransformer : IOpenApiSchemaTransformer
     {
         typeof(CreateSessionRequest), typeof(CustomerRequest), typeof(TransferRequest), typeof(PutAgentRequest),
         typeof(SetAgentStateRequest), typeof(QueueRequest), typeof(RelaxationStepRequest), typeof(AlertsRequest),
+        typeof(CallbackRequest), typeof(CallbackOfferRequest),
     }.ToFrozenSet();
 
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)

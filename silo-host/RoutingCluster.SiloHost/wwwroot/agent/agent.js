@@ -99,8 +99,10 @@
     for (const o of view.offers) {
       const notice = notices.get(o.sessionId) || { ...o, segments: o.segments || [] };
       const prio = notice.segments.some((s) => priority.has(s));
-      const li = el("li", "offer" + (prio ? " priority" : "") + (notice.segments.includes("vip") ? " vip" : ""));
+      const callback = (notice.kind || o.kind) === "callback";
+      const li = el("li", "offer" + (prio ? " priority" : "") + (notice.segments.includes("vip") ? " vip" : "") + (callback ? " callback" : ""));
       li.dataset.sessionId = o.sessionId;
+      li.dataset.kind = callback ? "callback" : "inbound";
 
       const text = el("div", "item-text");
       const title = el("div", "item-title");
@@ -110,6 +112,13 @@
       if (notice.waitedSeconds !== undefined) meta.append("waited " + clock(notice.waitedSeconds) + " · ");
       meta.append("session ", el("code", null, o.sessionId));
       text.append(title, meta);
+      if (callback) {
+        // The customer is not on the line: accepting means calling them back (the gateway dials once connected).
+        const marker = el("div", "callback-marker", "\u260E Call the customer back");
+        marker.title = "The customer left the line and asked to be called back. Accept, and the call to the customer starts.";
+        marker.setAttribute("role", "note");
+        text.prepend(marker);
+      }
 
       const timer = el("div", "timer");
       const countdown = el("span", "countdown");
