@@ -31,6 +31,10 @@ internal static class LogEventIds
     public const int SessionIndexFailed = 22;
     public const int StatsStoreFailed = 23;
 
+    // Hosting: admission of new sessions.
+    public const int AdmissionShedding = 18;
+    public const int AdmissionRecovered = 19;
+
     // Grains: sessions.
     public const int SessionQueued = 100;
     public const int SessionOffered = 101;
