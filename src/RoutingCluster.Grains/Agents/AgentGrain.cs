@@ -647,5 +647,5 @@ public sealed class AgentGrain(
 
     private IQueueGrain Queue(string id) => GrainFactory.GetGrain<IQueueGrain>(id);
 
-    private AgentView View() => AgentSnapshots.View(Id, Record);
+    private AgentView View() => AgentSnapshots.View(Id, Record, clock.Now);
 }
