@@ -33,7 +33,6 @@ internal static class LogEventIds
 
     // Hosting: admission of new sessions.
     public const int AdmissionShedding = 18;
-    public const int AdmissionRecovered = 19;
 
     // Grains: sessions.
     public const int SessionQueued = 100;

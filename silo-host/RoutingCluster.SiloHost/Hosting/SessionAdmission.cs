@@ -18,7 +18,9 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// HTTP requests and hub messages all run on it, so a saturated CPU shows here first);</item>
 /// <item>how long admitted creates took, from admission to the session grain's answer: that includes the wait for
 /// the session's and its queue's turns, so a routing backlog (a busy queue grain) shows here even while the CPU has
-/// room.</item>
+/// room;</item>
+/// <item>and, so that a backlog counts before its creates are answered, how long the creates in flight have waited so
+/// far (their average age, once there are enough of them).</item>
 /// </list>
 /// <para>Refusing lowers both within a window or two, and admission opens again by itself: nothing older than two
 /// windows counts. Only new sessions are refused here; agent actions, reads and everything a session does once created are
@@ -26,6 +28,9 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// </remarks>
 public sealed class SessionAdmission : IDisposable
 {
+    /// <summary>At most one warning about refusals this often.</summary>
+    public static readonly TimeSpan LogEvery = TimeSpan.FromSeconds(10);
+
     private readonly AdmissionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SessionAdmission> _logger;
@@ -33,8 +38,11 @@ public sealed class SessionAdmission : IDisposable
     private readonly DelayWindow _creates;
     private readonly Counter<long> _refused;
     private readonly Meter? _meter;
+    private readonly Lock _inFlightLock = new();
     private int _inFlight;
-    private int _shedding;
+    private long _inFlightStarts;
+    private long _refusedSinceLog;
+    private long _lastLog;
 
     public SessionAdmission(IOptions<AdmissionOptions> options, TimeProvider time, IMeterFactory meters, ILogger<SessionAdmission> logger)
         : this(options.Value, time, logger, meters.Create(RoutingMetrics.MeterName))
@@ -60,7 +68,7 @@ public sealed class SessionAdmission : IDisposable
     public AdmissionOptions Options => _options;
 
     /// <summary>The measured delay that admission compares with its bounds now.</summary>
-    public TimeSpan Delay => TimeSpan.FromTicks(Math.Max(_queueing.Median().Ticks, _creates.Median().Ticks));
+    public TimeSpan Delay => TimeSpan.FromTicks(Math.Max(Math.Max(_queueing.Median().Ticks, _creates.Median().Ticks), InFlightAge().Ticks));
 
     /// <summary>Creates admitted and not yet answered.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -85,18 +93,24 @@ public sealed class SessionAdmission : IDisposable
             return Refuse(priority, delay, "delay");
         }
 
-        if (Interlocked.Increment(ref _inFlight) > maxInFlight)
+        var started = _time.GetTimestamp();
+        bool full;
+        lock (_inFlightLock)
         {
-            Interlocked.Decrement(ref _inFlight);
+            full = _inFlight >= maxInFlight;
+            if (!full)
+            {
+                _inFlight++;
+                _inFlightStarts += started;
+            }
+        }
+
+        if (full)
+        {
             return Refuse(priority, delay, "in-flight");
         }
 
-        if (!priority && Interlocked.Exchange(ref _shedding, 0) == 1)
-        {
-            _logger.AdmissionRecovered(delay.TotalMilliseconds, InFlight);
-        }
-
-        return new AdmissionTicket(this, _time.GetTimestamp(), counted: true);
+        return new AdmissionTicket(this, started, counted: true);
     }
 
     /// <summary>One sample of the thread pool's queueing delay.</summary>
@@ -107,8 +121,31 @@ public sealed class SessionAdmission : IDisposable
         _creates.Record(_time.GetElapsedTime(ticket.Started));
         if (ticket.Counted)
         {
-            Interlocked.Decrement(ref _inFlight);
+            lock (_inFlightLock)
+            {
+                _inFlight--;
+                _inFlightStarts -= ticket.Started;
+            }
         }
+    }
+
+    /// <summary>How long the creates in flight have waited so far, on average (zero below
+    /// <see cref="AdmissionOptions.MinimumSamples"/> of them): a backlog shows here at once, before any of them is
+    /// answered and counted among the creates that took long.</summary>
+    private TimeSpan InFlightAge()
+    {
+        long averageStart;
+        lock (_inFlightLock)
+        {
+            if (_inFlight < Math.Max(1, _options.MinimumSamples))
+            {
+                return TimeSpan.Zero;
+            }
+
+            averageStart = _inFlightStarts / _inFlight;
+        }
+
+        return _time.GetElapsedTime(averageStart);
     }
 
     public void Dispose() => _meter?.Dispose();
@@ -116,9 +153,16 @@ public sealed class SessionAdmission : IDisposable
     private AdmissionTicket? Refuse(bool priority, TimeSpan delay, string bound)
     {
         _refused.Add(1, new KeyValuePair<string, object?>("priority", priority), new KeyValuePair<string, object?>("bound", bound));
-        if (Interlocked.Exchange(ref _shedding, 1) == 0)
+        var refused = Interlocked.Increment(ref _refusedSinceLog);
+
+        // One warning per LogEvery at most, with the refusals since the last one: shedding comes and goes many times a
+        // second while the silo is at its bound.
+        var now = _time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastLog);
+        if ((last == 0 || _time.GetElapsedTime(last, now) >= LogEvery) && Interlocked.CompareExchange(ref _lastLog, now, last) == last)
         {
-            _logger.AdmissionShedding(bound, delay.TotalMilliseconds, InFlight);
+            Interlocked.Add(ref _refusedSinceLog, -refused);
+            _logger.AdmissionShedding(refused, bound, delay.TotalMilliseconds, InFlight);
         }
 
         return null;

@@ -118,6 +118,23 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public void Delay_CountsHowLongTheCreatesInFlightHaveWaited_BeforeAnyOfThemIsAnswered()
+    {
+        using var meter = new Meter("admission-test");
+        var admission = new SessionAdmission(Options(), _time, NullLogger<SessionAdmission>.Instance, meter);
+        using var first = Assert.IsType<AdmissionTicket>(admission.TryAdmit(priority: false));
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        using var second = Assert.IsType<AdmissionTicket>(admission.TryAdmit(priority: false));
+        _time.Advance(TimeSpan.FromMilliseconds(200)); // waited 300 and 200 ms: 250 on average, none answered yet
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), admission.Delay);
+        Assert.Null(admission.TryAdmit(priority: false));
+        using (Assert.IsType<AdmissionTicket>(admission.TryAdmit(priority: true)))
+        {
+        }
+    }
+
+    [Fact]
     public void TryAdmit_WhenDisabled_TakesEverything()
     {
         using var meter = new Meter("admission-test");
