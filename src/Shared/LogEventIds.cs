@@ -35,6 +35,9 @@ internal static class LogEventIds
     public const int GrainStorageFailed = 26;
     public const int GrainStateVersionConflict = 27;
 
+    // Hosting: admission of new sessions.
+    public const int AdmissionShedding = 18;
+
     // Grains: sessions.
     public const int SessionQueued = 100;
     public const int SessionOffered = 101;

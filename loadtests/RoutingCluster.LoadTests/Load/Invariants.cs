@@ -6,6 +6,15 @@ namespace RoutingCluster.LoadTests.Load;
 /// whether the agent's accept was answered ok.</summary>
 internal sealed record OfferFact(string AgentId, DateTimeOffset OfferedAt, DateTimeOffset ExpiresAt, bool Accepted);
 
+/// <summary>A session as one agent's view listed it when it was read: an offer holds it from when it was made until it
+/// expires; a session held (connected, wrap-up) from its state's start on, for as long as the view was read.</summary>
+internal sealed record HoldFact(string AgentId, DateTimeOffset From, DateTimeOffset? Until)
+{
+    public static HoldFact Of(AgentOfferView offer, string agentId) => new(agentId, offer.OfferedAt, offer.ExpiresAt);
+
+    public static HoldFact Of(AgentSessionView held, string agentId) => new(agentId, held.Since, null);
+}
+
 /// <summary>What a session's history says about the contract's promises.</summary>
 /// <param name="DoubleAssigned">Offered or held by a second agent while another still had it (or offered while
 /// not queued).</param>
@@ -110,6 +119,47 @@ internal static class Invariants
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The agents' views, read one after another while the run may still be moving, as holds on the server's clock: a
+    /// session listed by two agents is held by both at once only if their holds overlap in time. A view read before
+    /// an offer expired and another read after the session was offered again both list it, but the first hold ends
+    /// (at its expiry) before the second begins, so a re-offer is never mistaken for a double hold, whenever each view
+    /// was read. (A rejected offer ends before its expiry; the driver never rejects during a run.) Answers what
+    /// overlapped, or null.
+    /// </summary>
+    public static string? HeldAtOnce(IReadOnlyList<HoldFact> holds)
+    {
+        ArgumentNullException.ThrowIfNull(holds);
+        for (var i = 0; i < holds.Count; i++)
+        {
+            for (var j = i + 1; j < holds.Count; j++)
+            {
+                var (a, b) = (holds[i], holds[j]);
+                if (a.AgentId == b.AgentId)
+                {
+                    continue;
+                }
+
+                var from = a.From > b.From ? a.From : b.From;
+                var until = (a.Until, b.Until) switch
+                {
+                    (null, null) => DateTimeOffset.MaxValue,
+                    (null, { } u) => u,
+                    ({ } u, null) => u,
+                    ({ } u, { } v) => u < v ? u : v,
+                };
+                if (from < until)
+                {
+                    return $"held by {a.AgentId} ({Describe(a)}) and {b.AgentId} ({Describe(b)}) at once";
+                }
+            }
+        }
+
+        return null;
+
+        static string Describe(HoldFact hold) => hold.Until is { } until ? $"offered {hold.From:O} until {until:O}" : $"held since {hold.From:O}";
     }
 
     /// <summary>

@@ -572,10 +572,14 @@ internal sealed class LoadRun
             }
         });
 
-        var holders = agentViews.Values.Where(v => v is not null)
-            .SelectMany(a => a!.Offers.Select(o => o.SessionId).Concat(a.Sessions.Select(s => s.SessionId)).Select(s => (Session: s, Agent: a.Id)))
+        // Each view as holds on the server's clock: the views are read one after another while sessions still move, so
+        // two views listing one session are a double hold only where the holds overlap in time (Invariants.HeldAtOnce).
+        var holds = agentViews.Values.Where(v => v is not null)
+            .SelectMany(a => a!.Offers.Select(o => (Session: o.SessionId, Hold: HoldFact.Of(o, a.Id)))
+                .Concat(a.Sessions.Select(s => (Session: s.SessionId, Hold: HoldFact.Of(s, a.Id)))))
             .GroupBy(x => x.Session, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(x => x.Agent).Distinct(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.Select(x => x.Hold).ToList(), StringComparer.Ordinal);
+        var holders = holds.ToDictionary(h => h.Key, h => h.Value.Select(x => x.AgentId).Distinct(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
 
         int lost = 0, doubleAssigned = 0, endedTwice = 0, unfinished = 0, completed = 0;
         foreach (var track in ours)
@@ -596,10 +600,11 @@ internal sealed class LoadRun
             var history = Invariants.CheckHistory(view);
             var overlap = Invariants.OverlappingOffers(track.Offers());
             var heldBy = holders.GetValueOrDefault(track.SessionId) ?? [];
-            if (history.DoubleAssigned || overlap is not null || heldBy.Count > 1)
+            var heldAtOnce = heldBy.Count > 1 ? Invariants.HeldAtOnce(holds[track.SessionId]) : null;
+            if (history.DoubleAssigned || overlap is not null || heldAtOnce is not null)
             {
                 doubleAssigned++;
-                examples.Add($"double assigned: {track.SessionId}: {history.Problem ?? overlap ?? $"held by {string.Join(" and ", heldBy)}"}");
+                examples.Add($"double assigned: {track.SessionId}: {history.Problem ?? overlap ?? heldAtOnce}");
             }
 
             if (history.EndedTwice)

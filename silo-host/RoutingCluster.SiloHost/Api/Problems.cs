@@ -7,6 +7,7 @@ internal static class Problems
 {
     public const string QueueFullType = "urn:routing-cluster:problem:queue-full";
     public const string IdempotencyKeyReusedType = "urn:routing-cluster:problem:idempotency-key-reused";
+    public const string OverloadedType = "urn:routing-cluster:problem:overloaded";
 
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);

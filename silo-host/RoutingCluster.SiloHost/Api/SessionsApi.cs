@@ -9,6 +9,7 @@ using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.SiloHost.Api;
 
@@ -28,8 +29,10 @@ public static class SessionsApi
             .WithDescription("201 with the new session. With an Idempotency-Key, a retry with the same body answers 200 "
                 + "with the same session; 409 for the same key with another body (type …:idempotency-key-reused) or when "
                 + "the queue is full (type …:queue-full, the session exists as refused); 400 naming queueId when the "
-                + "queue does not exist.")
+                + "queue does not exist; 503 with Retry-After (type …:overloaded) when the cluster is overloaded and takes no "
+                + "new session now: nothing was created, retry with the same Idempotency-Key.")
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
@@ -82,7 +85,9 @@ public static class SessionsApi
     public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> CreateSession(
         JsonBody<CreateSessionRequest> body,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
-        IGrainFactory grains)
+        IGrainFactory grains,
+        SessionAdmission admission,
+        HttpContext http)
     {
         if (idempotencyKey is not null && (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > Limits.MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl)))
         {
@@ -90,6 +95,12 @@ public static class SessionsApi
         }
 
         var request = body.Value;
+        using var admitted = admission.TryAdmit(admission.IsPriority(request.Customer?.Age, request.Customer?.Segments?.Count ?? 0));
+        if (admitted is null)
+        {
+            return Admission.Overloaded(http, admission.Options.RetryAfterSeconds);
+        }
+
         var id = idempotencyKey is null ? NewSessionId() : SessionIdForKey(idempotencyKey);
         CreateSessionResult result;
 

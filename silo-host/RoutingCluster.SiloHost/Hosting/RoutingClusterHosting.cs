@@ -34,6 +34,7 @@ public static class RoutingClusterHosting
         builder.Services.AddHostedService<ClusterProfileNotice>();
         builder.AddRoutingHealth();
         builder.AddRoutingTelemetry();
+        builder.AddSessionAdmission();
 
         builder.UseOrleans(silo =>
         {
@@ -63,8 +64,10 @@ public static class RoutingClusterHosting
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
-            // A 503 is transient (cluster or database briefly unavailable): tell the client when to retry.
-            if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable)
+            // A 503 is transient (cluster or database briefly unavailable): tell the client when to retry (unless the
+            // answer says so itself, as admission's refusals do).
+            if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable
+                && !context.HttpContext.Response.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.RetryAfter))
             {
                 context.HttpContext.Response.Headers.RetryAfter = Api.RoutingApi.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Grains.Agents;
+using RoutingCluster.Grains.Infrastructure;
 
 namespace RoutingCluster.SiloHost.Hubs;
 
@@ -38,6 +39,7 @@ public sealed class AgentDesktopRelay(
     IClusterMembershipService membership,
     ILocalSiloDetails localSilo,
     IHubContext<AgentHub> hub,
+    RoutingClock clock,
     IOptions<AgentOptions> options,
     ILogger<AgentDesktopRelay> logger)
     : IAgentDesktopObserver, IHostedService, IDisposable
@@ -58,6 +60,7 @@ public sealed class AgentDesktopRelay(
     private readonly ConcurrentDictionary<string, string> _agentByConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _connectionsByAgent = new(StringComparer.Ordinal);
     private readonly object _referenceLock = new();
+    private readonly DesktopOutbox _outbox = new(hub, clock);
 
     /// <summary>A silo died: register every connection again. One pending request at most (requests coalesce).</summary>
     private readonly Channel<bool> _registerAll = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
@@ -121,22 +124,20 @@ public sealed class AgentDesktopRelay(
         await grains.GetGrain<IAgentGrain>(agentId).DesktopDisconnectedAsync(connectionId);
     }
 
+    /// <summary>Hands the update to the outbox and returns at once: the relay's calls run one at a time, so waiting
+    /// for the send here would hold every other desktop of this silo behind this one (see <see cref="DesktopOutbox"/>).</summary>
     public Task OnAgentUpdateAsync(AgentUpdate update)
     {
-        if (!_connectionsByAgent.TryGetValue(update.AgentId, out var connections) || connections.IsEmpty)
+        if (_connectionsByAgent.TryGetValue(update.AgentId, out var connections) && !connections.IsEmpty)
         {
-            return Task.CompletedTask;
+            _outbox.Post(update, [.. connections.Keys]);
         }
 
-        var clients = hub.Clients.Clients([.. connections.Keys]);
-        return update.Type switch
-        {
-            AgentEventType.Offer => clients.SendAsync(AgentHub.Events.Offer, update.Offer, update.Agent),
-            AgentEventType.OfferWithdrawn => clients.SendAsync(AgentHub.Events.OfferWithdrawn, update.SessionId, update.Agent),
-            AgentEventType.OfferExpired => clients.SendAsync(AgentHub.Events.OfferExpired, update.SessionId, update.Agent),
-            _ => clients.SendAsync(AgentHub.Events.AgentChanged, update.Agent),
-        };
+        return Task.CompletedTask;
     }
+
+    /// <summary>Updates dropped by the outbox (see <see cref="DesktopOutbox"/>).</summary>
+    public long PushesDropped => _outbox.Dropped;
 
     public Task OnAgentDeactivatingAsync(string agentId)
     {

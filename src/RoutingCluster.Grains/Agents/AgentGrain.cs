@@ -675,5 +675,5 @@ public sealed class AgentGrain(
 
     private IQueueGrain Queue(string id) => GrainFactory.GetGrain<IQueueGrain>(id);
 
-    private AgentView View() => AgentSnapshots.View(Id, Record);
+    private AgentView View() => AgentSnapshots.View(Id, Record, clock.Now);
 }

@@ -23,7 +23,13 @@ internal static class AgentSnapshots
     /// <summary>An agent that does not exist serves no queue: a queue that hears this forgets it.</summary>
     public static AgentSupply Gone(string id) => new() { AgentId = id, Queues = [] };
 
-    public static AgentView View(string id, AgentRecord record) => new()
+    /// <summary>
+    /// The agent as its desktops and the API see it at <paramref name="now"/>. An offer past its expiry is not listed,
+    /// though the agent keeps its capacity reserved until its alarm lets it go: it can no longer be accepted, and once
+    /// its session has been offered to someone else (the session takes back an offer its agent has not ended in
+    /// time) a view still listing it would show the session with two agents at once.
+    /// </summary>
+    public static AgentView View(string id, AgentRecord record, DateTimeOffset now) => new()
     {
         Id = id,
         Name = record.Name,
@@ -35,7 +41,7 @@ internal static class AgentSnapshots
         Capacity = record.Capacity,
         Sessions = [.. record.Sessions.Values.Where(h => h.State != HeldState.Offered)
             .Select(h => new AgentSessionView(h.SessionId, h.Channel, h.State, h.QueueId, h.Since, h.WrapUpUntil))],
-        Offers = [.. record.Sessions.Values.Where(h => h.State == HeldState.Offered)
+        Offers = [.. record.Sessions.Values.Where(h => h.State == HeldState.Offered && !OfferTerms.HasExpired(h.ExpiresAt, now))
             .Select(h => new AgentOfferView(h.SessionId, h.ExpiresAt, h.Channel, h.QueueId, h.OfferedAt) { Segments = h.Segments, QueuedAt = h.QueuedAt, Kind = h.Callback ? Routing.Model.OfferKind.Callback : Routing.Model.OfferKind.Inbound })],
         Version = record.Version,
         ForcedBy = record.ForcedBy,

@@ -98,6 +98,33 @@ public sealed class InvariantsTests
         History = [.. history.Select((h, i) => new SessionHistoryEntry(h.State, T0.AddSeconds(i), "q", h.AgentId, null))],
     };
 
+    [Fact]
+    public void HeldAtOnce_ViewsReadBeforeAnExpiryAndAfterTheReOffer_AreNotADoubleHold()
+    {
+        // Agent a-1's view was read while its offer (made at T0) still ran; the offer expired at T0+15, the session went
+        // back to its queue and was offered to a-2, whose view was read after that: both views list the session.
+        var first = HoldFact.Of(new AgentOfferView("s-1", T0.AddSeconds(15), Channel.Voice, "q", T0), "a-1");
+        var reOffered = HoldFact.Of(new AgentOfferView("s-1", T0.AddSeconds(31), Channel.Voice, "q", T0.AddSeconds(16)), "a-2");
+        var accepted = HoldFact.Of(new AgentSessionView("s-1", Channel.Voice, HeldState.Connected, "q", T0.AddSeconds(17), null), "a-2");
+
+        Assert.Null(Invariants.HeldAtOnce([first, reOffered]));
+        Assert.Null(Invariants.HeldAtOnce([accepted, first]));
+    }
+
+    [Fact]
+    public void HeldAtOnce_AnOfferMadeWhileAnotherAgentStillHeldTheSession_IsADoubleHold()
+    {
+        var first = HoldFact.Of(new AgentOfferView("s-1", T0.AddSeconds(15), Channel.Voice, "q", T0), "a-1");
+        var second = HoldFact.Of(new AgentOfferView("s-1", T0.AddSeconds(20), Channel.Voice, "q", T0.AddSeconds(5)), "a-2");
+        var connected = HoldFact.Of(new AgentSessionView("s-1", Channel.Voice, HeldState.Connected, "q", T0.AddSeconds(2), null), "a-1");
+        var alsoConnected = HoldFact.Of(new AgentSessionView("s-1", Channel.Voice, HeldState.WrapUp, "q", T0.AddSeconds(40), null), "a-3");
+
+        Assert.Contains("held by a-1", Invariants.HeldAtOnce([first, second]), StringComparison.Ordinal);
+        Assert.NotNull(Invariants.HeldAtOnce([second, connected]));
+        Assert.NotNull(Invariants.HeldAtOnce([connected, alsoConnected]));
+        Assert.Null(Invariants.HeldAtOnce([first, first with { From = T0.AddSeconds(1) }])); // one agent listed twice is not two holders
+    }
+
     private static AgentView Agent(Dictionary<Channel, int> capacity, Channel[] sessions, Channel[] offers) => new()
     {
         Id = "a-1",
