@@ -1,4 +1,5 @@
 using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -13,10 +14,12 @@ public static class QueuesApi
         group.AddEndpointFilter<InputValidationFilter>().WithApiConventions("Queues");
         group.MapPut("/{id}", PutQueue).WithName(nameof(PutQueue))
             .WithSummary("Create or replace a queue's configuration (admin)")
-            .WithDescription("Every field is optional, with the contract's defaults; answers the configuration in full.");
+            .WithDescription("Every field is optional, with the contract's defaults; answers the configuration in full.")
+            .RequireAuthorization(AccessPolicies.Configure);
         group.MapGet("/{id}", GetQueue).WithName(nameof(GetQueue))
-            .WithSummary("Get a queue's configuration")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Get a queue's configuration (admin, supervisor)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.ReadQueues);
         return group;
     }
 
