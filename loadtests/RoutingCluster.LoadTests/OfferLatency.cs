@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using HdrHistogram;
 using RoutingCluster.Client;
+using RoutingCluster.LoadTests.Load;
 
 namespace RoutingCluster.LoadTests;
 
@@ -72,7 +73,7 @@ internal static class OfferLatency
     private static async Task<int> RunAsync(Settings settings, CancellationToken stop)
     {
         var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
-        using var http = new RoutingClient(settings.Target);
+        using var http = LoadTokens.Client(settings.Target);
         var offers = new ConcurrentDictionary<string, TaskCompletionSource<long>>(StringComparer.Ordinal);
         var answerFailures = 0;
         var completed = 0;
@@ -97,7 +98,7 @@ internal static class OfferLatency
         {
             await Parallel.ForEachAsync(agentIds, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = stop }, async (agentId, ct) =>
             {
-                var desktop = new AgentDesktopClient(settings.Target);
+                var desktop = new AgentDesktopClient(settings.Target, new AgentDesktopOptions { AccessTokens = LoadTokens.Agents(settings.Target) });
                 desktops.Add(desktop);
                 desktop.OfferReceived += async (offer, _) =>
                 {

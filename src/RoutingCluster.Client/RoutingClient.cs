@@ -302,6 +302,7 @@ public sealed class RoutingClient : IDisposable
         CancellationToken cancellationToken)
     {
         var maxAttempts = Math.Max(1, _options.Retry.MaxAttempts);
+        var refreshToken = false;
         for (var attempt = 1; ; attempt++)
         {
             var mayRetry = attempt < maxAttempts;
@@ -310,12 +311,19 @@ public sealed class RoutingClient : IDisposable
             attemptTimeout.CancelAfter(_options.AttemptTimeout);
             try
             {
-                using var request = CreateRequest(method, path, content, idempotencyKey, Json);
+                using var request = await CreateRequestAsync(method, path, content, idempotencyKey, Json, refreshToken, attemptTimeout.Token).ConfigureAwait(false);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
                     // The body is read inside the attempt: an answer cut off is a transient failure too.
                     return await read(response, attemptTimeout.Token).ConfigureAwait(false);
+                }
+
+                if (RefreshOnce(response, ref refreshToken))
+                {
+                    // A 401 changed nothing on the server: the same request again with a fresh token, at once.
+                    attempt--;
+                    continue;
                 }
 
                 if (!(mayRetry && mode == RetryMode.Idempotent && Transient.IsTransient(response.StatusCode)))
@@ -351,6 +359,7 @@ public sealed class RoutingClient : IDisposable
     private async Task<HttpResponseMessage> OpenEventStreamAsync(string path, CancellationToken cancellationToken)
     {
         var maxAttempts = Math.Max(1, _options.Retry.MaxAttempts);
+        var refreshToken = false;
         for (var attempt = 1; ; attempt++)
         {
             var mayRetry = attempt < maxAttempts;
@@ -360,7 +369,7 @@ public sealed class RoutingClient : IDisposable
             HttpResponseMessage? response = null;
             try
             {
-                using var request = CreateRequest(HttpMethod.Get, path, null, null, EventStream);
+                using var request = await CreateRequestAsync(HttpMethod.Get, path, null, null, EventStream, refreshToken, attemptTimeout.Token).ConfigureAwait(false);
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
@@ -368,6 +377,12 @@ public sealed class RoutingClient : IDisposable
                     var open = response;
                     response = null;
                     return open;
+                }
+
+                if (RefreshOnce(response, ref refreshToken))
+                {
+                    attempt--;
+                    continue;
                 }
 
                 if (!(mayRetry && Transient.IsTransient(response.StatusCode)))
@@ -397,7 +412,8 @@ public sealed class RoutingClient : IDisposable
         }
     }
 
-    private HttpRequestMessage CreateRequest(HttpMethod method, string path, Func<HttpContent>? content, string? idempotencyKey, MediaTypeWithQualityHeaderValue accept)
+    private async Task<HttpRequestMessage> CreateRequestAsync(
+        HttpMethod method, string path, Func<HttpContent>? content, string? idempotencyKey, MediaTypeWithQualityHeaderValue accept, bool refreshToken, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(method, new Uri(_baseAddress, path)) { Content = content?.Invoke() };
         request.Headers.Accept.Add(accept);
@@ -406,7 +422,26 @@ public sealed class RoutingClient : IDisposable
             request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, idempotencyKey);
         }
 
+        if (_options.AccessTokens is { } tokens)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer",
+                await tokens.GetTokenAsync(new AccessTokenRequest(null, refreshToken), cancellationToken).ConfigureAwait(false));
+        }
+
         return request;
+    }
+
+    /// <summary>Whether a 401 is to be answered by a fresh token and the same request: once per call, when there is a
+    /// token source to ask.</summary>
+    private bool RefreshOnce(HttpResponseMessage response, ref bool refreshed)
+    {
+        if (response.StatusCode != System.Net.HttpStatusCode.Unauthorized || _options.AccessTokens is null || refreshed)
+        {
+            return false;
+        }
+
+        refreshed = true;
+        return true;
     }
 
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken) =>

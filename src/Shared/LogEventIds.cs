@@ -100,4 +100,11 @@ internal static class LogEventIds
     public const int DesktopSignInAgainFailed = 401;
     public const int DesktopFailedOver = 402;
     public const int DesktopSiloConnectFailed = 403;
+
+    // Access: authentication, authorization and rate limits at the silo host's edge.
+    public const int DevSigningKeyGenerated = 500;
+    public const int AccessRefused = 501;
+    public const int RateLimited = 502;
+    public const int DevTokenIssued = 503;
+    public const int HubSignInRefused = 504;
 }

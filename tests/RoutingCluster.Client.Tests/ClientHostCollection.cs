@@ -14,11 +14,12 @@ public sealed class ClientHostCollection : ICollectionFixture<KestrelSiloHostFac
 
 internal static class RoutingClients
 {
-    /// <summary>A client of <paramref name="host"/> (on Kestrel) with fast retries (the backoff is real time), over
+    /// <summary>A client of <paramref name="host"/> (on Kestrel, with a test token on each request) with fast retries (the backoff is real time), over
     /// <paramref name="handlers"/> when given.</summary>
     public static RoutingClient CreateRoutingClient(this SiloHostFactory host, params DelegatingHandler[] handlers)
     {
-        HttpMessageHandler handler = new SocketsHttpHandler();
+        // Every request carries a test token (TestTokens.Handler), beneath any handler of the test.
+        HttpMessageHandler handler = TestTokens.Handler(new SocketsHttpHandler());
         foreach (var outer in handlers.Reverse())
         {
             outer.InnerHandler = handler;

@@ -61,7 +61,7 @@ public sealed class GatewayFlowTests(KestrelSiloHostFactory host)
 
         Assert.False(created.AlreadyExisted);
         Assert.StartsWith("s-", created.Session.Id, StringComparison.Ordinal);
-        Assert.Equal(SessionsApi.SessionIdForKey(created.IdempotencyKey), created.Session.Id);
+        Assert.Equal(SessionsApi.SessionIdForKey(TestTokens.Gateway, created.IdempotencyKey), created.Session.Id);
         Assert.Equal([Segment.Elderly], created.Session.Segments);
 
         Assert.Equal(SessionState.Offered, session.State);
@@ -118,7 +118,7 @@ public sealed class GatewayFlowTests(KestrelSiloHostFactory host)
         Assert.Equal(2, attempts.Length);
         Assert.All(attempts, a => Assert.Equal(created.IdempotencyKey, a.IdempotencyKey));
         Assert.True(created.AlreadyExisted);
-        Assert.Equal(SessionsApi.SessionIdForKey(created.IdempotencyKey), created.Session.Id);
+        Assert.Equal(SessionsApi.SessionIdForKey(TestTokens.Gateway, created.IdempotencyKey), created.Session.Id);
         var session = await plain.GetSessionAsync(created.Session.Id);
         Assert.Equal(SessionState.Queued, session.State);
         Assert.Single(session.History);

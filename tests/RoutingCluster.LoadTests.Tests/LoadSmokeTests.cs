@@ -104,7 +104,8 @@ public sealed class LoadSmokeTests(KestrelSiloHostFactory host, ITestOutputHelpe
     [Fact]
     public async Task SessionIdFor_IsTheIdTheHostGivesToACreateWithThatIdempotencyKey()
     {
-        using var http = new RoutingClient(host.BaseAddress);
+        // The driver's own client: its gateway's tokens from the host's dev issuer.
+        using var http = LoadTokens.Client(host.BaseAddress);
         var queueId = "q-" + Guid.NewGuid().ToString("N")[..8];
         await http.PutQueueAsync(queueId, new QueueSettings());
         var key = "lt-key-" + Guid.NewGuid().ToString("N");

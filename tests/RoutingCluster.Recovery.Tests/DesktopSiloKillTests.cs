@@ -45,8 +45,8 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
             var management = grains.GetGrain<IManagementGrain>(0);
             await Until(async () => (await management.GetHosts(onlyActive: true)).Count == 2, StartWithin, "A sees two active silos");
 
-            using var httpA = new HttpClient { BaseAddress = a.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-            using var httpB = new HttpClient { BaseAddress = b.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            using var httpA = new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = a.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            using var httpB = new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = b.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
             var apiA = new HostApi(httpA);
             var apiB = new HostApi(httpB);
             await apiA.PutQueue("cards", """{ "offerTimeoutSeconds": 30 }""");
@@ -67,7 +67,7 @@ public sealed class DesktopSiloKillTests(ThrowawayPostgres postgres, ITestOutput
 
             await apiB.PutAgent(agentId, "cards");
             Assert.Equal(b.SiloPort, await SiloPortOfAsync(grains, agentId));
-            await using var desktop = new AgentDesktopClient(a.BaseAddress);
+            await using var desktop = new AgentDesktopClient(a.BaseAddress, TestTokenSources.Desktop());
             var offered = new TaskCompletionSource<(string SessionId, string How, TimeSpan At)>(TaskCreationOptions.RunContinuationsAsynchronously);
             var sinceKill = new Stopwatch();
             desktop.OfferReceived += (offer, _) =>

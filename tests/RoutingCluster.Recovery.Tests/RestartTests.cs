@@ -258,7 +258,7 @@ public sealed class KillRestartTests(ThrowawayPostgres postgres, ITestOutputHelp
         {
             await StartAllAsync(silos);
             output.WriteLine($"{Silos} silos ready in {total.ElapsedMilliseconds} ms");
-            var apis = silos.Select(s => new HostApi(new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(10) })).ToArray();
+            var apis = silos.Select(s => new HostApi(new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(10) })).ToArray();
             HostApi Via(int i) => apis[i % apis.Length];
 
             // Queues and agents, written through both silos; each answer is the view acknowledged for it.

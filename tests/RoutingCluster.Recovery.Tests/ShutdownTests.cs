@@ -71,7 +71,7 @@ public sealed class ShutdownTests(ThrowawayPostgres postgres, ITestOutputHelper 
         {
             silo.Start();
             await silo.WaitReadyAsync(StartWithin);
-            using var http = new HttpClient { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+            using var http = new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = silo.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
             var api = new HostApi(http);
             await api.PutQueue("cards");
             await api.PutAgent("a-1", "cards");

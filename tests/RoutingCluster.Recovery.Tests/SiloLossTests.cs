@@ -51,7 +51,7 @@ public sealed class SiloLossTests(ThrowawayPostgres postgres, ITestOutputHelper 
         var connectionString = await postgres.CreateSchemaAsync("siloloss");
         var settings = new Dictionary<string, string> { ["Queues:ReconcileInterval"] = ReconcileInterval };
         var silos = Enumerable.Range(0, Silos).Select(i => new SiloProcess(i, connectionString, settings)).ToArray();
-        var clients = silos.Select(s => new HostApi(new HttpClient { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(5) })).ToArray();
+        var clients = silos.Select(s => new HostApi(new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = s.BaseAddress, Timeout = TimeSpan.FromSeconds(5) })).ToArray();
         using var stop = new CancellationTokenSource();
         var stats = new Stats();
         try

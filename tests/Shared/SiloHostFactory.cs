@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -107,6 +108,14 @@ public class SiloHostFactory : WebApplicationFactory<global::Program>
     /// the one without options.)</summary>
     public static SiloHostFactory Create(SiloHostOptions options) => new(options);
 
+    /// <summary>An in-memory client whose requests carry a token with every role (<see cref="TestTokens.Handler"/>): as
+    /// <see cref="WebApplicationFactory{T}.CreateClient()"/> otherwise (redirects followed, cookies kept).</summary>
+    public new HttpClient CreateClient() =>
+        CreateDefaultClient(ClientOptions.BaseAddress, new RedirectHandler(), new CookieContainerHandler(), TestTokens.Handler());
+
+    /// <summary>An in-memory client that sends no token (for what anonymous callers get).</summary>
+    public HttpClient CreateAnonymousClient() => base.CreateClient();
+
     /// <summary>The Orleans silo-to-silo port.</summary>
     public int SiloPort { get; }
 
@@ -154,6 +163,11 @@ public class SiloHostFactory : WebApplicationFactory<global::Program>
         builder.UseSetting("Orleans:SiloPort", SiloPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", GatewayPort.ToString(CultureInfo.InvariantCulture));
         builder.UseSetting("Serilog:MinimumLevel:Default", Options.LogLevel);
+        foreach (var (key, value) in TestTokens.Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         if (Options.LogLevelForEverySource)
         {
             foreach (var source in new[] { "Microsoft", "Orleans", "Microsoft.Hosting.Lifetime", "Polly" })

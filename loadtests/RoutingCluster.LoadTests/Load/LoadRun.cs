@@ -71,16 +71,22 @@ internal sealed class LoadRun
         return await new LoadRun(options, args, output, error).RunAsync(stopArrivals);
     }
 
-    /// <summary>The session id the server gives to a create with this idempotency key (README: the first 128 bits
-    /// of the key's SHA-256), to look for sessions whose create got no answer.</summary>
-    public static string SessionIdFor(string idempotencyKey) =>
-        "s-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey)).AsSpan(0, 16));
+    /// <summary>The session id the server gives to a create of the driver's gateway (<see cref="LoadTokens.Gateway"/>)
+    /// with this idempotency key (docs/api.md: 128 bits of the SHA-256 of the gateway and the key, then the owner tag),
+    /// to look for sessions whose create got no answer.</summary>
+    public static string SessionIdFor(string idempotencyKey)
+    {
+        const string gateway = LoadTokens.Gateway;
+        var body = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{gateway.Length}:{gateway}\n{idempotencyKey}")).AsSpan(0, 16));
+        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"routing-cluster session owner\n{gateway.Length}:{gateway}\n{body}")).AsSpan(0, 8));
+        return "s-" + body + tag;
+    }
 
     private async Task<int> RunAsync(CancellationToken stopArrivals)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var runClock = Stopwatch.StartNew();
-        _clients = [.. _options.Targets.Select(t => new RoutingClient(t))];
+        _clients = [.. _options.Targets.Select(t => LoadTokens.Client(t))];
         using var endOfRun = new CancellationTokenSource();
         var agents = new List<SimulatedAgent>(_options.Agents);
         StatsWatcher? watcher = null;

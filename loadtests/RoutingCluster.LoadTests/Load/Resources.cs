@@ -77,12 +77,13 @@ internal static partial class HostMetrics
     public static async Task<Dictionary<string, double>?> ScrapeAsync(IReadOnlyList<Uri> targets, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         var total = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var target in targets)
         {
             try
             {
+                // /metrics needs the sre role: the operator's token of that host.
+                using var http = LoadTokens.Http(target, TimeSpan.FromSeconds(15));
                 var text = await http.GetStringAsync(new Uri(target, "metrics"), cancellationToken);
                 foreach (var (name, value) in Parse(text))
                 {

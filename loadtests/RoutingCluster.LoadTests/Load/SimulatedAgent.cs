@@ -37,7 +37,7 @@ internal sealed class SimulatedAgent : IAsyncDisposable
         _observations = observations;
         _random = new Random(seed);
         _stop = stop;
-        _desktop = new AgentDesktopClient(target);
+        _desktop = new AgentDesktopClient(target, new AgentDesktopOptions { AccessTokens = LoadTokens.Agents(target) });
         _desktop.OfferReceived += OnOfferAsync;
         _desktop.OfferExpired += OnOfferExpiredAsync;
         _desktop.OfferWithdrawn += (_, view) => CheckView(view);

@@ -214,7 +214,7 @@ internal sealed class StatsWatcher : IAsyncDisposable
 
     private async Task LoopAsync(Uri target, string queuePrefix, TimeSpan every)
     {
-        using var http = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(10) };
+        using var http = LoadTokens.Http(target, TimeSpan.FromSeconds(10));
         using var timer = new PeriodicTimer(every);
         try
         {

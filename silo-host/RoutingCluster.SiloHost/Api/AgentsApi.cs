@@ -2,6 +2,9 @@ using System.Security.Claims;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Sessions;
+using System.Security.Claims;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -18,22 +21,26 @@ public static class AgentsApi
         group.MapPut("/{id}", PutAgent).WithName(nameof(PutAgent))
             .WithSummary("Create or replace an agent's profile (admin)")
             .WithDescription("A new agent starts logged-out. Without capacity the defaults apply; with it, a channel "
-                + "left out is not worked.");
+                + "left out is not worked.")
+            .RequireAuthorization(AccessPolicies.Configure);
         group.MapGet("/{id}", GetAgent).WithName(nameof(GetAgent))
-            .WithSummary("Get an agent: state, sessions held, pending offers, profile")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Get an agent: state, sessions held, pending offers, profile (the agent itself, supervisor, admin)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.ReadAgents);
         group.MapPut("/{id}/queues", MoveAgent).WithName(nameof(MoveAgent))
             .WithSummary("Move an agent to other queues, live (supervisor, admin)")
             .WithDescription("The agent serves the queues given from now on; sessions and offers it holds stay with it. "
                 + "Answers the agent as it is afterwards.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.SuperviseAgents);
         group.MapPost("/{id}/state", SetAgentState).WithName(nameof(SetAgentState))
             .WithSummary("Set an agent's state: ready, not-ready (with a reason) or logged-out")
-            .WithDescription("409 for logged-out while the agent holds sessions or offers. A supervisor who is not the agent "
-                + "may set not-ready or logged-out in its place: the state is forced (forcedBy names the supervisor) until the "
-                + "agent chooses a state again; ready is the agent's own choice (409 for a supervisor).")
+            .WithDescription("The agent itself; a supervisor may set not-ready or logged-out in its place (403 for ready): the "
+                + "state is forced (forcedBy names the supervisor) until the agent chooses a state again. "
+                + "409 for logged-out while the agent holds sessions or offers.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(AccessPolicies.SetAgentState);
         group.MapPost("/{id}/offers/{sessionId}/accept", AcceptOffer).WithName(nameof(AcceptOffer))
             .WithSummary("Accept an offer").AgentAction("no such offer is pending (it expired, was withdrawn or was never made)");
         group.MapPost("/{id}/offers/{sessionId}/reject", RejectOffer).WithName(nameof(RejectOffer))
@@ -54,8 +61,15 @@ public static class AgentsApi
             : Problems.NotFound($"Agent '{id}' does not exist.");
 
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> SetAgentState(
-        string id, JsonBody<SetAgentStateRequest> body, IGrainFactory grains, ClaimsPrincipal user)
+        string id, JsonBody<SetAgentStateRequest> body, ClaimsPrincipal user, IGrainFactory grains)
     {
+        // The policy let through the agent itself or a supervisor; only the agent itself goes ready.
+        if (body.Value.State == AgentState.Ready && !(user.IsInRole(Roles.Agent) && AccessClaims.AgentIdOf(user) == id))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: $"only agent {id} itself may set ready; a supervisor may set not-ready or logged-out");
+        }
+
         var agent = grains.GetGrain<IAgentGrain>(id);
         var state = body.Value.State!.Value;
         var answer = Supervision.SupervisorActingFor(user, id) is { } supervisor
@@ -102,6 +116,7 @@ public static class AgentsApi
     /// <summary>The API description of an agent's action on one session: 404 for an unknown agent or session,
     /// 409 when <paramref name="conflict"/>.</summary>
     private static RouteHandlerBuilder AgentAction(this RouteHandlerBuilder endpoint, string conflict) => endpoint
+        .RequireAuthorization(AccessPolicies.AgentItself)
         .WithDescription($"Answers the agent as it is afterwards. 409 when {conflict}; 404 when the agent or the session does not exist.")
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict);

@@ -1,5 +1,6 @@
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -14,15 +15,18 @@ public static class QueuesApi
         group.AddEndpointFilter<InputValidationFilter>().WithApiConventions("Queues");
         group.MapPut("/{id}", PutQueue).WithName(nameof(PutQueue))
             .WithSummary("Create or replace a queue's configuration (admin)")
-            .WithDescription("Every field is optional, with the contract's defaults; answers the configuration in full.");
+            .WithDescription("Every field is optional, with the contract's defaults; answers the configuration in full.")
+            .RequireAuthorization(AccessPolicies.Configure);
         group.MapGet("/{id}", GetQueue).WithName(nameof(GetQueue))
-            .WithSummary("Get a queue's configuration")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Get a queue's configuration (admin, supervisor)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.ReadQueues);
         group.MapGet("/{id}/agents", GetQueueAgents).WithName(nameof(GetQueueAgents))
             .WithSummary("The agents serving a queue, with their states (supervisor, admin)")
             .WithDescription("Each agent as GET /v1/agents/{id} answers it, in agent id order; forcedBy names the supervisor "
                 + "who set the state in the agent's place.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.SuperviseAgents);
         return group;
     }
 

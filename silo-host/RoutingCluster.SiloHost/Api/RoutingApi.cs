@@ -1,3 +1,4 @@
+using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 using RoutingCluster.SiloHost.Hosting;
@@ -20,17 +21,20 @@ public static class RoutingApi
             StatusCodeSelector = ex => IsTransient(ex) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseRoutingAccess();
 
         app.MapGroup("/v1/sessions").MapSessionsApi();
         app.MapGroup("/v1/agents").MapAgentsApi();
         app.MapGroup("/v1/queues").MapQueuesApi().MapQueueStats().MapQueueStaffing();
-        app.MapGroup("/v1/stats").MapStatsApi();
-        app.MapGroup("/v1/alerts").MapAlertsApi();
+        app.MapGroup("/v1/stats").MapStatsApi().RequireAuthorization(AccessPolicies.ReadFigures);
+        app.MapGroup("/v1/alerts").MapAlertsApi().RequireAuthorization(AccessPolicies.ReadFigures);
         app.MapApiDescription();
         app.MapRoutingHealth();
         app.MapRoutingTelemetry();
-        app.MapHub<AgentHub>("/hubs/agent");
-        app.MapHub<WallboardHub>("/hubs/wallboard");
+
+        // A hub connection ends when its token does, so a role taken away stops working by the token's expiry.
+        app.MapHub<AgentHub>("/hubs/agent", hub => hub.CloseOnAuthenticationExpiration = true).RequireAuthorization(AccessPolicies.AgentDesktop);
+        app.MapHub<WallboardHub>("/hubs/wallboard", hub => hub.CloseOnAuthenticationExpiration = true).RequireAuthorization(AccessPolicies.ReadFigures);
         app.MapAgentDesktop();
         return app;
     }

@@ -1,11 +1,11 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.OpenApi;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -44,15 +44,20 @@ public static class SessionsApi
                 }
 
                 return Task.CompletedTask;
-            });
+            })
+            .RequireAuthorization(AccessPolicies.CreateSessions);
         group.MapGet("/{id}", GetSession).WithName(nameof(GetSession))
-            .WithSummary("Get a session: state, queue, agent, timestamps and explanation")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .WithSummary("Get a session: state, queue, agent, timestamps and explanation (its gateway, support, supervisor)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.ReadSessions)
+            .AddEndpointFilter(new OwnSessionsOnly(readersSeeAll: true));
         group.MapPost("/{id}/abandon", AbandonSession).WithName(nameof(AbandonSession))
             .WithSummary("The customer left (gateway)")
             .WithDescription("409 unless the session is queued or offered.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(AccessPolicies.AbandonSessions)
+            .AddEndpointFilter(new OwnSessionsOnly(readersSeeAll: false));
         group.MapPost("/{id}/callback", RequestCallback).WithName(nameof(RequestCallback))
             .WithSummary("The customer leaves the line to be called back (gateway)")
             .WithDescription("{\"at\": null}: at once, keeping the session's place (its arrival and head start). "
@@ -61,20 +66,25 @@ public static class SessionsApi
                 + "cancels it; its offer says kind callback. 400 naming at unless it is in the future and within 7 "
                 + "days; 409 unless the session is queued (or when it is a callback already).")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(AccessPolicies.AbandonSessions)
+            .AddEndpointFilter(new OwnSessionsOnly(readersSeeAll: false));
         group.MapPost("/{id}/transfer", TransferSession).WithName(nameof(TransferSession))
-            .WithSummary("Transfer a connected session to a queue or an agent")
+            .WithSummary("Transfer a connected session to a queue or an agent (the agent holding it, supervisor)")
             .WithDescription("400 when neither queueId nor agentId is given, or the target does not exist or does not "
-                + "serve the queue; 409 unless the session is connected.")
+                + "serve the queue; 403 for an agent that does not hold the session; 409 unless the session is connected.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(AccessPolicies.TransferSessions);
         group.MapGet("/{id}/events", SessionEventsApi.FollowSession).WithName("FollowSessionEvents")
             .WithSummary("Follow a session as server-sent events")
             .WithDescription("The first event (\"state\") is the session as it is; then one event per change, named "
                 + "after the change; \"keep-alive\" events when nothing happened for 15 s. The stream ends after the "
                 + "session's terminal event.")
             .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AccessPolicies.ReadSessions)
+            .AddEndpointFilter(new OwnSessionsOnly(readersSeeAll: true));
         return group;
     }
 
@@ -85,6 +95,7 @@ public static class SessionsApi
     public static async Task<Results<Created<SessionResponse>, Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> CreateSession(
         JsonBody<CreateSessionRequest> body,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        ClaimsPrincipal user,
         IGrainFactory grains,
         SessionAdmission admission,
         HttpContext http)
@@ -101,7 +112,8 @@ public static class SessionsApi
             return Admission.Overloaded(http, admission.Options.RetryAfterSeconds);
         }
 
-        var id = idempotencyKey is null ? NewSessionId() : SessionIdForKey(idempotencyKey);
+        var gateway = AccessClaims.GatewayOf(user) ?? string.Empty;
+        var id = idempotencyKey is null ? SessionOwnership.NewSessionId(gateway) : SessionIdForKey(gateway, idempotencyKey);
         CreateSessionResult result;
 
         // A new id has no stored record to read: its grain starts empty. An idempotency key's id may have one.
@@ -172,13 +184,19 @@ public static class SessionsApi
     /// <see cref="TransferAgentWait"/>.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TransferSession(
-        string id, JsonBody<TransferRequest> body, IGrainFactory grains)
+        string id, JsonBody<TransferRequest> body, ClaimsPrincipal user, IGrainFactory grains)
     {
         var request = body.Value;
         var session = grains.GetGrain<ISessionGrain>(id);
         if (await session.GetAsync() is not { } current)
         {
             return Problems.NotFound($"Session '{id}' does not exist.");
+        }
+
+        if (!user.IsInRole(Roles.Supervisor) && AccessClaims.AgentIdOf(user) is var agentOfToken && agentOfToken != current.AgentId)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: $"acts for agent {agentOfToken}, which does not hold session '{id}'");
         }
 
         var targetQueue = request.QueueId ?? current.QueueId;
@@ -211,10 +229,7 @@ public static class SessionsApi
         return answer is { IsOk: true, View: { } view } ? TypedResults.Ok(SessionResponse.From(view)) : Problems.From(answer.Outcome);
     }
 
-    /// <summary>A new session id: "s-" and a version-7 GUID (time-ordered, so ids sort by creation).</summary>
-    public static string NewSessionId() => "s-" + Guid.CreateVersion7().ToString("N");
-
-    /// <summary>The session id for an idempotency key: "s-" and 32 hex digits of the key's SHA-256.</summary>
-    public static string SessionIdForKey(string key) =>
-        "s-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 16));
+    /// <summary>The session id for <paramref name="gateway"/>'s idempotency key (<see cref="SessionOwnership"/>):
+    /// keys are per gateway.</summary>
+    public static string SessionIdForKey(string gateway, string key) => SessionOwnership.SessionIdForKey(gateway, key);
 }

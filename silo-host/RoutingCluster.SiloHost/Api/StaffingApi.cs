@@ -38,6 +38,7 @@ public static class StaffingApi
             .WithSummary("Staffing what-if: how many agents a load needs, and service level, ASA and abandons against the number of agents")
             .WithDescription("Query: " + string.Join("; ", Parameters.Select(p => $"{p.Name}: {p.Description}")))
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(Access.AccessPolicies.ReadFigures)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 operation.Parameters ??= [];

@@ -31,7 +31,8 @@ public static class StatsApi
         queues.MapGet("/{id}/stats", GetQueueStats).WithName(nameof(GetQueueStats))
             .WithSummary("A queue's live KPIs: waiting now, longest wait, agents by state, and the day's figures by segment and channel")
             .WithDescription("Query: from, to (ISO-8601 UTC; default: today so far).")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(Access.AccessPolicies.ReadFigures);
         return queues;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Grains.Agents;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Hubs;
 using RoutingCluster.SiloHost.Api.Json;
 using RoutingCluster.SiloHost.Api.OpenApi;
@@ -33,6 +34,7 @@ public static class RoutingClusterHosting
         builder.Services.AddSingleton(profile);
         builder.Services.AddHostedService<ClusterProfileNotice>();
         builder.AddRoutingHealth();
+        builder.AddRoutingAccess();
         builder.AddRoutingTelemetry();
         builder.AddSessionAdmission();
 

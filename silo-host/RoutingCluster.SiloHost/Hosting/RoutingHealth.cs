@@ -55,8 +55,8 @@ public static class RoutingHealth
 
     public static WebApplication MapRoutingHealth(this WebApplication app)
     {
-        app.MapHealthChecks(LivePath, Options(LiveTag)).ExcludeFromDescription();
-        app.MapHealthChecks(ReadyPath, Options(ReadyTag)).ExcludeFromDescription();
+        app.MapHealthChecks(LivePath, Options(LiveTag)).ExcludeFromDescription().AllowAnonymous();
+        app.MapHealthChecks(ReadyPath, Options(ReadyTag)).ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 
@@ -78,7 +78,10 @@ public static class RoutingHealth
         context.Response.Headers.CacheControl = "no-store";
         var body = new HealthBody(
             Status(report.Status),
-            [.. report.Entries.Select(e => new HealthEntry(e.Key, Status(e.Value.Status), e.Value.Description ?? e.Value.Exception?.Message))]);
+            // Anyone may ask for the status; the checks' details (silo addresses, storage) only an sre.
+            context.User.IsInRole(Access.Roles.Sre)
+                ? [.. report.Entries.Select(e => new HealthEntry(e.Key, Status(e.Value.Status), e.Value.Description ?? e.Value.Exception?.Message))]
+                : []);
         return JsonSerializer.SerializeAsync(context.Response.Body, body, Json, context.RequestAborted);
     }
 

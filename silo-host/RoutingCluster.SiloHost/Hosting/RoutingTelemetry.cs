@@ -79,10 +79,10 @@ public static class RoutingTelemetry
     public static WebApplication MapRoutingTelemetry(this WebApplication app)
     {
         var export = app.Services.GetRequiredService<PrometheusExport>();
-        app.MapMetrics(MetricsPath, export.Registry).ExcludeFromDescription();
+        app.MapMetrics(MetricsPath, export.Registry).ExcludeFromDescription().RequireAuthorization(Access.AccessPolicies.Operate);
         if (DashboardEnabled(app.Configuration, app.Environment))
         {
-            app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription();
+            app.MapOrleansDashboard(routePrefix: DashboardPath).ExcludeFromDescription().RequireAuthorization(Access.AccessPolicies.Operate);
         }
 
         return app;

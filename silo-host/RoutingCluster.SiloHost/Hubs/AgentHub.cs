@@ -23,7 +23,8 @@ public sealed record HubResult(bool Ok, int Status, string? Detail)
 /// <c>/hubs/agent</c>: the agent desktop's connection. The desktop signs in as an agent, then performs the same
 /// actions as the HTTP API and receives, pushed live: <c>offer</c>, <c>offerWithdrawn</c>, <c>offerExpired</c>
 /// and <c>agentChanged</c>. A dropped connection leaves the agent as it is for a grace period (then not-ready);
-/// a pending offer is still there when the desktop signs in again.
+/// a pending offer is still there when the desktop signs in again. The connection needs an agent token and acts
+/// for its <c>agent_id</c> only; it is closed when the token expires (the desktop reconnects with a fresh one).
 /// </summary>
 public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILogger<AgentHub> logger) : Hub
 {
@@ -41,6 +42,14 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILog
         if (Ids.Problem(agentId) is { } problem)
         {
             throw new HubException($"agentId: {problem}");
+        }
+
+        // The connection acts for its token's agent only (the hub's policy let in agent tokens naming one).
+        var own = Access.AccessClaims.AgentIdOf(Context.User!);
+        if (!string.Equals(own, agentId, StringComparison.Ordinal))
+        {
+            Access.AccessLog.HubSignInRefused(logger, agentId, Context.ConnectionId, own);
+            throw new HubException($"Forbidden: acts for agent {own}, not {agentId}");
         }
 
         var view = await relay.ConnectAsync(agentId, Context.ConnectionId) ?? throw new HubException($"Agent '{agentId}' does not exist.");

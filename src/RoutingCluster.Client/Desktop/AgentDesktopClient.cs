@@ -51,6 +51,8 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private static readonly AsyncLocal<AgentDesktopClient?> Dispatching = new();
     private volatile string? _agentId;
+    private volatile string? _tokenAgentId;
+    private volatile bool _refreshToken;
     private volatile Task _signedIn = Task.CompletedTask;
     private volatile Uri? _currentAddress;
     private int _disposed;
@@ -92,7 +94,14 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
         }
 
         var builder = new HubConnectionBuilder()
-            .WithUrl(hubUrls[0], http => _options.ConfigureConnection?.Invoke(http))
+            .WithUrl(hubUrls[0], http =>
+            {
+                _options.ConfigureConnection?.Invoke(http);
+                if (_options.AccessTokens is { } tokens)
+                {
+                    http.AccessTokenProvider = () => TokenAsync(tokens);
+                }
+            })
             .WithAutomaticReconnect(_options.ReconnectPolicy ?? new KeepTryingPolicy())
             .AddJsonProtocol(json => RoutingJson.Configure(json.PayloadSerializerOptions));
         if (_options.LoggerFactory is { } loggerFactory)
@@ -179,6 +188,7 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(agentId);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        _tokenAgentId = agentId;
         await StartAsync(cancellationToken).ConfigureAwait(false);
         var signIn = _connection.InvokeAsync<AgentView>("SignIn", agentId, cancellationToken);
         _signedIn = signIn;
@@ -247,12 +257,20 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
         try
         {
             var maxAttempts = Math.Max(1, _options.StartRetry.MaxAttempts);
+            var refreshed = false;
             for (var attempt = 1; _connection.State == HubConnectionState.Disconnected; attempt++)
             {
                 try
                 {
                     await _connection.StartAsync(cancellationToken).ConfigureAwait(false);
                     OnConnected();
+                }
+                catch (HttpRequestException ex) when (ex.StatusCode == HttpStatusCode.Unauthorized && _options.AccessTokens is not null && !refreshed)
+                {
+                    // Refused token: once more at once with a fresh one.
+                    refreshed = true;
+                    _refreshToken = true;
+                    attempt--;
                 }
                 catch (HttpRequestException ex) when (attempt < maxAttempts && Transient.IsTransient(ex))
                 {
@@ -275,8 +293,18 @@ public sealed partial class AgentDesktopClient : IAsyncDisposable
     private static string WireName(AgentState state) =>
         Enum.IsDefined(state) ? WireNames<AgentState>.Of(state) : throw new ArgumentOutOfRangeException(nameof(state), state, null);
 
+    /// <summary>The token for the next connect: the agent's, and a fresh one after the connection was lost (the server
+    /// closes it when its token expires, and a refused token must not be offered again).</summary>
+    private async Task<string?> TokenAsync(AccessTokenSource tokens)
+    {
+        var refresh = _refreshToken;
+        _refreshToken = false;
+        return await tokens.GetTokenAsync(new AccessTokenRequest(_tokenAgentId, refresh), CancellationToken.None).ConfigureAwait(false);
+    }
+
     private Task OnReconnecting(Exception? exception)
     {
+        _refreshToken = true;
         Raise(Reconnecting, h => h(exception));
         return Task.CompletedTask;
     }

@@ -23,6 +23,11 @@ public sealed record AgentDesktopOptions
     /// used: the client sets each silo's hub URL itself.</summary>
     public Action<HttpConnectionOptions>? ConfigureConnection { get; init; }
 
+    /// <summary>Where the connection's bearer token comes from: asked for the agent that signs in
+    /// (<see cref="AccessTokenRequest.AgentId"/>) at each connect, and for a fresh one after the connection was lost.
+    /// Null: no token (a host refuses the connection).</summary>
+    public AccessTokenSource? AccessTokens { get; init; }
+
     /// <summary>Logging for the connection and for exceptions thrown by event handlers.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

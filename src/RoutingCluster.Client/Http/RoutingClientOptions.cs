@@ -14,6 +14,10 @@ public sealed record RoutingClientOptions
     /// its headers arrive). The caller's <see cref="CancellationToken"/> bounds the whole call, retries included.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Where bearer tokens come from (<see cref="AccessTokenSource"/>); null sends none. After a 401 the
+    /// client asks for a fresh token once and repeats the request.</summary>
+    public AccessTokenSource? AccessTokens { get; init; }
+
     /// <summary>The clock the backoff delays run on (a fake one in tests).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -19,7 +19,7 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
         var agentId = Ids.New("a");
         await gateway.PutQueueAsync(queueId, new QueueSettings());
         await gateway.PutAgentAsync(agentId, new AgentProfile { Name = "Li Wei", Skills = new Dictionary<string, int> { ["cards"] = 4 }, Queues = [queueId] });
-        await using var desktop = new AgentDesktopClient(host.BaseAddress);
+        await using var desktop = new AgentDesktopClient(host.BaseAddress, TestTokenSources.Desktop());
         var offers = new TaskCompletionSource<(OfferNotice Offer, AgentView Agent)>(TaskCreationOptions.RunContinuationsAsynchronously);
         desktop.OfferReceived += (offer, agent) =>
         {
@@ -57,7 +57,7 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
     {
         using var gateway = host.CreateRoutingClient();
         var (queueId, agentId) = await GatewayFlowTests.QueueWithReadyAgent(gateway);
-        await using var desktop = new AgentDesktopClient(host.BaseAddress);
+        await using var desktop = new AgentDesktopClient(host.BaseAddress, TestTokenSources.Desktop());
         await desktop.SignInAsync(agentId);
 
         var result = await desktop.AcceptAsync("s-0000000000000000000000000000dead");
@@ -71,7 +71,7 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
     [Fact]
     public async Task Desktop_SigningInAsAnUnknownAgent_Throws()
     {
-        await using var desktop = new AgentDesktopClient(host.BaseAddress);
+        await using var desktop = new AgentDesktopClient(host.BaseAddress, TestTokenSources.Desktop());
 
         var error = await Assert.ThrowsAsync<HubException>(() => desktop.SignInAsync(Ids.New("a")));
 
@@ -88,6 +88,7 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
         var sockets = new ConcurrentQueue<ClientWebSocket>();
         await using var desktop = new AgentDesktopClient(host.BaseAddress, new AgentDesktopOptions
         {
+            AccessTokens = TestTokenSources.Agents,
             ReconnectPolicy = new QuickRetries(),
             ConfigureConnection = http =>
             {
@@ -96,6 +97,13 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
                 http.WebSocketFactory = async (context, cancellationToken) =>
                 {
                     var socket = new ClientWebSocket();
+
+                    // As SignalR's own socket factory does: the connection's token in the Authorization header.
+                    if (context.Options.AccessTokenProvider is { } token)
+                    {
+                        socket.Options.SetRequestHeader("Authorization", "Bearer " + await token());
+                    }
+
                     await socket.ConnectAsync(context.Uri, cancellationToken);
                     sockets.Enqueue(socket);
                     return socket;
@@ -131,7 +139,7 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
         using var gateway = host.CreateRoutingClient();
         var (_, agentId) = await GatewayFlowTests.QueueWithReadyAgent(gateway);
         var refusing = new Uri($"http://127.0.0.1:{FreePorts.One()}/");
-        await using var desktop = new AgentDesktopClient([refusing, host.BaseAddress]);
+        await using var desktop = new AgentDesktopClient([refusing, host.BaseAddress], TestTokenSources.Desktop());
         var failovers = new TaskCompletionSource<(Uri From, Uri To)>(TaskCreationOptions.RunContinuationsAsynchronously);
         desktop.FailedOver += (from, to) => { failovers.TrySetResult((from, to)); return Task.CompletedTask; };
         Assert.Null(desktop.CurrentAddress);
@@ -149,7 +157,7 @@ public sealed class AgentDesktopTests(KestrelSiloHostFactory host)
     {
         using var gateway = host.CreateRoutingClient();
         var (_, agentId) = await GatewayFlowTests.QueueWithReadyAgent(gateway);
-        await using var desktop = new AgentDesktopClient(host.BaseAddress);
+        await using var desktop = new AgentDesktopClient(host.BaseAddress, TestTokenSources.Desktop());
         var failovers = 0;
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         desktop.FailedOver += (_, _) => { Interlocked.Increment(ref failovers); return Task.CompletedTask; };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Logging;
+using RoutingCluster.Tests.Shared;
 using IAgentGrain = RoutingCluster.Abstractions.Agents.IAgentGrain;
 
 namespace RoutingCluster.Client.Tests.Desktop;
@@ -40,6 +41,7 @@ public sealed class DesktopFailoverTests
         using var loggerFactory = LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Information).AddProvider(log));
         await using var desktop = new AgentDesktopClient([cluster.B.BaseAddress, cluster.A.BaseAddress], new AgentDesktopOptions
         {
+            AccessTokens = TestTokenSources.Agents,
             ReconnectPolicy = new QuickRetries(),
             LoggerFactory = loggerFactory,
         });
@@ -124,7 +126,7 @@ public sealed class DesktopFailoverTests
         }
 
         var agentGrain = cluster.Grain<IAgentGrain>(agentId);
-        await using var desktop = new AgentDesktopClient(cluster.A.BaseAddress);
+        await using var desktop = new AgentDesktopClient(cluster.A.BaseAddress, TestTokenSources.Desktop());
         var offers = new TaskCompletionSource<OfferNotice>(TaskCreationOptions.RunContinuationsAsynchronously);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var toldAfterTheMove = new TaskCompletionSource<AgentView>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -57,6 +57,11 @@ public sealed class SiloProcess(int index, string connectionString, IReadOnlyDic
         start.Environment["Orleans__SiloPort"] = _ports[1].ToString(CultureInfo.InvariantCulture);
         start.Environment["Orleans__GatewayPort"] = _ports[2].ToString(CultureInfo.InvariantCulture);
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in TestTokens.Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         start.Environment["Serilog__MinimumLevel__Override__Microsoft.Hosting.Lifetime"] = "Warning";
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
         {

@@ -31,7 +31,7 @@ public sealed class IdempotencyRaceTests(SiloHostFactory host)
 
         Assert.All(replies, r => Assert.True(r.Status is HttpStatusCode.Created or HttpStatusCode.OK, $"{(int)r.Status}: {r.Body}"));
         Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
-        var id = SessionsApi.SessionIdForKey(key);
+        var id = SessionsApi.SessionIdForKey(TestTokens.Gateway, key);
         Assert.All(replies, r => Assert.Equal(id, r.Json!.Str("id")));
         Assert.Single(replies.Select(r => r.Json!.Str("createdAt")).Distinct(StringComparer.Ordinal));
 

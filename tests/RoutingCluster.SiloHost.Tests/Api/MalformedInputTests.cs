@@ -545,7 +545,7 @@ public sealed class MalformedInputTests(SiloHostFactory host, ITestOutputHelper 
         private BadRequest Session(string what, byte[]? body, string? contentType, int? expect)
         {
             var key = $"malformed-{random.Next():x8}-{random.Next():x8}";
-            _freshSessions.Add(SessionsApi.SessionIdForKey(key));
+            _freshSessions.Add(SessionsApi.SessionIdForKey(TestTokens.Gateway, key));
             return new BadRequest(CreateSession, HttpMethod.Post, "/v1/sessions", what, body, contentType, expect) { IdempotencyKey = key };
         }
 

@@ -43,7 +43,7 @@ public sealed class SessionTests(SiloHostFactory host)
         Assert.Equal(HttpStatusCode.OK, second.Status);
         var id = first.Json!.Str("id");
         Assert.Equal(id, second.Json!.Str("id"));
-        Assert.Equal(SessionsApi.SessionIdForKey(key), id);
+        Assert.Equal(SessionsApi.SessionIdForKey(TestTokens.Gateway, key), id);
         Assert.Equal(first.Json!.Str("createdAt"), second.Json!.Str("createdAt"));
 
         // One session: queued once, and an agent with room for three chats is offered exactly one.
@@ -92,7 +92,7 @@ public sealed class SessionTests(SiloHostFactory host)
 
         var problem = reply.Problem(HttpStatusCode.Conflict);
         Assert.Equal(Problems.QueueFullType, problem.Str("type"));
-        Assert.Equal(SessionsApi.SessionIdForKey(key), problem.Str("sessionId"));
+        Assert.Equal(SessionsApi.SessionIdForKey(TestTokens.Gateway, key), problem.Str("sessionId"));
         Assert.Equal("refused", (await _api.Get($"/v1/sessions/{problem.Str("sessionId")}")).Ok().Str("state"));
     }
 

@@ -54,7 +54,7 @@ public sealed class ValidationTests(SiloHostFactory host)
         var reply = await _api.Post("/v1/sessions", body.Replace("{queue}", queue, StringComparison.Ordinal), key);
 
         reply.ValidationProblem(field);
-        (await _api.Get($"/v1/sessions/{SessionsApi.SessionIdForKey(key)}")).Problem(HttpStatusCode.NotFound);
+        (await _api.Get($"/v1/sessions/{SessionsApi.SessionIdForKey(TestTokens.Gateway, key)}")).Problem(HttpStatusCode.NotFound);
     }
 
     public static TheoryData<string, string> InvalidAgents => new()
@@ -162,7 +162,7 @@ public sealed class ValidationTests(SiloHostFactory host)
         var reply = await _api.Post("/v1/sessions", body, key);
 
         reply.Problem(HttpStatusCode.RequestEntityTooLarge);
-        (await _api.Get($"/v1/sessions/{SessionsApi.SessionIdForKey(key)}")).Problem(HttpStatusCode.NotFound);
+        (await _api.Get($"/v1/sessions/{SessionsApi.SessionIdForKey(TestTokens.Gateway, key)}")).Problem(HttpStatusCode.NotFound);
     }
 
     [Fact]

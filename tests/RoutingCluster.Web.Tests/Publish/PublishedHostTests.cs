@@ -21,7 +21,7 @@ public sealed class PublishedHostTests(PublishedHost published, ITestOutputHelpe
     {
         var (baseAddress, arguments) = PublishedHost.FreePortArguments();
         using var host = await published.StartAsync(published.Folder, baseAddress, arguments);
-        using var http = new HttpClient { BaseAddress = baseAddress };
+        using var http = new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = baseAddress };
         var api = new HostApi(http);
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var queue = $"pub-cards-{suffix}";
@@ -94,7 +94,7 @@ public sealed class PublishedHostTests(PublishedHost published, ITestOutputHelpe
         try
         {
             using var host = await published.StartAsync(elsewhere.FullName, baseAddress);
-            using var http = new HttpClient { BaseAddress = baseAddress };
+            using var http = new HttpClient(TestTokens.Handler(new HttpClientHandler())) { BaseAddress = baseAddress };
             foreach (var (path, mediaType) in new[]
             {
                 ("/agent/", "text/html"), ("/wallboard/", "text/html"), ("/lib/signalr/signalr.min.js", "text/javascript"),

@@ -203,6 +203,37 @@
     $("agent-since").textContent = since ? "for " + clock((now - serverTime(since)) / 1000) : "";
   }
 
+
+  // ---- access token --------------------------------------------------------------------------------------------
+  // The hub needs a bearer token. A token the page is given (jwt mode: in the address's fragment, #access_token=...,
+  // which is never sent to a server) is used as it is; otherwise, in dev mode, one is asked from POST /auth/dev-token
+  // (loopback only) for the agent the user named, and a fresh one after the connection was lost; where neither exists (jwt mode behind a
+  // reverse proxy that adds the Authorization header itself) the page sends none.
+  const givenToken = new URLSearchParams(location.hash.slice(1)).get("access_token");
+  if (givenToken) history.replaceState(null, "", location.pathname + location.search);
+  let devToken = null;
+  let devTokenExpires = 0;
+  let devTokenMissing = false;
+
+  async function accessToken() {
+    if (givenToken) return givenToken;
+    if (devTokenMissing) return "";
+    if (devToken && Date.now() < devTokenExpires - 60000) return devToken;
+    const response = await fetch("/auth/dev-token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ subject: agentId, roles: ["agent"], agentId, lifetimeSeconds: 3600 }),
+    });
+    if (response.status === 404) { devTokenMissing = true; return ""; }
+    if (!response.ok) throw new Error("No token: POST /auth/dev-token answered " + response.status);
+    const answer = await response.json();
+    devToken = answer.accessToken;
+    devTokenExpires = Date.parse(answer.expiresAt);
+    return devToken;
+  }
+
+  function forgetToken() { devToken = null; }
+
   // ---- talking to the hub -----------------------------------------------------------------------------------
   async function refresh() {
     if (refreshing) { refreshAgain = true; return; }
@@ -243,8 +274,9 @@
       throw new Error("The SignalR client (/lib/signalr/signalr.min.js) did not load: the host was built without its npm packages.");
     }
     agentId = id;
+    forgetToken();
     connection = new signalR.HubConnectionBuilder()
-      .withUrl("/hubs/agent")
+      .withUrl("/hubs/agent", { accessTokenFactory: accessToken })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(10000, 500 * (ctx.previousRetryCount + 1)) })
       .build();
     connection.on("offer", (offer, agent) => {
@@ -269,7 +301,7 @@
       refresh();
     });
     connection.on("agentChanged", (agent) => { show(agent); refresh(); });
-    connection.onreconnecting(() => setConnection("reconnecting"));
+    connection.onreconnecting(() => { forgetToken(); setConnection("reconnecting"); });
     connection.onreconnected(async () => {
       try {
         await signIn();

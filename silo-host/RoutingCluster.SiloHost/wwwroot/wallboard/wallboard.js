@@ -246,6 +246,42 @@
     }
   }
 
+
+  // ---- access token --------------------------------------------------------------------------------------------
+  // The hub needs a bearer token. A token the page is given (jwt mode: in the address's fragment, #access_token=...,
+  // which is never sent to a server) is used as it is; otherwise, in dev mode, one is asked from POST /auth/dev-token
+  // (loopback only) for the wallboard (role supervisor), and a fresh one after the connection was lost; where neither exists (jwt mode behind a
+  // reverse proxy that adds the Authorization header itself) the page sends none.
+  const givenToken = new URLSearchParams(location.hash.slice(1)).get("access_token");
+  if (givenToken) history.replaceState(null, "", location.pathname + location.search);
+  let devToken = null;
+  let devTokenExpires = 0;
+  let devTokenMissing = false;
+
+  async function accessToken() {
+    if (givenToken) return givenToken;
+    if (devTokenMissing) return "";
+    if (devToken && Date.now() < devTokenExpires - 60000) return devToken;
+    const response = await fetch("/auth/dev-token", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ subject: "wallboard", roles: ["supervisor"], lifetimeSeconds: 3600 }),
+    });
+    if (response.status === 404) { devTokenMissing = true; return ""; }
+    if (!response.ok) throw new Error("No token: POST /auth/dev-token answered " + response.status);
+    const answer = await response.json();
+    devToken = answer.accessToken;
+    devTokenExpires = Date.parse(answer.expiresAt);
+    return devToken;
+  }
+
+  function forgetToken() { devToken = null; }
+
+  async function authorized() {
+    const token = await accessToken();
+    return token ? { authorization: "Bearer " + token } : {};
+  }
+
   async function runWhatIf(event) {
     if (event) event.preventDefault();
     whatIfTouched = true;
@@ -256,7 +292,7 @@
       return;
     }
     const query = new URLSearchParams({ arrivalsPerHour: arrivals, ahtSeconds: aht, targetServiceLevel: target });
-    const response = await fetch(`/v1/queues/${encodeURIComponent(queueId)}/staffing?${query}`);
+    const response = await fetch(`/v1/queues/${encodeURIComponent(queueId)}/staffing?${query}`, { headers: await authorized() });
     const body = await response.json();
     if (!response.ok) {
       $("wi-answer").textContent = body.errors ? Object.values(body.errors).flat().join(" ") : (body.detail || body.title);
@@ -368,14 +404,14 @@
   }
 
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl("/hubs/wallboard")
+    .withUrl("/hubs/wallboard", { accessTokenFactory: accessToken })
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (ctx) => Math.min(10000, 500 * 2 ** ctx.previousRetryCount) })
     .build();
   connection.on("snapshot", render);
   connection.on("alert", onAlert);
-  connection.onreconnecting(() => setConnection("reconnecting"));
+  connection.onreconnecting(() => { forgetToken(); setConnection("reconnecting"); });
   connection.onreconnected(() => setConnection("connected"));
-  connection.onclose(() => { setConnection("disconnected"); setTimeout(start, 2000); });
+  connection.onclose(() => { forgetToken(); setConnection("disconnected"); setTimeout(start, 2000); });
 
   async function start() {
     try {
