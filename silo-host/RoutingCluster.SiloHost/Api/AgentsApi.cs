@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Sessions;

@@ -167,7 +167,7 @@ public sealed class AdmissionTests
         var problem = refused.Problem(HttpStatusCode.ServiceUnavailable);
         Assert.Equal(Problems.OverloadedType, problem.Str("type"));
         Assert.Equal("1", refused.RetryAfter);
-        Assert.Equal(HttpStatusCode.NotFound, (await api.Get($"/v1/sessions/{SessionsApi.SessionIdForKey(key)}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.Get($"/v1/sessions/{SessionsApi.SessionIdForKey(TestTokens.Gateway, key)}")).Status);
 
         // Agent actions are never refused; elderly customers (by age or segment) are taken.
         var ready = await api.SetState(agent, "ready");
