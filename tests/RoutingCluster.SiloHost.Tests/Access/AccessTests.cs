@@ -154,9 +154,30 @@ public sealed class AccessTests(SiloHostFactory host)
         var ready = await Send(supervisor, HttpMethod.Post, $"/v1/agents/{agent}/state", """{ "state": "ready" }""");
 
         Assert.Equal("not-ready", forced.Ok().Str("state"));
+        Assert.Equal("sup-1", forced.Ok().Str("forcedBy"));
         Assert.Contains("ready", ready.Problem(HttpStatusCode.Forbidden).Str("detail"), StringComparison.Ordinal);
         Assert.Equal("not-ready", (await _admin.Get($"/v1/agents/{agent}")).Ok().Str("state"));
-        Assert.Equal("ready", (await Send(TestTokens.Agent(agent), HttpMethod.Post, $"/v1/agents/{agent}/state", """{ "state": "ready" }""")).Ok().Str("state"));
+        var own = (await Send(TestTokens.Agent(agent), HttpMethod.Post, $"/v1/agents/{agent}/state", """{ "state": "ready" }""")).Ok();
+        Assert.Equal("ready", own.Str("state"));
+        Assert.Null(own.StrOrNull("forcedBy"));
+    }
+
+    [Fact]
+    public async Task QueueAgentsAndMovingAnAgent_AreForSupervisorsAndAdmins_Only()
+    {
+        var (queue, agent) = await QueueWithReadyAgent();
+        var other = await _admin.PutQueue(HostApi.NewId("q"));
+        var move = $$"""{ "queues": [ "{{other}}" ] }""";
+
+        (await Send(TestTokens.Agent(agent), HttpMethod.Get, $"/v1/queues/{queue}/agents")).Problem(HttpStatusCode.Forbidden);
+        (await Send(TestTokens.Agent(agent), HttpMethod.Put, $"/v1/agents/{agent}/queues", move)).Problem(HttpStatusCode.Forbidden);
+        (await Send(TestTokens.GatewayToken(), HttpMethod.Put, $"/v1/agents/{agent}/queues", move)).Problem(HttpStatusCode.Forbidden);
+        Assert.Equal([queue], (await _admin.Get($"/v1/agents/{agent}")).Ok().Arr("queues").Select(q => q!.GetValue<string>()));
+
+        await _admin.PollUntil($"/v1/queues/{queue}/agents", a => a.AsArray().Count == 1);
+        var supervisor = TestTokens.For("sup-1", [Roles.Supervisor]);
+        Assert.Equal(agent, Assert.Single((await Send(supervisor, HttpMethod.Get, $"/v1/queues/{queue}/agents")).Ok().AsArray())!.Str("id"));
+        Assert.Equal([other], (await Send(supervisor, HttpMethod.Put, $"/v1/agents/{agent}/queues", move)).Ok().Arr("queues").Select(q => q!.GetValue<string>()));
     }
 
     [Fact]

@@ -22,7 +22,8 @@ public sealed class QueueAndAgentTests(SiloHostFactory host)
               "headStart": { "elderly": 60, "disabled": 60, "military": 60, "vip": 30 },
               "agentSelection": "longest-idle", "relaxation": [],
               "maxWaiting": 10000, "maxWaitSeconds": 900, "overflowQueueId": null,
-              "alerts": { "longestWaitSeconds": null, "elderlyLongestWaitSeconds": null, "serviceLevelBelow": null, "waitingAbove": null } }
+              "alerts": { "longestWaitSeconds": null, "elderlyLongestWaitSeconds": null, "serviceLevelBelow": null, "waitingAbove": null },
+              "callbackOffer": null }
             """);
         Assert.True(JsonNode.DeepEquals(expected, put), put.ToJsonString());
         Assert.True(JsonNode.DeepEquals(expected, (await _api.Get($"/v1/queues/{queue}")).Ok()));

@@ -59,7 +59,10 @@ public sealed class WallboardAgentsTests(DesktopHost host, ITestOutputHelper out
         await idleRow.Locator("button.force-not-ready").ClickAsync();
         await Expect(idleRow.Locator(".state")).ToContainTextAsync("Not ready");
         await Expect(idleRow.Locator(".state")).ToContainTextAsync("supervisor");
-        Assert.Equal("not-ready", (await host.Api.Get($"/v1/agents/{idle}")).Ok().Str("state"));
+        await Expect(idleRow.Locator(".forced")).ToContainTextAsync("set by");
+        var forced = (await host.Api.Get($"/v1/agents/{idle}")).Ok();
+        Assert.Equal("not-ready", forced.Str("state"));
+        Assert.False(string.IsNullOrEmpty(forced.StrOrNull("forcedBy")), forced.ToJsonString());
 
         await busyRow.Locator("input.move-queues").FillAsync(loans);
         await busyRow.Locator("button.move").ClickAsync();

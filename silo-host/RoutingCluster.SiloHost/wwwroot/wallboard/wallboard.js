@@ -143,7 +143,7 @@
     clearTimeout(agentsTimer);
     const queueId = $("ag-queue").value;
     if (queueId) {
-      const response = await fetch(`/v1/queues/${encodeURIComponent(queueId)}/agents`);
+      const response = await fetch(`/v1/queues/${encodeURIComponent(queueId)}/agents`, { headers: await authorized() });
       if (response.ok) renderAgents(await response.json());
       else $("ag-status").textContent = await problemText(response);
     }
@@ -152,7 +152,7 @@
 
   async function act(agentId, method, path, body, done) {
     const response = await fetch(`/v1/agents/${encodeURIComponent(agentId)}${path}`, {
-      method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method, headers: { "Content-Type": "application/json", ...(await authorized()) }, body: JSON.stringify(body),
     });
     $("ag-status").textContent = response.ok ? `${agentId}: ${done}` : `${agentId}: ${await problemText(response)}`;
     await loadAgents();
