@@ -1,7 +1,11 @@
+using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting.Kubernetes;
+using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Persistence.Hosting;
@@ -15,7 +19,8 @@ public static class SiloProfileExtensions
     public const string ClusterName = "routing";
 
     /// <summary>
-    /// Clustering and grain storage as the profile says. With <c>postgres</c>, the silo advertises a stable
+    /// Clustering and grain storage as the profile says. Memory storage on a silo that runs alone (localhost clustering,
+    /// no primary silo) is <see cref="InProcessGrainStorage"/>; on a silo of several, Orleans' memory storage. With <c>postgres</c>, the silo advertises a stable
     /// loopback endpoint (an in-place restart replaces its own old membership row at once) and runs with the
     /// single-host membership timings; the schema is migrated at start-up before any provider touches it. Postgres
     /// storage keeps sessions in <c>routing_session</c> (storage <c>"sessions"</c>, with its session index) and runs
@@ -77,13 +82,56 @@ public static class SiloProfileExtensions
                 .UsePostgresReminders(routing!)
                 .AddStartupTask<RecoveryStartupTask>();
         }
+        else if (profile.Clustering == ClusterProfile.Localhost && profile.PrimarySiloPort is null)
+        {
+            // One silo on its own: its grain states live in its own memory, read and written without a grain call;
+            // finished sessions are kept for Storage:FinishedSessionRetention.
+            silo.AddRoutingInProcessStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
+            silo.AddRoutingInProcessStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName,
+                (options, configuration) => options.FinishedSessionRetention = FinishedSessionRetention(configuration));
+        }
         else
         {
+            // Several silos share memory storage only through Orleans' storage grains.
             silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.StorageName);
             silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
         }
 
         return silo;
+    }
+
+    /// <summary>The key of the embedded profile's retention of finished sessions (default 5 minutes).</summary>
+    public const string FinishedSessionRetentionKey = "Storage:FinishedSessionRetention";
+
+    /// <summary>
+    /// A grain storage in the silo's own memory (<see cref="InProcessGrainStorage"/>), states in Orleans' binary form.
+    /// For a silo that runs alone: every silo would have a store of its own.
+    /// </summary>
+    public static ISiloBuilder AddRoutingInProcessStorage(this ISiloBuilder silo, string name,
+        Action<InProcessGrainStorageOptions, IConfiguration>? configure = null)
+    {
+        silo.Services.AddOptions<InProcessGrainStorageOptions>(name).Configure<IConfiguration>((options, configuration) =>
+            configure?.Invoke(options, configuration));
+        silo.Services.AddGrainStorage(name, (provider, storageName) => new InProcessGrainStorage(
+            storageName,
+            provider.GetRequiredService<IOptionsMonitor<InProcessGrainStorageOptions>>().Get(storageName),
+            new OrleansGrainStorageSerializer(provider.GetRequiredService<Serializer>()),
+            provider.GetRequiredService<IActivatorProvider>(),
+            provider.GetRequiredService<RoutingClock>()));
+        return silo;
+    }
+
+    private static TimeSpan FinishedSessionRetention(IConfiguration configuration)
+    {
+        var value = configuration[FinishedSessionRetentionKey];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return TimeSpan.FromMinutes(5);
+        }
+
+        return TimeSpan.TryParse(value.Trim(), CultureInfo.InvariantCulture, out var retention) && retention > TimeSpan.Zero
+            ? retention
+            : throw new InvalidOperationException($"{FinishedSessionRetentionKey} '{value}' is not a positive duration (hh:mm:ss).");
     }
 
     /// <summary>

@@ -30,6 +30,9 @@ public sealed class SessionGrain(
     /// own alarm ends an offer at its expiry; this is the safety net for an offer its agent no longer holds.</summary>
     public static readonly TimeSpan OrphanedOfferGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a finished session stays active after its last call before it deactivates.</summary>
+    public static readonly TimeSpan FinishedLinger = TimeSpan.FromSeconds(2);
+
     private SessionFollowers? _followers;
     private Alarm? _alarm;
 
@@ -44,6 +47,7 @@ public sealed class SessionGrain(
         var self = this.AsReference<ISessionGrain>();
         _alarm = new Alarm(clock, tracker, self.WakeAsync, ex => logger.BackgroundWorkFailed(ex, Id), $"wake {Id}");
         ArmAlarm();
+        LeaveIfFinished();
         return Task.CompletedTask;
     }
 
@@ -101,6 +105,7 @@ public sealed class SessionGrain(
             Count(SessionKpiRules.Refused(), queuedAt: now);
             logger.SessionRefused(Id, queueId);
             Publish(SessionEventType.Refused, now);
+            LeaveIfFinished();
             return new CreateSessionResult(CreateStatus.Refused, View(), $"Queue '{queueId}' is full.");
         }
 
@@ -197,6 +202,7 @@ public sealed class SessionGrain(
             Notify(agent, a => a.OfferWithdrawnAsync(Id));
         }
 
+        LeaveIfFinished();
         return new Answer<SessionView>(Outcome.Ok, View());
     }
 
@@ -392,11 +398,18 @@ public sealed class SessionGrain(
         Record.CompletedAt = now;
         await Transition(SessionState.Completed, agentId, now);
         Count(SessionKpiRules.WrappedUp((Record.CompletedAt - Record.EndedAt)!.Value));
+        LeaveIfFinished();
     }
 
     public async Task WakeAsync()
     {
         _alarm?.Clear();
+        if (Record.Exists && Record.State.IsTerminal())
+        {
+            DeactivateOnIdle();
+            return;
+        }
+
         if (Record.State != SessionState.Offered || Record.OfferExpiresAt is not { } expiresAt || Record.AgentId is not { } agentId)
         {
             return;
@@ -457,6 +470,7 @@ public sealed class SessionGrain(
         Record.EndedAt = now;
         await Transition(SessionState.Overflowed, null, now, "max wait reached");
         Count(SessionKpiRules.Overflowed());
+        LeaveIfFinished();
     }
 
     private void Fill(NewSession request, string queueId, DateTimeOffset now, EnqueueResult result)
@@ -496,10 +510,29 @@ public sealed class SessionGrain(
 
         // Every session transition is written before it is acknowledged: each one changes who may act on the
         // session next (offered → only that agent may connect it; terminal → nobody), so losing one in a
-        // crash could offer it twice or end it twice.
+        // crash could offer it twice or end it twice. Each one carries something a crash needs: queued is the place in
+        // the queue a restart rebuilds; offered is what recovery finds to restart the offer's expiry; connected
+        // holds the agent's capacity and the answered count; wrap-up is what recovery finds to end the wrap-up;
+        // completed releases the session from recovery and is the last view its gateway was shown. What is saved
+        // instead is the cost per row: the writes of many grains share one commit (the PostgreSQL group commit),
+        // and a session created under a new id is never read first (FreshGrainKey).
         await state.WriteStateAsync();
         logger.SessionTransition(Id, to);
         Publish(type ?? EventTypeOf(to), at, to == SessionState.Offered ? KindOfOffer : null);
+    }
+
+    /// <summary>
+    /// A finished session has nothing left to do: its alarm is replaced by one last wake-up, <see cref="FinishedLinger"/>
+    /// later, which deactivates it, so it keeps no activation in memory. (Not at once: a gateway commonly reads the
+    /// session right after the action that finished it, and a call that reaches an activation as it deactivates is
+    /// refused.) A later read activates it again from its stored record, for as long as the storage keeps it.
+    /// </summary>
+    private void LeaveIfFinished()
+    {
+        if (Record.Exists && Record.State.IsTerminal())
+        {
+            _alarm?.Set(clock.Now + FinishedLinger);
+        }
     }
 
     /// <summary>Tells whoever follows the session (its gateway) what just happened; nothing when nobody follows.</summary>

@@ -8,6 +8,7 @@ using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.SiloHost.Hosting;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.Tests.Shared;
 
@@ -30,9 +31,13 @@ public sealed class MemoryStorageTests(SiloHostFactory host)
     [InlineData(RoutingGrainsServiceCollectionExtensions.SessionStorageName)]
     public void MemoryProfile_StoresStatesWithOrleansBinarySerializer(string storage)
     {
-        var options = host.Services.GetRequiredService<IOptionsMonitor<MemoryGrainStorageOptions>>().Get(storage);
+        // The routing grains' states in the silo's own memory (a silo on its own), the stream registrations in
+        // Orleans' memory storage: both in Orleans' binary form.
+        var serializer = host.Services.GetRequiredKeyedService<IGrainStorage>(storage) is InProcessGrainStorage inProcess
+            ? inProcess.Serializer
+            : host.Services.GetRequiredService<IOptionsMonitor<MemoryGrainStorageOptions>>().Get(storage).GrainStorageSerializer;
 
-        Assert.IsType<OrleansGrainStorageSerializer>(options.GrainStorageSerializer);
+        Assert.IsType<OrleansGrainStorageSerializer>(serializer);
     }
 
     [Fact]
