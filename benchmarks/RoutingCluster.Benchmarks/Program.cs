@@ -9,7 +9,7 @@ namespace RoutingCluster.Benchmarks;
 /// <c>dotnet run -c Release --project benchmarks/RoutingCluster.Benchmarks -- [BenchmarkDotNet arguments]</c>: every
 /// benchmark class (<see cref="PostgresUpsertBenchmarks"/> only when <c>RC_BENCH_PG</c> is set).
 /// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64] [--agent-queues 1]</c>: <see cref="ScaleReport"/>.
-/// <c>-- calls [--sessions 1000]</c>: <see cref="CallsReport"/>.
+/// <c>-- calls [--sessions 1000] [--follow]</c>: <see cref="CallsReport"/>.
 /// <c>-- lifecycles [--workers 64] [--seconds 20] [--alloc]</c>: <see cref="LifecycleSoak"/> (for profiling).
 /// <c>-- trace-cpu FILE [--top 40] [--focus NAME]</c>: <see cref="TraceCpuReport"/> (reads a <c>dotnet-trace</c> file).
 /// </summary>
@@ -27,7 +27,7 @@ public static class BenchmarkProgram
 
         if (args is ["calls", .. var callArgs])
         {
-            await CallsReport.RunAsync(int.Parse(Option(callArgs, "--sessions", "1000")));
+            await CallsReport.RunAsync(int.Parse(Option(callArgs, "--sessions", "1000")), callArgs.Contains("--follow"));
             return;
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Benchmarks.Grains;
 
 namespace RoutingCluster.Benchmarks.Reports;
@@ -9,11 +10,13 @@ namespace RoutingCluster.Benchmarks.Reports;
 /// the memory storage, by storage), and pushes to the agent's desktop (grain → client-object calls, which the filter
 /// does not see). Phase by phase (create → offered, accept, end, wrap-up done), each phase settled before the next,
 /// over <c>sessions</c> lifecycles with one agent, after a warm-up. The statistics grains' flushes (once a second per
-/// silo, whatever the traffic) are shown apart: per lifecycle they depend on the rate, not on the lifecycle.
+/// silo, whatever the traffic) are shown apart: per lifecycle they depend on the rate, not on the lifecycle. With
+/// <c>follow</c>, every counted session is followed from before its creation, as a gateway's server-sent events follow
+/// it (its follow call is counted in create → offered, its pushes as "follower").
 /// </summary>
 internal static class CallsReport
 {
-    public static async Task RunAsync(int sessions)
+    public static async Task RunAsync(int sessions, bool follow = false)
     {
         await using var silo = await BenchSilo.StartAsync(count: true);
         const string Queue = "calls";
@@ -30,17 +33,28 @@ internal static class CallsReport
         var calls = phases.ToDictionary(p => p, _ => new Dictionary<string, long>());
         var writes = phases.ToDictionary(p => p, _ => new Dictionary<string, long>());
         var pushes = phases.ToDictionary(p => p, _ => 0L);
+        var follower = new CountingFollower();
+        var followerReference = silo.Grains.CreateObjectReference<ISessionFollower>(follower);
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < sessions; i++)
         {
             var id = $"counted-{i:D6}";
-            await Phase(phases[0], async () => await silo.CreateUntilOfferedAsync(Queue, id));
+            await Phase(phases[0], async () =>
+            {
+                if (follow)
+                {
+                    await silo.Session(id).FollowAsync(followerReference);
+                }
+
+                await silo.CreateUntilOfferedAsync(Queue, id);
+            });
             await Phase(phases[1], async () => await silo.Agent(agent).AcceptAsync(id));
             await Phase(phases[2], async () => await silo.Agent(agent).EndAsync(id));
             await Phase(phases[3], async () => await silo.Agent(agent).WrapUpDoneAsync(id));
         }
 
         var seconds = sw.Elapsed.TotalSeconds;
+        GC.KeepAlive(follower);
 
         // Signing in: a new agent's profile (joins the queue) and its first state, one agent at a time, counted and timed.
         const int SignIns = 200;
@@ -76,13 +90,15 @@ internal static class CallsReport
             pushes[phase] += silo.Watcher.Updates - p0;
         }
 
-        Console.WriteLine($"# calls: {sessions:N0} lifecycles (one agent, one at a time, each phase settled), {seconds:F1} s, memory storage, no follower of the sessions");
+        Console.WriteLine($"# calls: {sessions:N0} lifecycles (one agent, one at a time, each phase settled), {seconds:F1} s, memory storage, "
+            + (follow ? $"every session followed ({follower.Updates / (double)sessions:F2} events pushed per lifecycle)" : "no follower of the sessions"));
         Console.WriteLine();
         Console.WriteLine("Grain calls received by the silo per lifecycle, by kind: routing (session, queue and agent grains), desktop "
             + "(the agent grain's push to the desktop relay), storage (the memory storage's grains: with PostgreSQL each write is a "
-            + "database round trip instead), streams (memory stream queue and pub-sub grains), timers (grain timer callbacks), other.");
+            + "database round trip instead), streams (memory stream queue and pub-sub grains: none since sessions push to their followers), follower (a session's push to a "
+            + "follower), timers (grain timer callbacks), other.");
         Console.WriteLine();
-        string[] kinds = ["routing", "desktop", "storage", "streams", "timers", "other"];
+        string[] kinds = ["routing", "desktop", "storage", "streams", "follower", "timers", "other"];
         Console.WriteLine($"| phase | {string.Join(" | ", kinds)} | all | storage writes (reads) | routing calls |");
         Console.WriteLine($"|---|{string.Concat(kinds.Select(_ => "---:|"))}---:|---|---|");
         var totals = kinds.ToDictionary(k => k, _ => 0.0);
@@ -127,6 +143,7 @@ internal static class CallsReport
         key.Contains("Stats", StringComparison.Ordinal) ? "stats"
         : key.Contains(".Sessions.", StringComparison.Ordinal) || key.Contains(".Queues.", StringComparison.Ordinal) || key.Contains(".Agents.", StringComparison.Ordinal) ? "routing"
         : key.Contains("IAgentDesktopObserver", StringComparison.Ordinal) ? "desktop"
+        : key.Contains("ISessionFollower", StringComparison.Ordinal) ? "follower"
         : key.Contains("Storage", StringComparison.Ordinal) ? "storage"
         : key.Contains("Stream", StringComparison.Ordinal) || key.Contains("PubSub", StringComparison.Ordinal) ? "streams"
         : key.Contains("Timer", StringComparison.Ordinal) ? "timers"
@@ -141,6 +158,20 @@ internal static class CallsReport
             {
                 into[key] = into.GetValueOrDefault(key) + delta;
             }
+        }
+    }
+
+    /// <summary>A gateway's follower of the sessions: counts what it is pushed.</summary>
+    private sealed class CountingFollower : ISessionFollower
+    {
+        private long _updates;
+
+        public long Updates => Interlocked.Read(ref _updates);
+
+        public Task OnSessionUpdateAsync(SessionUpdate update)
+        {
+            Interlocked.Increment(ref _updates);
+            return Task.CompletedTask;
         }
     }
 

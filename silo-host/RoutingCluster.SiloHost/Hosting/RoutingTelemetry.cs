@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -12,8 +13,9 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// <list type="bullet">
 /// <item><c>GET /metrics</c>: Prometheus text format, through prometheus-net's adapter for
 /// <see cref="System.Diagnostics.Metrics"/> (the OpenTelemetry Prometheus exporter is beta only). It publishes the
-/// meters of <see cref="ExportedMeters"/>: the routing metrics (<see cref="RoutingMetrics"/>), Orleans, ASP.NET Core
-/// and Kestrel, the .NET runtime and Npgsql; and prometheus-net's process metrics (<c>process_*</c>).</item>
+/// meters of <see cref="ExportedMeters"/> (the routing metrics, <see cref="RoutingMetrics"/>, and Npgsql's, whole) and a
+/// chosen set of instruments of Orleans, ASP.NET Core and Kestrel, SignalR and the .NET runtime
+/// (<see cref="ExportedInstruments"/>); and prometheus-net's process metrics (<c>process_*</c>).</item>
 /// <item>OTLP: when <c>OpenTelemetry:OtlpEndpoint</c> (or the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>) is set,
 /// the OpenTelemetry SDK also pushes the same meters to that collector; otherwise the SDK is not added at all.</item>
 /// <item><c>/dashboard</c>: the Orleans Dashboard (silos, grains, calls) when <c>Telemetry:Dashboard</c> is true; unset,
@@ -37,6 +39,34 @@ public static class RoutingTelemetry
         "Npgsql",
     ];
 
+    /// <summary>
+    /// Of the framework meters, the instruments exported (by name, with <c>.</c> and <c>-</c> read as <c>_</c>, as the
+    /// Prometheus names show them); a meter not named here is exported whole. Orleans alone publishes some 500 series
+    /// (directory, ring, header sizes, ...), most of which nobody reads: what is chosen is what an operator's
+    /// dashboard, the alerts and the load driver's cost per lifecycle read.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlySet<string>> ExportedInstruments { get; } = new Dictionary<string, IReadOnlySet<string>>
+    {
+        ["Microsoft.Orleans"] = Names(
+            "orleans_grains", "orleans_catalog_activations", "orleans_catalog_activation_created",
+            "orleans_app_requests_latency", "orleans_app_requests_timedout",
+            "orleans_messaging_processing_dispatcher_received", "orleans_messaging_processing_dispatcher_forwarded",
+            "orleans_messaging_rejected", "orleans_messaging_expired", "orleans_messaging_dropped",
+            "orleans_storage_read_latency", "orleans_storage_write_latency", "orleans_storage_read_errors", "orleans_storage_write_errors",
+            "orleans_storage_clear_errors", "orleans_membership_active_cluster", "orleans_watchdog_health_checks"),
+        ["Microsoft.AspNetCore.Hosting"] = Names("http_server_request_duration", "http_server_active_requests"),
+        ["Microsoft.AspNetCore.Server.Kestrel"] = Names(
+            "kestrel_active_connections", "kestrel_connection_duration", "kestrel_queued_connections", "kestrel_rejected_connections"),
+        ["Microsoft.AspNetCore.Http.Connections"] = Names("signalr_server_active_connections", "signalr_server_connection_duration"),
+        ["Microsoft.AspNetCore.Diagnostics"] = Names("aspnetcore_diagnostics_exceptions"),
+        ["Microsoft.AspNetCore.MemoryPool"] = Names(),
+        ["Microsoft.AspNetCore.Routing"] = Names(),
+        ["System.Runtime"] = Names(
+            "dotnet_gc_collections", "dotnet_gc_pause_time", "dotnet_gc_heap_total_allocated", "dotnet_gc_last_collection_heap_size",
+            "dotnet_process_cpu_time", "dotnet_process_memory_working_set", "dotnet_thread_pool_queue_length",
+            "dotnet_thread_pool_thread_count", "dotnet_thread_pool_work_item_count", "dotnet_monitor_lock_contentions", "dotnet_exceptions"),
+    };
+
     /// <summary>Registers the Prometheus export of the meters (listening from host start, so nothing recorded
     /// before the first scrape is lost) and, when a collector is configured, the OpenTelemetry OTLP export.</summary>
     public static WebApplicationBuilder AddRoutingTelemetry(this WebApplicationBuilder builder)
@@ -58,6 +88,7 @@ public static class RoutingTelemetry
         // other standard OTEL_* variables (protocol, headers, export interval) itself.
         builder.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter([.. ExportedMeters])
+            .AddView(instrument => IsExported(instrument) ? null : MetricStreamConfiguration.Drop)
             .AddOtlpExporter(otlp => ConfigureOtlp(otlp, endpoint, configuration["OpenTelemetry:OtlpProtocol"])));
         return builder;
     }
@@ -92,6 +123,16 @@ public static class RoutingTelemetry
     public static bool IsExported(string meterName) => ExportedMeters.Any(pattern => pattern.EndsWith(".*", StringComparison.Ordinal)
         ? meterName.StartsWith(pattern[..^1], StringComparison.Ordinal)
         : string.Equals(meterName, pattern, StringComparison.Ordinal));
+
+    /// <summary>Whether the instrument is exported: its meter is, and the instrument is among the meter's chosen ones
+    /// (<see cref="ExportedInstruments"/>) when the meter has a choice.</summary>
+    public static bool IsExported(Instrument instrument) =>
+        IsExported(instrument.Meter.Name)
+        && (!ExportedInstruments.TryGetValue(instrument.Meter.Name, out var chosen) || chosen.Contains(Normalized(instrument.Name)));
+
+    private static FrozenSet<string> Names(params string[] names) => names.ToFrozenSet(StringComparer.Ordinal);
+
+    private static string Normalized(string instrumentName) => instrumentName.Replace('.', '_').Replace('-', '_');
 
     /// <summary><c>Telemetry:Dashboard</c> when set; otherwise on in Development only.</summary>
     public static bool DashboardEnabled(IConfiguration configuration, IHostEnvironment environment) =>
@@ -185,7 +226,7 @@ internal sealed class PrometheusExport : IHostedService, IDisposable
             InstrumentFilterPredicate = instrument =>
                 instrument.IsObservable == observable
                 && (instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, meterFactory))
-                && RoutingTelemetry.IsExported(instrument.Meter.Name),
+                && RoutingTelemetry.IsExported(instrument),
             MetricsExpireAfter = expireAfter,
             ResolveHistogramBuckets = Buckets,
         });

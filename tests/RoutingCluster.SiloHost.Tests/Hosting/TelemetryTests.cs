@@ -94,6 +94,29 @@ public sealed class TelemetryTests(SiloHostFactory host)
     }
 
     [Fact]
+    public async Task Metrics_ExportTheChosenInstrumentsOfTheFrameworkMeters_AndLeaveTheRestOut()
+    {
+        await AnswerASessionOverHttp();
+
+        var names = (await Scrape(_api)).Names.ToHashSet(StringComparer.Ordinal);
+
+        // What dashboards, alerts and the load driver read is there ...
+        Assert.Contains("microsoft_orleans_orleans_app_requests_latency_count", names);
+        Assert.Contains("microsoft_orleans_orleans_messaging_processing_dispatcher_received", names);
+        Assert.Contains("microsoft_orleans_orleans_storage_write_latency_count", names);
+        Assert.Contains("microsoft_orleans_orleans_catalog_activation_created", names);
+        Assert.Contains("microsoft_aspnetcore_hosting_http_server_request_duration_count", names);
+        Assert.Contains("system_runtime_dotnet_thread_pool_queue_length", names);
+
+        // ... and the framework's other instruments are not (Orleans' directory and ring, header sizes, memory pools).
+        Assert.DoesNotContain(names, n => n.StartsWith("microsoft_orleans_orleans_directory_", StringComparison.Ordinal));
+        Assert.DoesNotContain(names, n => n.StartsWith("microsoft_orleans_orleans_consistent_ring_", StringComparison.Ordinal));
+        Assert.DoesNotContain("microsoft_orleans_orleans_messaging_sent_header_size", names);
+        Assert.DoesNotContain(names, n => n.StartsWith("microsoft_aspnetcore_memorypool_", StringComparison.Ordinal));
+        Assert.DoesNotContain("system_runtime_dotnet_jit_compiled_methods", names);
+    }
+
+    [Fact]
     public async Task Dashboard_IsServed_AsHtml()
     {
         var reply = await _api.Get("/dashboard");
