@@ -28,7 +28,8 @@ internal static class CommandLine
 {
     public const string Usage =
         "usage: --agents <c> --arrivals-per-s <lambda> --aht-s <seconds> --sessions <n> --seed <n> " +
-        "[--elderly-share <0..1> --elderly-head-start strict|<seconds>] [--patience-s <mean seconds>] [--warm-up <share>] [--sl-s <seconds>]";
+        "[--elderly-share <0..1> --elderly-head-start strict|<seconds>] [--patience-s <mean seconds>] [--warm-up <share>] [--sl-s <seconds>] " +
+        "[--callback-over-s <seconds> [--callback-take-up <0..1>]]";
 
     public static SimulationOptions Parse(string[] args)
     {
@@ -57,6 +58,8 @@ internal static class CommandLine
                 "--patience-s" => o with { PatienceSeconds = Number(value) },
                 "--warm-up" => o with { WarmUpShare = Number(value) },
                 "--sl-s" => o with { ServiceLevelSeconds = Number(value) },
+                "--callback-over-s" => o with { CallbackOverSeconds = Number(value) },
+                "--callback-take-up" => o with { CallbackTakeUp = Number(value) },
                 _ => throw new ArgumentException($"unknown option {name}"),
             };
         }

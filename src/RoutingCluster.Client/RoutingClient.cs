@@ -99,11 +99,12 @@ public sealed class RoutingClient : IDisposable
     /// <summary><c>POST /v1/sessions/{id}/callback</c>: the customer of a queued session leaves the line to be called
     /// back, at once (<paramref name="at"/> null, keeping the place) or at <paramref name="at"/> (within 7 days). The
     /// gateway keeps the customer's number; once an agent accepts, the session is connected and the gateway dials.
-    /// Not idempotent (a second request answers 409): retried only when no connection could be made.</summary>
+    /// The same request again answers the session as it is (a request with another time answers 409), so it is retried
+    /// like a read.</summary>
     public Task<ClientSessionView> RequestCallbackAsync(string sessionId, DateTimeOffset? at = null, CancellationToken cancellationToken = default) =>
         SendAsync<ClientSessionView>(
             HttpMethod.Post, $"v1/sessions/{Escape(sessionId)}/callback",
-            () => JsonContent.Create(new CallbackRequest { At = at?.ToUniversalTime() }, options: RoutingJson.Options), RetryMode.IfNeverSent, cancellationToken);
+            () => JsonContent.Create(new CallbackRequest { At = at?.ToUniversalTime() }, options: RoutingJson.Options), RetryMode.Idempotent, cancellationToken);
 
     /// <summary><c>POST /v1/sessions/{id}/transfer</c>: moves a connected session to another queue or agent.
     /// Not idempotent: retried only when no connection could be made.</summary>

@@ -55,4 +55,39 @@ public sealed class CallbackClientTests(KestrelSiloHostFactory host)
         Assert.Equal(at.UtcTicks / TimeSpan.TicksPerMillisecond, session.Callback!.At!.Value.UtcTicks / TimeSpan.TicksPerMillisecond);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
+
+    [Fact]
+    public async Task Gateway_FollowingACallback_HearsItOfferedAsACallback_AndTheSameRequestAgainIsSafe()
+    {
+        using var client = host.CreateRoutingClient();
+        var queueId = Ids.New("q");
+        var agentId = Ids.New("a");
+        await client.PutQueueAsync(queueId, new QueueSettings());
+        await client.PutAgentAsync(agentId, new AgentProfile { Skills = new Dictionary<string, int> { ["cards"] = 4 }, Queues = [queueId] });
+        var session = (await client.CreateSessionAsync(GatewayFlowTests.NewSession(queueId, age: 80))).Session.Id;
+        var first = await client.RequestCallbackAsync(session);
+        var again = await client.RequestCallbackAsync(session);
+
+        using var deadline = new CancellationTokenSource(Deadline.Default);
+        SessionEvent? offered = null;
+        var ready = false;
+        await foreach (var e in client.FollowSessionAsync(session, deadline.Token))
+        {
+            if (!ready)
+            {
+                ready = true;
+                await client.SetAgentStateAsync(agentId, AgentState.Ready);
+            }
+
+            if (e.Update?.Type == SessionEventType.Offered)
+            {
+                offered = e;
+                break;
+            }
+        }
+
+        Assert.Equal(first.Callback, again.Callback);
+        Assert.Equal(OfferKind.Callback, offered!.Update!.Kind);
+        Assert.Null(offered.Update.CallbackProposed);
+    }
 }

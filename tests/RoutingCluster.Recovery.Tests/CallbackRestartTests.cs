@@ -14,7 +14,7 @@ public sealed class CallbackRestartTests(ThrowawayPostgres postgres, ITestOutput
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
     /// <summary>How far ahead the scheduled callback is: past the restart, so it is still scheduled when the new host starts.</summary>
-    private static readonly TimeSpan ScheduledAhead = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan ScheduledAhead = TimeSpan.FromSeconds(40);
 
     [Fact]
     public async Task FullRestart_KeepsCallbacks_InTheirPlaces_AndAScheduledOneUntilItsTime()

@@ -64,7 +64,8 @@ public static class SessionsApi
                 + "{\"at\": time}: the session leaves the waiting list until then and waits from then on as if it "
                 + "arrived then, with its head start. A callback is not abandoned for waiting (no max wait); abandon "
                 + "cancels it; its offer says kind callback. 400 naming at unless it is in the future and within 7 "
-                + "days; 409 unless the session is queued (or when it is a callback already).")
+                + "days; 409 unless the session is queued, or when it is a callback already with another at (the same "
+                + "request again answers 200).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(AccessPolicies.AbandonSessions)

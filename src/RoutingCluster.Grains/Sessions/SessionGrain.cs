@@ -220,7 +220,15 @@ public sealed class SessionGrain(
 
         if (Record.CallbackRequestedAt is not null)
         {
-            return Outcome.Conflict($"Session '{Id}' is already a callback.");
+            if (Record.CallbackAt != at)
+            {
+                return Outcome.Conflict($"Session '{Id}' is already a callback.");
+            }
+
+            // The same request again (a retry whose answer was lost, or whose call to the queue failed after the write):
+            // the queue is told again, which changes nothing if it knew.
+            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RequestCallbackAsync(Id, at);
+            return Outcome.Ok;
         }
 
         var now = clock.Now;
@@ -441,6 +449,14 @@ public sealed class SessionGrain(
     {
         if (Record.State != SessionState.Queued || Record.QueueId != fromQueueId)
         {
+            return;
+        }
+
+        if (Record.CallbackRequestedAt is not null)
+        {
+            // A callback is not expired for waiting: its queue did not know it was one (the request's call to the queue
+            // failed after the write). It goes back to its place, as a callback.
+            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
             return;
         }
 

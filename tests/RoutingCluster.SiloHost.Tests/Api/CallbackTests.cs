@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using RoutingCluster.Abstractions.Events;
+using RoutingCluster.Routing.Model;
+using RoutingCluster.SiloHost.Api;
 using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.SiloHost.Tests.Api;
@@ -115,6 +118,41 @@ public sealed class CallbackTests(SiloHostFactory host)
         (await _api.Post($"/v1/sessions/{id}/callback", $$"""{ "at": "{{Iso(DateTimeOffset.UtcNow.AddHours(1))}}" }""")).Problem(HttpStatusCode.Conflict);
 
         Assert.Null((await _api.Get($"/v1/sessions/{id}")).Ok()["callback"]!["at"]);
+    }
+
+    [Fact]
+    public async Task Callback_TheSameRequestAgain_Answers200_WithTheSameCallback()
+    {
+        var queue = await _api.PutQueue(HostApi.NewId("cb"));
+        var id = await _api.CreateSession(queue);
+        var body = $$"""{ "at": "{{Iso(DateTimeOffset.UtcNow.AddHours(1))}}" }""";
+        var first = (await _api.Post($"/v1/sessions/{id}/callback", body)).Ok();
+
+        var again = (await _api.Post($"/v1/sessions/{id}/callback", body)).Ok();
+
+        Assert.True(JsonNode.DeepEquals(first["callback"], again["callback"]), again.ToJsonString());
+    }
+
+    [Fact]
+    public void Events_CarryTheOffersKind_AndCallbackProposedOnPositionEventsOnly()
+    {
+        var at = DateTimeOffset.UtcNow;
+        var offered = SessionEventResponse.From(new SessionUpdate
+        {
+            SessionId = "s-1", Type = SessionEventType.Offered, State = SessionState.Offered, QueueId = "q", AgentId = "a", At = at, Kind = OfferKind.Callback,
+        });
+        var position = SessionEventResponse.From(new SessionUpdate
+        {
+            SessionId = "s-1", Type = SessionEventType.Position, State = SessionState.Queued, QueueId = "q", At = at, Position = 3, CallbackProposed = true,
+        });
+        var notProposed = SessionEventResponse.From(new SessionUpdate
+        {
+            SessionId = "s-1", Type = SessionEventType.Position, State = SessionState.Queued, QueueId = "q", At = at, Position = 1,
+        });
+
+        Assert.Equal((OfferKind.Callback, (bool?)null), (offered.Kind, offered.CallbackProposed));
+        Assert.Equal(((OfferKind?)null, (bool?)true), (position.Kind, position.CallbackProposed));
+        Assert.False(notProposed.CallbackProposed);
     }
 
     [Fact]
