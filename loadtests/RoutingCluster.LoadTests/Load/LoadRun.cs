@@ -431,6 +431,13 @@ internal sealed class LoadRun
                 return;
             }
 
+            if (IsOverload(ex))
+            {
+                // Turned away under overload, after the client's retries: counted apart, never as a failure.
+                phase.Shed.Add(session);
+                return;
+            }
+
             observations.Errors.Add($"POST /v1/sessions {(int)ex.StatusCode}");
             phase.FailedCreates.Add(session);
         }
@@ -440,6 +447,11 @@ internal sealed class LoadRun
             phase.FailedCreates.Add(session);
         }
     }
+
+    /// <summary>A refusal by admission (503, problem type overloaded) or by a rate limit (429): the server took nothing.
+    /// Other 503s (a silo or the database unavailable) stay failures.</summary>
+    internal static bool IsOverload(RoutingApiException ex) =>
+        ex.StatusCode == HttpStatusCode.TooManyRequests || ex.IsOverloaded;
 
     private async Task ReportProgressAsync(LoadPhase phase, long start, CancellationToken cancellationToken)
     {
@@ -503,10 +515,12 @@ internal sealed class LoadRun
         var ct = timeout.Token;
         var examples = new List<string>();
 
-        // Sessions whose create got no answer may exist all the same (the request reached the server).
+        // Sessions whose create got no answer may exist all the same (the request reached the server); so may a shed
+        // one, from an attempt before the refusal whose answer was lost.
         var failed = phase.FailedCreates.ToList();
+        var shed = phase.Shed.ToList();
         var found = 0;
-        foreach (var session in failed)
+        foreach (var session in failed.Concat(shed))
         {
             var id = SessionIdFor(session.IdempotencyKey);
             if (await GetSessionOrNullAsync(http, id, ct) is not null)
@@ -644,6 +658,7 @@ internal sealed class LoadRun
                 Planned = plan.Count,
                 Created = phase.Created,
                 Refused = phase.Refused.Count,
+                Shed = shed.Count,
                 CreateFailed = failed.Count,
                 FoundAfterFailedCreate = found,
                 Offered = ours.Count(t => t.FirstOfferTimestamp != 0),
