@@ -30,6 +30,7 @@ internal sealed class LoadRun
     private readonly Workload _workload;
     private LoadPhase _phase;
     private RoutingClient[] _clients = [];
+    private HttpClient[] _connections = [];
 
     private LoadRun(LoadOptions options, IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
@@ -46,6 +47,9 @@ internal sealed class LoadRun
 
     /// <summary>The first target's client: set-up, checks and clean-up go through it.</summary>
     private RoutingClient Http => _clients[0];
+
+    /// <summary>Connections the driver opens to each target at most (see where the clients are made).</summary>
+    public const int MaxConnectionsPerTarget = 512;
 
     /// <summary>
     /// Runs the load command with <paramref name="args"/> (the options only), writing progress, the report's
@@ -80,7 +84,15 @@ internal sealed class LoadRun
     {
         var startedAt = DateTimeOffset.UtcNow;
         var runClock = Stopwatch.StartNew();
-        _clients = [.. _options.Targets.Select(t => new RoutingClient(t))];
+        // A gateway keeps a bounded pool of connections. Without a bound, arrivals far beyond what the host serves open
+        // a connection each while the earlier ones wait, until the process (the host's too, when both run in one
+        // process) runs out of file descriptors.
+        _connections = [.. _options.Targets.Select(_ => new HttpClient(
+            new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = MaxConnectionsPerTarget }, disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // the client times each attempt itself
+        })];
+        _clients = [.. _options.Targets.Select((t, i) => new RoutingClient(_connections[i], new RoutingClientOptions { BaseAddress = t }))];
         using var endOfRun = new CancellationTokenSource();
         var agents = new List<SimulatedAgent>(_options.Agents);
         StatsWatcher? watcher = null;
@@ -159,6 +171,11 @@ internal sealed class LoadRun
             foreach (var client in _clients)
             {
                 client.Dispose();
+            }
+
+            foreach (var connections in _connections)
+            {
+                connections.Dispose();
             }
         }
     }
