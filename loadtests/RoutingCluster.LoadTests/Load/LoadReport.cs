@@ -18,6 +18,10 @@ internal sealed record CountFigures
     /// <summary>Refused (queue full, 409): the session exists in state refused.</summary>
     public int Refused { get; init; }
 
+    /// <summary>Turned away under overload: 503 (type overloaded) or 429, after the client's retries. Not failures: the
+    /// server took nothing (one found on the server all the same, from an earlier attempt, is checked like the others).</summary>
+    public int Shed { get; init; }
+
     /// <summary>The create failed (error or no answer); those found on the server afterwards are checked too.</summary>
     public int CreateFailed { get; init; }
 
@@ -94,7 +98,8 @@ internal sealed record LoadReport : RunReport
         CultureInfo.InvariantCulture,
         $"RESULT sessions_per_s={Rates.Achieved:0.##} p99_offer_ms={P99OfferMs:0.##} errors={Errors} lost={Invariants.Lost} " +
         $"double_assigned={Invariants.DoubleAssigned} over_capacity={Invariants.OverCapacity} ended_twice={Invariants.EndedTwice} " +
-        $"created={Counts.Created} completed={Counts.Completed} unfinished={Counts.Unfinished} missed_offers={Counts.MissedOffers}");
+        $"created={Counts.Created} completed={Counts.Completed} unfinished={Counts.Unfinished} missed_offers={Counts.MissedOffers} " +
+        $"refused_overload={Counts.Shed}");
 
     /// <summary>0: every check holds and no errors; 1: an invariant is broken; 3: no invariant broken, but errors.</summary>
     public int ExitCode => !Invariants.Hold ? 1 : Errors > 0 ? 3 : 0;
@@ -132,9 +137,9 @@ internal sealed record LoadReport : RunReport
         Line();
         Line("## Counts");
         Line();
-        Line("| planned | created | refused | create failed | found after failed create | offered | completed | unfinished | missed offers | foreign offers | agent views checked | abandoned at end |");
-        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        Line($"| {Counts.Planned} | {Counts.Created} | {Counts.Refused} | {Counts.CreateFailed} | {Counts.FoundAfterFailedCreate} | {Counts.Offered} | " +
+        Line("| planned | created | refused | refused 503/429 (overload) | create failed | found after failed create | offered | completed | unfinished | missed offers | foreign offers | agent views checked | abandoned at end |");
+        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line($"| {Counts.Planned} | {Counts.Created} | {Counts.Refused} | {Counts.Shed} | {Counts.CreateFailed} | {Counts.FoundAfterFailedCreate} | {Counts.Offered} | " +
              $"{Counts.Completed} | {Counts.Unfinished} | {Counts.MissedOffers} | {Counts.ForeignOffers} | {Counts.AgentViewsChecked} | {Counts.AbandonedAtEnd} |");
         Line();
         Line("## Latency (ms, HdrHistogram)");

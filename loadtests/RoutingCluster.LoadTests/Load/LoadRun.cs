@@ -30,6 +30,7 @@ internal sealed class LoadRun
     private readonly Workload _workload;
     private LoadPhase _phase;
     private RoutingClient[] _clients = [];
+    private HttpClient[] _connections = [];
 
     private LoadRun(LoadOptions options, IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
@@ -46,6 +47,9 @@ internal sealed class LoadRun
 
     /// <summary>The first target's client: set-up, checks and clean-up go through it.</summary>
     private RoutingClient Http => _clients[0];
+
+    /// <summary>Connections the driver opens to each target at most (see where the clients are made).</summary>
+    public const int MaxConnectionsPerTarget = 512;
 
     /// <summary>
     /// Runs the load command with <paramref name="args"/> (the options only), writing progress, the report's
@@ -86,7 +90,15 @@ internal sealed class LoadRun
     {
         var startedAt = DateTimeOffset.UtcNow;
         var runClock = Stopwatch.StartNew();
-        _clients = [.. _options.Targets.Select(t => LoadTokens.Client(t))];
+        // A gateway keeps a bounded pool of connections. Without a bound, arrivals far beyond what the host serves open
+        // a connection each while the earlier ones wait, until the process (the host's too, when both run in one
+        // process) runs out of file descriptors.
+        _connections = [.. _options.Targets.Select(_ => new HttpClient(
+            new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = MaxConnectionsPerTarget }, disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // the client times each attempt itself
+        })];
+        _clients = [.. _options.Targets.Select((t, i) => new RoutingClient(_connections[i], new RoutingClientOptions { BaseAddress = t, AccessTokens = LoadTokens.Operator(t) }))];
         using var endOfRun = new CancellationTokenSource();
         var agents = new List<SimulatedAgent>(_options.Agents);
         StatsWatcher? watcher = null;
@@ -165,6 +177,11 @@ internal sealed class LoadRun
             foreach (var client in _clients)
             {
                 client.Dispose();
+            }
+
+            foreach (var connections in _connections)
+            {
+                connections.Dispose();
             }
         }
     }
@@ -441,6 +458,13 @@ internal sealed class LoadRun
                 return;
             }
 
+            if (IsOverload(ex))
+            {
+                // Turned away under overload, after the client's retries: counted apart, never as a failure.
+                phase.Shed.Add(session);
+                return;
+            }
+
             observations.Errors.Add($"POST /v1/sessions {(int)ex.StatusCode}");
             phase.FailedCreates.Add(session);
         }
@@ -473,6 +497,11 @@ internal sealed class LoadRun
             observations.Errors.Add($"POST /v1/sessions/{{id}}/callback {ex.GetType().Name}");
         }
     }
+
+    /// <summary>A refusal by admission (503, problem type overloaded) or by a rate limit (429): the server took nothing.
+    /// Other 503s (a silo or the database unavailable) stay failures.</summary>
+    internal static bool IsOverload(RoutingApiException ex) =>
+        ex.StatusCode == HttpStatusCode.TooManyRequests || ex.IsOverloaded;
 
     private async Task ReportProgressAsync(LoadPhase phase, long start, CancellationToken cancellationToken)
     {
@@ -536,10 +565,12 @@ internal sealed class LoadRun
         var ct = timeout.Token;
         var examples = new List<string>();
 
-        // Sessions whose create got no answer may exist all the same (the request reached the server).
+        // Sessions whose create got no answer may exist all the same (the request reached the server); so may a shed
+        // one, from an attempt before the refusal whose answer was lost.
         var failed = phase.FailedCreates.ToList();
+        var shed = phase.Shed.ToList();
         var found = 0;
-        foreach (var session in failed)
+        foreach (var session in failed.Concat(shed))
         {
             var id = SessionIdFor(session.IdempotencyKey);
             if (await GetSessionOrNullAsync(http, id, ct) is not null)
@@ -677,6 +708,7 @@ internal sealed class LoadRun
                 Planned = plan.Count,
                 Created = phase.Created,
                 Refused = phase.Refused.Count,
+                Shed = shed.Count,
                 CreateFailed = failed.Count,
                 FoundAfterFailedCreate = found,
                 Offered = ours.Count(t => t.FirstOfferTimestamp != 0),

@@ -166,7 +166,7 @@ internal static class StepJudge
 
         if (figures.Refused > 0)
         {
-            reasons.Add((StepStop.Refused, string.Create(CultureInfo.InvariantCulture, $"{figures.Refused} sessions refused (queue full)")));
+            reasons.Add((StepStop.Refused, string.Create(CultureInfo.InvariantCulture, $"{figures.Refused} sessions refused (queue full, or 503/429 under overload)")));
         }
 
         if (figures.OffersMeasured == 0 || figures.P99OfferMs < 0)

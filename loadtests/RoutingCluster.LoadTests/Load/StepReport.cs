@@ -29,6 +29,10 @@ internal sealed class LoadPhase(string name, double rate, int durationSeconds, I
     /// <summary>Creates refused because the queue was full, by session id.</summary>
     public ConcurrentDictionary<string, PlannedSession> Refused { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Creates the server turned away under overload (503 overloaded, or 429 rate limited) after the client's
+    /// retries: nothing was created, and none of them is a failure.</summary>
+    public ConcurrentBag<PlannedSession> Shed { get; } = [];
+
     /// <summary>Creates the server acknowledged.</summary>
     public int Created => Volatile.Read(ref _created);
 
@@ -84,7 +88,7 @@ internal sealed record StepResult
             Invariants = report.Invariants,
             Unfinished = report.Counts.Unfinished,
             MissedOffers = report.Counts.MissedOffers,
-            Refused = report.Counts.Refused,
+            Refused = report.Counts.Refused + report.Counts.Shed,
             CreateFailed = report.Counts.CreateFailed,
         };
     }

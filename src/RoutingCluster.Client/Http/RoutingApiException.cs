@@ -59,6 +59,10 @@ public sealed class RoutingApiException : Exception
     /// <summary>The queue was full: the session exists in state <c>refused</c>; retry later or route elsewhere.</summary>
     public bool IsQueueFull => Problem?.Type == RoutingProblem.QueueFullType;
 
+    /// <summary>The cluster took no new session because it was overloaded (503, after the client's retries): nothing was
+    /// created; retry later with the same idempotency key, or route elsewhere.</summary>
+    public bool IsOverloaded => StatusCode == HttpStatusCode.ServiceUnavailable && Problem?.Type == RoutingProblem.OverloadedType;
+
     /// <summary>The idempotency key was used before for another request.</summary>
     public bool IsIdempotencyKeyReused => Problem?.Type == RoutingProblem.IdempotencyKeyReusedType;
 

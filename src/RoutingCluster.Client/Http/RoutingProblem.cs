@@ -12,6 +12,9 @@ public sealed record RoutingProblem
     /// <summary>The problem type URI of an idempotency key reused with another request (409).</summary>
     public const string IdempotencyKeyReusedType = "urn:routing-cluster:problem:idempotency-key-reused";
 
+    /// <summary>The problem type URI of a new session refused because the cluster is overloaded (503 with Retry-After).</summary>
+    public const string OverloadedType = "urn:routing-cluster:problem:overloaded";
+
     public string? Type { get; init; }
 
     public string? Title { get; init; }
