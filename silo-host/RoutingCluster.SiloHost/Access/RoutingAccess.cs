@@ -25,7 +25,8 @@ public static class RoutingAccess
     /// <summary>The routes open to anyone. Every other endpoint names a policy (a test holds the endpoint list to this).</summary>
     public static IReadOnlyList<string> AnonymousRoutes { get; } =
     [
-        "/health/live", "/health/ready", "/openapi/{documentName}.json", "/scalar/{documentName?}", DevTokenApi.Path,
+        "/health/live", "/health/ready", "/openapi/{documentName}.json", "/scalar/{documentName?}",
+        "/scalar/scalar.js", "/scalar/scalar.aspnetcore.js", "/scalar/favicon.svg", DevTokenApi.Path,
     ];
 
     public static WebApplicationBuilder AddRoutingAccess(this WebApplicationBuilder builder)
