@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RoutingCluster.Grains.Infrastructure;
@@ -103,6 +104,7 @@ public static class RoutingAccess
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = RejectAsync;
         });
+        builder.Services.Configure<HubOptions>(hubs => hubs.AddFilter<HubRateLimitFilter>());
         return builder;
     }
 
