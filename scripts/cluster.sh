@@ -12,7 +12,8 @@
 #
 # Silo i listens on HTTP 5000+i, silo port 11111+i and gateway port 30000+i, all on 127.0.0.1, with
 # Storage:Provider=postgres and Clustering:Provider=postgres. State lives in .cluster/ at the repository root:
-# silo-i.log (console log), silo-i.pid, connection (the connection string), pg/ (the throwaway server).
+# silo-i.log (console log), silo-i.pid, connection (the connection string), pg/ (the throwaway server),
+# dev-signing-key (the silos' shared dev-mode token key: get a token from any silo's POST /auth/dev-token).
 #
 # The silos run with DOTNET_TC_CallCountingDelayMs=0 (hot code optimized sooner after start) unless it is set.
 #
@@ -95,6 +96,11 @@ start_silo() {
     # Hot methods reach optimized code without the runtime's 100-ms tiering delay, which a busy silo keeps
     # postponing: a silo added under traffic settles sooner (docs/operations.md). The caller's value wins.
     export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}
+    # Dev-mode tokens: one signing key for every silo of the cluster (made once, kept in .cluster/dev-signing-key), so a
+    # token from any silo's POST /auth/dev-token works on all of them (docs/security.md).
+    [[ -s "$STATE/dev-signing-key" ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$STATE/dev-signing-key")
+    export Auth__Dev__SigningKey
+    Auth__Dev__SigningKey=$(cat "$STATE/dev-signing-key")
     exec setsid dotnet "$DLL" \
       --urls "$(url "$i")" \
       --Storage:Provider=postgres --Clustering:Provider=postgres \

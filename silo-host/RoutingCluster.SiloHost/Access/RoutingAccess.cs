@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RoutingCluster.Grains.Infrastructure;
@@ -25,7 +26,8 @@ public static class RoutingAccess
     /// <summary>The routes open to anyone. Every other endpoint names a policy (a test holds the endpoint list to this).</summary>
     public static IReadOnlyList<string> AnonymousRoutes { get; } =
     [
-        "/health/live", "/health/ready", "/openapi/{documentName}.json", "/scalar/{documentName?}", DevTokenApi.Path,
+        "/health/live", "/health/ready", "/openapi/{documentName}.json", "/scalar/{documentName?}",
+        "/scalar/scalar.js", "/scalar/scalar.aspnetcore.js", "/scalar/favicon.svg", DevTokenApi.Path,
     ];
 
     public static WebApplicationBuilder AddRoutingAccess(this WebApplicationBuilder builder)
@@ -102,6 +104,7 @@ public static class RoutingAccess
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.OnRejected = RejectAsync;
         });
+        builder.Services.Configure<HubOptions>(hubs => hubs.AddFilter<HubRateLimitFilter>());
         return builder;
     }
 
