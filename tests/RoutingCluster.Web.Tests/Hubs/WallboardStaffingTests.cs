@@ -11,58 +11,40 @@ namespace RoutingCluster.Web.Tests.Hubs;
 /// against the number of agents.
 /// </summary>
 [Collection(DesktopHostCollection.Name)]
-public sealed class WallboardStaffingTests(DesktopHost host, ITestOutputHelper output) : IAsyncLifetime
+public sealed class WallboardStaffingTests(DesktopHost host, ITestOutputHelper output) : WallboardPageTest(host, output, 1300)
 {
-    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
-    private BrowserPage _browser = null!;
-    private IPage _page = null!;
-
-    public async Task InitializeAsync()
-    {
-        _browser = await BrowserPage.OpenAsync(host, 1400, 1300, output.WriteLine);
-        _page = _browser.Page;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Wallboard_ShowsAlertsAndAgentsNeeded_AndDrawsTheWhatIf()
     {
-        var queue = $"wb-loans-{_suffix}";
-        var agent = $"wb-a3-{_suffix}";
-        await host.Api.PutAsync($"/v1/queues/{queue}", new { name = "Loans", offerTimeoutSeconds = 120, alerts = new { waitingAbove = 1, longestWaitSeconds = 600 } });
-        await host.Api.PutAsync($"/v1/agents/{agent}", new { name = "Loans agent", queues = new[] { queue } });
-        await host.Api.PostAsync($"/v1/agents/{agent}/state", new { state = "ready" });
+        var queue = $"wb-loans-{Suffix}";
+        var agent = $"wb-a3-{Suffix}";
+        await Host.Api.PutAsync($"/v1/queues/{queue}", new { name = "Loans", offerTimeoutSeconds = 120, alerts = new { waitingAbove = 1, longestWaitSeconds = 600 } });
+        await Host.Api.PutAsync($"/v1/agents/{agent}", new { name = "Loans agent", queues = new[] { queue } });
+        await Host.Api.PostAsync($"/v1/agents/{agent}/state", new { state = "ready" });
 
         // One customer served from start to end (so the queue has a measured load), then two wait with nobody ready.
-        var served = await host.Api.CreateSessionAsync(queue, 50, $"c-{_suffix}-1");
+        var served = await Host.Api.CreateSessionAsync(queue, 50, $"c-{Suffix}-1");
         await PostWhenAcceptedAsync($"/v1/agents/{agent}/offers/{served}/accept");
         await PostAsync($"/v1/agents/{agent}/sessions/{served}/end");
-        await host.Api.PostAsync($"/v1/agents/{agent}/state", new { state = "not-ready", reason = "break" });
+        await Host.Api.PostAsync($"/v1/agents/{agent}/state", new { state = "not-ready", reason = "break" });
         await PostAsync($"/v1/agents/{agent}/sessions/{served}/wrap-up-done");
         string[] waiting = [
-            await host.Api.CreateSessionAsync(queue, 77, $"c-{_suffix}-2"),
-            await host.Api.CreateSessionAsync(queue, 30, $"c-{_suffix}-3"),
+            await Host.Api.CreateSessionAsync(queue, 77, $"c-{Suffix}-2"),
+            await Host.Api.CreateSessionAsync(queue, 30, $"c-{Suffix}-3"),
         ];
 
-        await _page.GotoAsync("/wallboard/");
-        await Expect(_page.Locator("#connection")).ToHaveTextAsync("connected");
-        var row = _page.Locator($"#queues tr[data-queue-id='{queue}']");
+        await Page.GotoAsync("/wallboard/");
+        await Expect(Page.Locator("#connection")).ToHaveTextAsync("connected");
+        var row = Page.Locator($"#queues tr[data-queue-id='{queue}']");
         await Expect(row.Locator(".waiting")).ToHaveTextAsync("2");
 
         // The alert: two waiting, above the bound of 1; its queue's row is flagged.
-        var alert = _page.Locator($"#alerts li[data-queue-id='{queue}'][data-kind='waiting']");
+        var alert = Page.Locator($"#alerts li[data-queue-id='{queue}'][data-kind='waiting']");
         await Expect(alert).ToBeVisibleAsync();
         await Expect(alert).ToContainTextAsync("Waiting");
         await Expect(alert).ToContainTextAsync("2 (bound 1)");
         await Expect(row).ToHaveClassAsync(new Regex(@"\balerted\b"));
-        await Expect(_page.Locator("#no-alerts")).ToBeHiddenAsync();
+        await Expect(Page.Locator("#no-alerts")).ToBeHiddenAsync();
 
         // Agents needed now, from the last hour's load (one customer, a short call): one agent, none ready.
         await Expect(row.Locator(".agents-needed")).ToHaveTextAsync("1", new() { Timeout = 45_000 });
@@ -70,14 +52,14 @@ public sealed class WallboardStaffingTests(DesktopHost host, ITestOutputHelper o
         await Expect(row.Locator(".agents-ready")).ToHaveTextAsync("0");
 
         // What-if: 200 an hour, AHT 180 s, 80% target: Erlang C needs 14, and the chart runs from 11 to 17 agents.
-        await _page.Locator("#wi-queue").SelectOptionAsync(queue);
-        await _page.Locator("#wi-arrivals").FillAsync("200");
-        await _page.Locator("#wi-aht").FillAsync("180");
-        await _page.Locator("#wi-target").FillAsync("80");
-        await _page.Locator("#wi-run").ClickAsync();
-        await Expect(_page.Locator("#wi-answer")).ToContainTextAsync("Agents needed: 14");
-        await Expect(_page.Locator("#wi-answer")).ToContainTextAsync("service level 88.8%");
-        var chart = _page.Locator("#wi-chart svg");
+        await Page.Locator("#wi-queue").SelectOptionAsync(queue);
+        await Page.Locator("#wi-arrivals").FillAsync("200");
+        await Page.Locator("#wi-aht").FillAsync("180");
+        await Page.Locator("#wi-target").FillAsync("80");
+        await Page.Locator("#wi-run").ClickAsync();
+        await Expect(Page.Locator("#wi-answer")).ToContainTextAsync("Agents needed: 14");
+        await Expect(Page.Locator("#wi-answer")).ToContainTextAsync("service level 88.8%");
+        var chart = Page.Locator("#wi-chart svg");
         await Expect(chart).ToHaveAttributeAsync("data-agents-needed", "14");
         await Expect(chart.Locator("circle.service-level-point")).ToHaveCountAsync(7);
         await Expect(chart.Locator("circle.asa-point")).ToHaveCountAsync(7);
@@ -94,29 +76,6 @@ public sealed class WallboardStaffingTests(DesktopHost host, ITestOutputHelper o
         await Expect(row.Locator(".waiting")).ToHaveTextAsync("0");
         await Expect(alert).ToHaveCountAsync(0, new() { Timeout = 30_000 });
         await Expect(row).Not.ToHaveClassAsync(new Regex(@"\balerted\b"));
-        _browser.AssertNoProblems();
+        Browser.AssertNoProblems();
     }
-
-    private async Task PostAsync(string path)
-    {
-        using var response = await host.Http.PostAsync(path, null);
-        Assert.True(response.IsSuccessStatusCode, $"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private async Task PostWhenAcceptedAsync(string path)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (true)
-        {
-            using var response = await host.Http.PostAsync(path, null, CancellationToken.None);
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50, deadline.Token);
-        }
-    }
-
-    private async Task Screenshot(string name) => output.WriteLine($"screenshot: {await _browser.ScreenshotAsync(name)}");
 }
