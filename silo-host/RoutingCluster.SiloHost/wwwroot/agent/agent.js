@@ -204,35 +204,10 @@
   }
 
 
-  // ---- access token --------------------------------------------------------------------------------------------
-  // The hub needs a bearer token. A token the page is given (jwt mode: in the address's fragment, #access_token=...,
-  // which is never sent to a server) is used as it is; otherwise, in dev mode, one is asked from POST /auth/dev-token
-  // (loopback only) for the agent the user named, and a fresh one after the connection was lost; where neither exists (jwt mode behind a
-  // reverse proxy that adds the Authorization header itself) the page sends none.
-  const givenToken = new URLSearchParams(location.hash.slice(1)).get("access_token");
-  if (givenToken) history.replaceState(null, "", location.pathname + location.search);
-  let devToken = null;
-  let devTokenExpires = 0;
-  let devTokenMissing = false;
-
-  async function accessToken() {
-    if (givenToken) return givenToken;
-    if (devTokenMissing) return "";
-    if (devToken && Date.now() < devTokenExpires - 60000) return devToken;
-    const response = await fetch("/auth/dev-token", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ subject: agentId, roles: ["agent"], agentId, lifetimeSeconds: 3600 }),
-    });
-    if (response.status === 404) { devTokenMissing = true; return ""; }
-    if (!response.ok) throw new Error("No token: POST /auth/dev-token answered " + response.status);
-    const answer = await response.json();
-    devToken = answer.accessToken;
-    devTokenExpires = Date.parse(answer.expiresAt);
-    return devToken;
-  }
-
-  function forgetToken() { devToken = null; }
+  // ---- access token (shared/access-token.js): for the agent the user named ----------------------------------------
+  const tokens = routingAccessToken(() => ({ subject: agentId, roles: ["agent"], agentId }));
+  const accessToken = () => tokens.get();
+  function forgetToken() { tokens.forget(); }
 
   // ---- talking to the hub -----------------------------------------------------------------------------------
   async function refresh() {

@@ -247,40 +247,11 @@
   }
 
 
-  // ---- access token --------------------------------------------------------------------------------------------
-  // The hub needs a bearer token. A token the page is given (jwt mode: in the address's fragment, #access_token=...,
-  // which is never sent to a server) is used as it is; otherwise, in dev mode, one is asked from POST /auth/dev-token
-  // (loopback only) for the wallboard (role supervisor), and a fresh one after the connection was lost; where neither exists (jwt mode behind a
-  // reverse proxy that adds the Authorization header itself) the page sends none.
-  const givenToken = new URLSearchParams(location.hash.slice(1)).get("access_token");
-  if (givenToken) history.replaceState(null, "", location.pathname + location.search);
-  let devToken = null;
-  let devTokenExpires = 0;
-  let devTokenMissing = false;
-
-  async function accessToken() {
-    if (givenToken) return givenToken;
-    if (devTokenMissing) return "";
-    if (devToken && Date.now() < devTokenExpires - 60000) return devToken;
-    const response = await fetch("/auth/dev-token", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ subject: "wallboard", roles: ["supervisor"], lifetimeSeconds: 3600 }),
-    });
-    if (response.status === 404) { devTokenMissing = true; return ""; }
-    if (!response.ok) throw new Error("No token: POST /auth/dev-token answered " + response.status);
-    const answer = await response.json();
-    devToken = answer.accessToken;
-    devTokenExpires = Date.parse(answer.expiresAt);
-    return devToken;
-  }
-
-  function forgetToken() { devToken = null; }
-
-  async function authorized() {
-    const token = await accessToken();
-    return token ? { authorization: "Bearer " + token } : {};
-  }
+  // ---- access token (shared/access-token.js): the wallboard acts as a supervisor ---------------------------------
+  const tokens = routingAccessToken(() => ({ subject: "wallboard", roles: ["supervisor"] }));
+  const accessToken = () => tokens.get();
+  const authorized = () => tokens.headers();
+  function forgetToken() { tokens.forget(); }
 
   async function runWhatIf(event) {
     if (event) event.preventDefault();
