@@ -27,17 +27,7 @@ public sealed class LoadSmokeTests(KestrelSiloHostFactory host, ITestOutputHelpe
             "--accept-delay-ms", "100", "--talk-s", "1", "--wrap-up-s", "0.5", "--drain-s", "20",
             "--run-id", runId, "--out", _out,
         ];
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-
-        var exitCode = await Program.RunAsync(args, TextWriter.Synchronized(output), TextWriter.Synchronized(error));
-
-        log.WriteLine(output.ToString());
-        log.WriteLine(error.ToString());
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var result = lines[^1];
-        Assert.StartsWith("RESULT sessions_per_s=", result, StringComparison.Ordinal);
-        var figures = result["RESULT ".Length..].Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var (exitCode, error, figures) = await DriverRun.RunAsync(args, log);
         Assert.Equal(["sessions_per_s", "p99_offer_ms", "errors", "lost", "double_assigned"], figures.Keys.Take(5));
         Assert.Equal("0", figures["errors"]);
         Assert.Equal("0", figures["lost"]);
@@ -48,7 +38,7 @@ public sealed class LoadSmokeTests(KestrelSiloHostFactory host, ITestOutputHelpe
         Assert.True(int.Parse(figures["created"], CultureInfo.InvariantCulture) > 0);
         Assert.Equal(figures["created"], figures["completed"]);
         Assert.Equal(0, exitCode);
-        Assert.Empty(error.ToString());
+        Assert.Empty(error);
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, $"load-{runId}.json")));
         var invariants = json.RootElement.GetProperty("invariants");
@@ -69,15 +59,7 @@ public sealed class LoadSmokeTests(KestrelSiloHostFactory host, ITestOutputHelpe
             "--step-p99-ms", "600000", "--agents", "auto", "--accept-delay-ms", "20", "--talk-s", "0.05", "--wrap-up-s", "0",
             "--drain-s", "15", "--watch-stats", "on", "--run-id", runId, "--out", _out,
         ];
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-
-        var exitCode = await Program.RunAsync(args, TextWriter.Synchronized(output), TextWriter.Synchronized(error));
-
-        log.WriteLine(output.ToString());
-        log.WriteLine(error.ToString());
-        var result = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
-        var figures = result["RESULT ".Length..].Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var (exitCode, error, figures) = await DriverRun.RunAsync(args, log);
         Assert.Equal(["sessions_per_s", "p99_offer_ms", "errors", "lost", "double_assigned"], figures.Keys.Take(5));
         Assert.Equal("8", figures["max_sustainable_per_s"]);
         Assert.Equal("2", figures["steps"]);
@@ -86,7 +68,7 @@ public sealed class LoadSmokeTests(KestrelSiloHostFactory host, ITestOutputHelpe
         Assert.Equal("0", figures["errors"]);
         Assert.Equal(figures["created"], figures["completed"]);
         Assert.Equal(0, exitCode);
-        Assert.Empty(error.ToString());
+        Assert.Empty(error);
 
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_out, $"load-{runId}.json")));
         var steps = json.RootElement.GetProperty("steps");

@@ -30,16 +30,7 @@ public sealed class OverloadSmokeTests(ITestOutputHelper log) : IDisposable
             "--accept-delay-ms", "50", "--talk-s", "0.3", "--wrap-up-s", "0", "--drain-s", "60",
             "--run-id", runId, "--out", _out,
         ];
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-
-        var exitCode = await Program.RunAsync(args, TextWriter.Synchronized(output), TextWriter.Synchronized(error));
-
-        log.WriteLine(output.ToString());
-        log.WriteLine(error.ToString());
-        var result = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
-        Assert.StartsWith("RESULT sessions_per_s=", result, StringComparison.Ordinal);
-        var figures = result["RESULT ".Length..].Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        var (exitCode, error, figures) = await DriverRun.RunAsync(args, log);
 
         // Nothing lost, offered twice, over capacity or ended twice among the admitted.
         Assert.Equal("0", figures["lost"]);
