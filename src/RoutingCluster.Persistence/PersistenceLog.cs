@@ -45,4 +45,7 @@ internal static partial class PersistenceLog
 
     [LoggerMessage(EventId = LogEventIds.GrainStateVersionConflict, Level = LogLevel.Warning, Message = "Grain storage {StorageName}: version conflict on {Operation} of {StateName} {GrainId} (ETag {ETag}); the activation will be reset from the stored state")]
     public static partial void GrainStateVersionConflict(this ILogger logger, string storageName, string operation, string stateName, GrainId grainId, string? etag);
+
+    [LoggerMessage(EventId = LogEventIds.AuditWriteFailed, Level = LogLevel.Error, Message = "Audit log: a {Action} record could not be written")]
+    public static partial void AuditWriteFailed(this ILogger logger, Exception exception, string action);
 }

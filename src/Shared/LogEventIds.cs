@@ -34,6 +34,7 @@ internal static class LogEventIds
     public const int WriteBatchFailed = 25;
     public const int GrainStorageFailed = 26;
     public const int GrainStateVersionConflict = 27;
+    public const int AuditWriteFailed = 28;
 
     // Hosting: admission of new sessions.
     public const int AdmissionShedding = 18;
@@ -107,4 +108,6 @@ internal static class LogEventIds
     public const int RateLimited = 502;
     public const int DevTokenIssued = 503;
     public const int HubSignInRefused = 504;
+    public const int AuditRecordLost = 505;
+    public const int ConfigurationRefusedWithoutAudit = 506;
 }

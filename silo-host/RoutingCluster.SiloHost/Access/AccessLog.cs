@@ -23,4 +23,12 @@ internal static partial class AccessLog
     [LoggerMessage(EventId = LogEventIds.HubSignInRefused, Level = LogLevel.Information,
         Message = "Refused the desktop sign-in of agent {AgentId} on connection {ConnectionId}: the token acts for agent {TokenAgentId}")]
     public static partial void HubSignInRefused(ILogger logger, string agentId, string connectionId, string? tokenAgentId);
+
+    [LoggerMessage(EventId = LogEventIds.AuditRecordLost, Level = LogLevel.Error,
+        Message = "Audit log: a {Action} record on {TargetId} by {Subject} could not be written")]
+    public static partial void AuditRecordLost(ILogger logger, Exception? exception, string action, string? targetId, string? subject);
+
+    [LoggerMessage(EventId = LogEventIds.ConfigurationRefusedWithoutAudit, Level = LogLevel.Error,
+        Message = "Refused a {Action} of {TargetId}: its audit record could not be written")]
+    public static partial void ConfigurationRefusedWithoutAudit(ILogger logger, Exception exception, string action, string targetId);
 }

@@ -22,7 +22,18 @@ public sealed class AccessResultHandler(ILogger<AccessResultHandler> logger) : I
         var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).Distinct().ToList() ?? [];
         var detail = reasons.Count > 0 ? string.Join("; ", reasons) : "This token may not do this.";
         AccessLog.AccessRefused(logger, context.Request.Method, RouteOf(context), AccessClaims.SubjectOf(context.User), detail);
+        RecordRefusal(context, detail);
         await WriteProblemAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail);
+    }
+
+    /// <summary>Records a refused request in the audit log: the route's pattern and why, on the route's agent, queue or
+    /// session id (never the path, the query or the body).</summary>
+    internal static void RecordRefusal(HttpContext context, string detail)
+    {
+        var target = context.Request.RouteValues.TryGetValue("id", out var id) ? id as string : null;
+        context.RequestServices.GetRequiredService<Audit.AuditTrail>().Record(context, context.User,
+            RoutingCluster.Abstractions.Audit.AuditActions.AccessRefused, target, RoutingCluster.Abstractions.Audit.AuditOutcomes.Refused,
+            detail: $"{context.Request.Method} {RouteOf(context)}: {detail}");
     }
 
     /// <summary>The route's pattern (<c>/v1/agents/{id}</c>), never the path itself.</summary>

@@ -167,6 +167,7 @@ public static class RoutingAccess
                     : context.AuthenticateFailure is SecurityTokenExpiredException
                         ? "The bearer token has expired."
                         : "The bearer token is not valid (signature, issuer, audience or algorithm).";
+                AccessResultHandler.RecordRefusal(context.HttpContext, detail);
                 await AccessResultHandler.WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
             },
         };

@@ -1,4 +1,5 @@
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Sessions;
 using System.Security.Claims;
@@ -7,6 +8,7 @@ using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Audit;
 
 namespace RoutingCluster.SiloHost.Api;
 
@@ -51,8 +53,21 @@ public static class AgentsApi
         return group;
     }
 
-    public static async Task<Ok<AgentResponse>> PutAgent(string id, JsonBody<PutAgentRequest> body, IGrainFactory grains) =>
-        TypedResults.Ok(AgentResponse.From(await grains.GetGrain<IAgentGrain>(id).PutProfileAsync(body.Value.ToProfile())));
+    /// <summary>Creates or replaces the agent's profile, recorded in the audit log first (503 and no change without it).</summary>
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> PutAgent(
+        string id, JsonBody<PutAgentRequest> body, IGrainFactory grains, AuditTrail audit, HttpContext http)
+    {
+        var agent = grains.GetGrain<IAgentGrain>(id);
+        var profile = body.Value.ToProfile();
+        var before = await agent.GetAsync();
+        if (await audit.ConfigurationChangeAsync(http, AuditActions.AgentConfigured, id,
+                before is null ? null : AgentConfiguration.From(before), AgentConfiguration.From(profile)) is { } refused)
+        {
+            return refused;
+        }
+
+        return TypedResults.Ok(AgentResponse.From(await agent.PutProfileAsync(profile)));
+    }
 
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> GetAgent(string id, IGrainFactory grains) =>
         await grains.GetGrain<IAgentGrain>(id).GetAsync() is { } view
@@ -60,28 +75,50 @@ public static class AgentsApi
             : Problems.NotFound($"Agent '{id}' does not exist.");
 
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> SetAgentState(
-        string id, JsonBody<SetAgentStateRequest> body, ClaimsPrincipal user, IGrainFactory grains)
+        string id, JsonBody<SetAgentStateRequest> body, ClaimsPrincipal user, IGrainFactory grains, AuditTrail audit, HttpContext http)
     {
+        var state = body.Value.State!.Value;
+        var supervisor = Supervision.SupervisorActingFor(user, id);
+
         // The policy let through the agent itself or a supervisor; only the agent itself goes ready.
-        if (body.Value.State == AgentState.Ready && !(user.IsInRole(Roles.Agent) && AccessClaims.AgentIdOf(user) == id))
+        if (state == AgentState.Ready && !(user.IsInRole(Roles.Agent) && AccessClaims.AgentIdOf(user) == id))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                detail: $"only agent {id} itself may set ready; a supervisor may set not-ready or logged-out");
+            var detail = $"only agent {id} itself may set ready; a supervisor may set not-ready or logged-out";
+            audit.Record(http, user, AuditActions.AccessRefused, id, AuditOutcomes.Refused, detail: $"POST /v1/agents/{{id}}/state: {detail}");
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
         }
 
         var agent = grains.GetGrain<IAgentGrain>(id);
-        var state = body.Value.State!.Value;
-        var answer = Supervision.SupervisorActingFor(user, id) is { } supervisor
+        var answer = supervisor is not null
             ? await agent.ForceStateAsync(state, body.Value.Reason ?? "supervisor", supervisor)
             : await agent.SetStateAsync(state, body.Value.Reason);
+        audit.Record(http, user, AuditActions.AgentStateChanged, id, AuditTrail.OutcomeOf(answer.Outcome), forced: supervisor is not null,
+            detail: answer.Outcome.Detail, after: new AgentStateChange(state, answer.View?.Reason ?? body.Value.Reason));
         return Answered(answer);
     }
 
-    /// <summary>Moves the agent to other queues without touching what it holds.</summary>
-    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> MoveAgent(string id, JsonBody<MoveAgentRequest> body, IGrainFactory grains) =>
-        await grains.GetGrain<IAgentGrain>(id).MoveToQueuesAsync(body.Value.ToQueues()) is { } view
+    /// <summary>Moves the agent to other queues without touching what it holds; recorded in the audit log first (503
+    /// and no move without it).</summary>
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> MoveAgent(
+        string id, JsonBody<MoveAgentRequest> body, IGrainFactory grains, AuditTrail audit, HttpContext http)
+    {
+        var agent = grains.GetGrain<IAgentGrain>(id);
+        if (await agent.GetAsync() is not { } before)
+        {
+            return Problems.NotFound($"Agent '{id}' does not exist.");
+        }
+
+        var queues = body.Value.ToQueues();
+        if (await audit.ConfigurationChangeAsync(http, AuditActions.AgentMoved, id,
+                new AgentQueuesConfiguration(before.Queues), new AgentQueuesConfiguration(queues)) is { } refused)
+        {
+            return refused;
+        }
+
+        return await agent.MoveToQueuesAsync(queues) is { } view
             ? TypedResults.Ok(AgentResponse.From(view))
             : Problems.NotFound($"Agent '{id}' does not exist.");
+    }
 
     public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> AcceptOffer(string id, string sessionId, IGrainFactory grains) =>
         Act(grains, id, sessionId, a => a.AcceptAsync(sessionId));

@@ -1,9 +1,11 @@
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Audit;
 
 namespace RoutingCluster.SiloHost.Api;
 
@@ -30,15 +32,26 @@ public static class QueuesApi
         return group;
     }
 
-    /// <summary>Creates or replaces the queue's configuration (200 either way) and answers it in full.</summary>
-    public static async Task<Results<Ok<QueueResponse>, ValidationProblem>> PutQueue(string id, JsonBody<QueueRequest> body, IGrainFactory grains)
+    /// <summary>Creates or replaces the queue's configuration (200 either way) and answers it in full. The change is
+    /// recorded in the audit log (configuration before and after) first; without that record nothing changes (503).</summary>
+    public static async Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> PutQueue(
+        string id, JsonBody<QueueRequest> body, IGrainFactory grains, AuditTrail audit, HttpContext http)
     {
         if (body.Value.OverflowQueueId == id)
         {
             return Problems.Invalid("overflowQueueId", "A queue cannot overflow into itself.");
         }
 
-        return TypedResults.Ok(QueueResponse.From(await grains.GetGrain<IQueueGrain>(id).PutAsync(body.Value.ToConfig(id))));
+        var queue = grains.GetGrain<IQueueGrain>(id);
+        var config = body.Value.ToConfig(id);
+        var before = await queue.GetAsync();
+        if (await audit.ConfigurationChangeAsync(http, AuditActions.QueueConfigured, id,
+                before is null ? null : QueueResponse.From(before), QueueResponse.From(config)) is { } refused)
+        {
+            return refused;
+        }
+
+        return TypedResults.Ok(QueueResponse.From(await queue.PutAsync(config)));
     }
 
     public static async Task<Results<Ok<QueueResponse>, ProblemHttpResult>> GetQueue(string id, IGrainFactory grains) =>

@@ -28,6 +28,7 @@ public static class RoutingApi
         app.MapGroup("/v1/queues").MapQueuesApi().MapQueueStats().MapQueueStaffing();
         app.MapGroup("/v1/stats").MapStatsApi().RequireAuthorization(AccessPolicies.ReadFigures);
         app.MapGroup("/v1/alerts").MapAlertsApi().RequireAuthorization(AccessPolicies.ReadFigures);
+        app.MapGroup("/v1/audit").MapAuditApi();
         app.MapApiDescription();
         app.MapRoutingHealth();
         app.MapRoutingTelemetry();

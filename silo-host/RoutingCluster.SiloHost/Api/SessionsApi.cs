@@ -9,6 +9,8 @@ using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Audit;
+using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.SiloHost.Api;
@@ -185,7 +187,7 @@ public static class SessionsApi
     /// <see cref="TransferAgentWait"/>.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TransferSession(
-        string id, JsonBody<TransferRequest> body, ClaimsPrincipal user, IGrainFactory grains)
+        string id, JsonBody<TransferRequest> body, ClaimsPrincipal user, IGrainFactory grains, AuditTrail audit, HttpContext http)
     {
         var request = body.Value;
         var session = grains.GetGrain<ISessionGrain>(id);
@@ -196,8 +198,9 @@ public static class SessionsApi
 
         if (!user.IsInRole(Roles.Supervisor) && AccessClaims.AgentIdOf(user) is var agentOfToken && agentOfToken != current.AgentId)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                detail: $"acts for agent {agentOfToken}, which does not hold session '{id}'");
+            var detail = $"acts for agent {agentOfToken}, which does not hold session '{id}'";
+            audit.Record(http, user, AuditActions.AccessRefused, id, AuditOutcomes.Refused, detail: $"POST /v1/sessions/{{id}}/transfer: {detail}");
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
         }
 
         var targetQueue = request.QueueId ?? current.QueueId;
@@ -227,6 +230,8 @@ public static class SessionsApi
 
         var wait = request.AgentId is null ? 0 : TransferAgentWait.TotalSeconds;
         var answer = await session.TransferAsync(targetQueue, request.AgentId, wait);
+        audit.Record(http, user, AuditActions.SessionTransferred, id, AuditTrail.OutcomeOf(answer.Outcome),
+            detail: answer.Outcome.Detail, after: new TransferTarget(targetQueue, request.AgentId));
         return answer is { IsOk: true, View: { } view } ? TypedResults.Ok(SessionResponse.From(view)) : Problems.From(answer.Outcome);
     }
 

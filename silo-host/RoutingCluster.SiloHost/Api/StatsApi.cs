@@ -112,7 +112,7 @@ internal readonly record struct StatsRange(DateTimeOffset From, DateTimeOffset T
         return !errors.Any;
     }
 
-    private static DateTimeOffset? Time(IQueryCollection query, string name, FieldErrors errors)
+    internal static DateTimeOffset? Time(IQueryCollection query, string name, FieldErrors errors)
     {
         if (!query.TryGetValue(name, out var values))
         {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Grains.Agents;
 using RoutingCluster.Grains.Infrastructure;
@@ -47,6 +48,12 @@ public static class RoutingClusterHosting
             // (ISessionFollower), and desktops with their agent grain, so nothing is published that nobody reads.
         });
         builder.Services.AddRoutingGrains();
+
+        // The audit log: PostgreSQL's routing_audit with postgres storage (registered by the profile), else this silo's memory.
+        builder.Services.Configure<Audit.AuditOptions>(configuration.GetSection(Audit.AuditOptions.Section));
+        builder.Services.TryAddSingleton<RoutingCluster.Abstractions.Audit.IAuditLog>(services =>
+            new Audit.MemoryAuditLog(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Audit.AuditOptions>>().Value.MemoryCapacity));
+        builder.Services.AddSingleton<Audit.AuditTrail>();
         builder.Services.Configure<AgentOptions>(configuration.GetSection("Agents"));
         builder.Services.Configure<RoutingCluster.Grains.Queues.QueueOptions>(configuration.GetSection("Queues"));
         builder.Services.Configure<RoutingCluster.Grains.Metrics.StatsOptions>(configuration.GetSection("Stats"));

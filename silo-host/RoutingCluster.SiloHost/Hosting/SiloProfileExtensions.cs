@@ -79,6 +79,7 @@ public static class SiloProfileExtensions
             silo.AddPostgresRoutingStorage(RoutingGrainsServiceCollectionExtensions.StorageName, routing!)
                 .AddPostgresSessionStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName, routing!)
                 .AddPostgresStatsStore(routing!)
+                .AddPostgresAuditLog(routing!)
                 .UsePostgresReminders(routing!)
                 .AddStartupTask<RecoveryStartupTask>();
         }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -26,7 +27,7 @@ public sealed record HubResult(bool Ok, int Status, string? Detail)
 /// a pending offer is still there when the desktop signs in again. The connection needs an agent token and acts
 /// for its <c>agent_id</c> only; it is closed when the token expires (the desktop reconnects with a fresh one).
 /// </summary>
-public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILogger<AgentHub> logger) : Hub
+public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audit.AuditTrail audit, ILogger<AgentHub> logger) : Hub
 {
     /// <summary>Server-to-desktop method names.</summary>
     public static class Events
@@ -49,11 +50,14 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILog
         if (!string.Equals(own, agentId, StringComparison.Ordinal))
         {
             Access.AccessLog.HubSignInRefused(logger, agentId, Context.ConnectionId, own);
+            audit.Record(Context.GetHttpContext(), Context.User, AuditActions.AccessRefused, agentId, AuditOutcomes.Refused,
+                detail: $"/hubs/agent SignIn: acts for agent {own}, not {agentId}");
             throw new HubException($"Forbidden: acts for agent {own}, not {agentId}");
         }
 
         var view = await relay.ConnectAsync(agentId, Context.ConnectionId) ?? throw new HubException($"Agent '{agentId}' does not exist.");
         HubLog.SignedIn(logger, agentId, Context.ConnectionId);
+        audit.Record(Context.GetHttpContext(), Context.User, AuditActions.DesktopSignedIn, agentId, AuditOutcomes.Succeeded);
         return view;
     }
 
@@ -69,7 +73,11 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILog
             throw new HubException("reason: at most 64 characters");
         }
 
-        return HubResult.From(await Agent().SetStateAsync(target, reason));
+        var agentId = AgentId();
+        var answer = await grains.GetGrain<IAgentGrain>(agentId).SetStateAsync(target, reason);
+        audit.Record(Context.GetHttpContext(), Context.User, AuditActions.AgentStateChanged, agentId, Audit.AuditTrail.OutcomeOf(answer.Outcome),
+            detail: answer.Outcome.Detail, after: new Api.Contracts.AgentStateChange(target, answer.View?.Reason ?? reason));
+        return HubResult.From(answer);
     }
 
     public async Task<HubResult> Accept(string sessionId) => HubResult.From(await Agent().AcceptAsync(Session(sessionId)));
@@ -84,13 +92,20 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, ILog
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
-        HubLog.Disconnected(logger, relay.AgentOf(Context.ConnectionId), Context.ConnectionId);
+        var agentId = relay.AgentOf(Context.ConnectionId);
+        HubLog.Disconnected(logger, agentId, Context.ConnectionId);
+        if (agentId is not null)
+        {
+            audit.Record(Context.GetHttpContext(), Context.User, AuditActions.DesktopSignedOut, agentId, AuditOutcomes.Succeeded);
+        }
+
         await relay.DisconnectAsync(Context.ConnectionId);
         await base.OnDisconnectedAsync(exception);
     }
 
-    private IAgentGrain Agent() =>
-        grains.GetGrain<IAgentGrain>(relay.AgentOf(Context.ConnectionId) ?? throw new HubException("Sign in first."));
+    private IAgentGrain Agent() => grains.GetGrain<IAgentGrain>(AgentId());
+
+    private string AgentId() => relay.AgentOf(Context.ConnectionId) ?? throw new HubException("Sign in first.");
 
     private static string Session(string sessionId) =>
         Ids.Problem(sessionId ?? string.Empty) is { } problem ? throw new HubException($"sessionId: {problem}") : sessionId!;

@@ -9,7 +9,9 @@ using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
+using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Persistence.Audit;
 using RoutingCluster.Grains.Metrics;
 using RoutingCluster.Persistence.Sessions;
 using RoutingCluster.Persistence.Stats;
@@ -151,6 +153,25 @@ public static class PostgresOrleansBuilderExtensions
         services.AddPostgresSchemaStartup(connectionString);
         services.RemoveAll<IStatsStore>();
         services.AddSingleton<IStatsStore>(provider => new PostgresStatsStore(connectionString, provider.GetRequiredService<ILogger<PostgresStatsStore>>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// The audit log in <c>routing_audit</c> (migration 0008: append-only) instead of the silo's memory: one log for every
+    /// silo, written through the silo's group commit, kept across restarts.
+    /// </summary>
+    public static ISiloBuilder AddPostgresAuditLog(this ISiloBuilder builder, string connectionString)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        connectionString = Tune(connectionString);
+        var services = builder.Services;
+        services.AddPostgresSchemaStartup(connectionString);
+        services.AddPostgresGroupCommit();
+        services.RemoveAll<IAuditLog>();
+        services.AddSingleton<IAuditLog>(provider => new PostgresAuditLog(
+            connectionString,
+            provider.GetRequiredService<PostgresWriteBatchers>().For(connectionString),
+            provider.GetRequiredService<ILogger<PostgresAuditLog>>()));
         return builder;
     }
 

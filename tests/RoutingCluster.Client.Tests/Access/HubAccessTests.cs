@@ -42,6 +42,40 @@ public sealed class HubAccessTests(KestrelSiloHostFactory host)
     }
 
     [Fact]
+    public async Task AgentHub_SignInSignOutAndARefusedSignIn_AreInTheAuditLog()
+    {
+        using var admin = host.CreateRoutingClient();
+        var queue = Ids.New("q");
+        await admin.PutQueueAsync(queue, new QueueSettings());
+        var agent = Ids.New("a");
+        var other = Ids.New("a");
+        await admin.PutAgentAsync(agent, new AgentProfile { Queues = [queue] });
+        await admin.PutAgentAsync(other, new AgentProfile { Queues = [queue] });
+        await using (var connection = Connect("hubs/agent", TestTokens.Agent(agent)))
+        {
+            await connection.StartAsync();
+            await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync<System.Text.Json.JsonElement>("SignIn", other));
+            await connection.InvokeAsync<System.Text.Json.JsonElement>("SignIn", agent);
+            await connection.StopAsync();
+        }
+
+        using var auditor = new HttpClient { BaseAddress = host.BaseAddress };
+        auditor.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.For("risk-1", [Roles.Auditor]));
+        System.Text.Json.Nodes.JsonArray records = [];
+        for (var attempt = 0; attempt < 100 && records.Count < 3; attempt++)
+        {
+            await Task.Delay(50);
+            records = System.Text.Json.Nodes.JsonNode.Parse(await auditor.GetStringAsync($"v1/audit?targetId={agent}"))!.AsArray();
+        }
+
+        Assert.Equal(["desktop.signed-out", "desktop.signed-in", "agent.configured"], records.Select(r => r!["action"]!.GetValue<string>()));
+        Assert.All(records.Take(2), r => Assert.Equal(agent, r!["actor"]!["agentId"]!.GetValue<string>()));
+        Assert.All(records.Take(2), r => Assert.Equal("127.0.0.1", r!["remoteAddress"]!.GetValue<string>()));
+        var refused = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(await auditor.GetStringAsync($"v1/audit?targetId={other}&action=access.refused"))!.AsArray())!;
+        Assert.Contains($"acts for agent {agent}, not {other}", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WallboardHub_RefusesAnAgentsToken_AndTakesASupervisors()
     {
         await using var agent = Connect("hubs/wallboard", TestTokens.Agent("a-1"));
