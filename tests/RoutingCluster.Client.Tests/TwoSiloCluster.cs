@@ -34,13 +34,15 @@ public sealed class TwoSiloCluster : IAsyncDisposable
 
     internal SharedGrainStore Store { get; }
 
-    public static TwoSiloCluster Start()
+    /// <summary>Starts <see cref="A"/>, then <see cref="B"/>; each also gets <paramref name="settingsOfA"/> or
+    /// <paramref name="settingsOfB"/> (for example its TLS certificate).</summary>
+    public static TwoSiloCluster Start(IReadOnlyDictionary<string, string>? settingsOfA = null, IReadOnlyDictionary<string, string>? settingsOfB = null)
     {
         var store = new SharedGrainStore();
-        var a = Join(primarySiloPort: null, store);
+        var a = Join(primarySiloPort: null, store, settingsOfA);
         try
         {
-            return new TwoSiloCluster(a, Join(a.SiloPort, store), store);
+            return new TwoSiloCluster(a, Join(a.SiloPort, store, settingsOfB), store);
         }
         catch
         {
@@ -56,9 +58,9 @@ public sealed class TwoSiloCluster : IAsyncDisposable
     /// whose silo stops comes back on another with its state. Grains are placed on the silo that first calls them
     /// (<see cref="PreferLocalPlacement"/>).
     /// </summary>
-    private static SiloHostFactory Join(int? primarySiloPort, SharedGrainStore store)
+    private static SiloHostFactory Join(int? primarySiloPort, SharedGrainStore store, IReadOnlyDictionary<string, string>? extra)
     {
-        var settings = new Dictionary<string, string> { ["Telemetry:Dashboard"] = "false" };
+        var settings = new Dictionary<string, string>(extra ?? new Dictionary<string, string>()) { ["Telemetry:Dashboard"] = "false" };
         if (primarySiloPort is { } primary)
         {
             settings["Orleans:PrimarySiloPort"] = primary.ToString(CultureInfo.InvariantCulture);

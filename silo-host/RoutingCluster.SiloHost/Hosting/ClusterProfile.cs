@@ -8,11 +8,12 @@ namespace RoutingCluster.SiloHost.Hosting;
 /// <c>Storage:Provider</c> (<c>memory</c>, the default, or <c>postgres</c>), <c>Clustering:Provider</c>
 /// (<c>localhost</c>, the default, or <c>postgres</c>), <c>ConnectionStrings:Routing</c> (required for postgres), <c>Orleans:SiloPort</c> (11111), <c>Orleans:GatewayPort</c> (30000) and, to run several silos on one
 /// host, <c>Orleans:PrimarySiloPort</c> (the silo port of the first one), and <c>Hosting:Kubernetes</c> (false; true
-/// runs the silo as a Kubernetes pod, which needs <c>postgres</c> clustering). A profile that cannot run stops the
+/// runs the silo as a Kubernetes pod, which needs <c>postgres</c> clustering), and mutual TLS between silos
+/// (<see cref="SiloTls"/>, <c>Orleans:Tls:*</c>). A profile that cannot run stops the
 /// host at start with a message that says why, rather than starting with something other than what was asked.
 /// </summary>
 public sealed record ClusterProfile(string Storage, string Clustering, int SiloPort, int GatewayPort, int? PrimarySiloPort, string? ConnectionString,
-    bool Kubernetes = false)
+    bool Kubernetes = false, SiloTls? Tls = null)
 {
     public const string Memory = "memory";
     public const string Localhost = "localhost";
@@ -60,7 +61,8 @@ public sealed record ClusterProfile(string Storage, string Clustering, int SiloP
             Port(configuration, "Orleans:GatewayPort") ?? 30000,
             Port(configuration, "Orleans:PrimarySiloPort"),
             string.IsNullOrWhiteSpace(connectionString) ? null : connectionString,
-            kubernetes);
+            kubernetes,
+            SiloTls.From(configuration));
     }
 
     private static bool Switch(IConfiguration configuration, string key)

@@ -7,7 +7,10 @@ internal sealed class ClusterProfileNotice(ClusterProfile profile, ILogger<Clust
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        logger.SiloProfile(profile.Clustering, profile.SiloPort, profile.GatewayPort, profile.PrimarySiloPort);
+        var tls = profile.Tls is { } t
+            ? $"on (certificate {t.Certificate.Subject}, valid until {t.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}; authority {t.Authority.Subject})"
+            : "off";
+        logger.SiloProfile(profile.Clustering, profile.SiloPort, profile.GatewayPort, profile.PrimarySiloPort, tls);
         if (profile.Storage == ClusterProfile.Memory)
         {
             logger.MemoryStorage(RoutingGrainsServiceCollectionExtensions.StorageName, profile.Storage);

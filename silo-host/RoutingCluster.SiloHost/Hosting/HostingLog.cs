@@ -7,6 +7,6 @@ internal static partial class HostingLog
     public static partial void MemoryStorage(this ILogger logger, string storageName, string provider);
 
     [LoggerMessage(EventId = LogEventIds.SiloProfile, Level = LogLevel.Information,
-        Message = "Silo starting: clustering {Clustering}, silo port {SiloPort}, gateway port {GatewayPort}, primary silo port {PrimarySiloPort}")]
-    public static partial void SiloProfile(this ILogger logger, string clustering, int siloPort, int gatewayPort, int? primarySiloPort);
+        Message = "Silo starting: clustering {Clustering}, silo port {SiloPort}, gateway port {GatewayPort}, primary silo port {PrimarySiloPort}, silo TLS {SiloTls}")]
+    public static partial void SiloProfile(this ILogger logger, string clustering, int siloPort, int gatewayPort, int? primarySiloPort, string siloTls);
 }

@@ -71,6 +71,11 @@ public static class SiloProfileExtensions
             silo.UseLocalhostClustering(profile.SiloPort, profile.GatewayPort, profile.PrimarySiloEndpoint);
         }
 
+        if (profile.Tls is { } tls)
+        {
+            silo.UseTls(tls.Certificate, tls.Configure);
+        }
+
         if (profile.Storage == ClusterProfile.Postgres)
         {
             // Sessions get a table of their own (one row per session, with queue/state/time columns): queues rebuild
