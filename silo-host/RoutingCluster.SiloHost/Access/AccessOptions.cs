@@ -61,6 +61,14 @@ public sealed class RateLimitOptions
 
     /// <summary>Everyone else, per <c>sub</c>: 20/s, burst 50.</summary>
     public TokenBucket Other { get; set; } = new() { PerSecond = 20, Burst = 50 };
+
+    /// <summary>Event streams (<c>GET /v1/sessions/{id}/events</c>) one gateway (<c>client_id</c>; anyone else: its
+    /// <c>sub</c>) may hold open at once on one silo: 10,000.</summary>
+    public int EventStreamsPerCaller { get; set; } = 10_000;
+
+    /// <summary>Desktop connections signed in as one agent at once on one silo: 3 (a desktop, and room for one that
+    /// reconnects before the silo noticed the old connection drop).</summary>
+    public int DesktopConnectionsPerAgent { get; set; } = 3;
 }
 
 /// <summary>A token bucket: <see cref="PerSecond"/> tokens added each second, up to <see cref="Burst"/>.</summary>

@@ -35,6 +35,7 @@ public static class RoutingAccess
         var configuration = builder.Configuration;
         var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         builder.Services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
+        builder.Services.AddSingleton<EventStreamLimits>();
         var authentication = builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme);
         switch (auth.Mode)
         {

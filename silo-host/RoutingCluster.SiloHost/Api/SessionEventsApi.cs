@@ -27,8 +27,20 @@ public static class SessionEventsApi
     /// (and counted).</summary>
     private const int Backlog = 256;
 
-    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, EventDrops drops, HttpContext http, CancellationToken cancellationToken)
+    /// <summary>How long a caller at its limit of open streams is told to wait before trying again.</summary>
+    public const int StreamLimitRetryAfterSeconds = 5;
+
+    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, EventDrops drops, Access.EventStreamLimits limits,
+        HttpContext http, CancellationToken cancellationToken)
     {
+        if (limits.TryOpen(http.User, out var caller) is not { } place)
+        {
+            http.Response.Headers.RetryAfter = StreamLimitRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                detail: $"{caller} holds {limits.Limit} event streams open on this silo already, the most it may; close one first.");
+        }
+
+        http.Response.RegisterForDisposeAsync(place);
         var grain = cluster.GetGrain<ISessionGrain>(id);
         var updates = System.Threading.Channels.Channel.CreateBounded<SessionUpdate>(
             new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest },

@@ -109,6 +109,11 @@ public sealed class AgentDesktopRelay(
 
     public string? AgentOf(string connectionId) => _agentByConnection.GetValueOrDefault(connectionId);
 
+    /// <summary>How many desktop connections of <paramref name="agentId"/> are signed in on this silo, not counting
+    /// <paramref name="except"/>.</summary>
+    public int ConnectionsOf(string agentId, string except) =>
+        _connectionsByAgent.TryGetValue(agentId, out var connections) ? connections.Keys.Count(c => c != except) : 0;
+
     public async Task DisconnectAsync(string connectionId)
     {
         if (!_agentByConnection.TryRemove(connectionId, out var agentId))

@@ -27,7 +27,8 @@ public sealed record HubResult(bool Ok, int Status, string? Detail)
 /// a pending offer is still there when the desktop signs in again. The connection needs an agent token and acts
 /// for its <c>agent_id</c> only; it is closed when the token expires (the desktop reconnects with a fresh one).
 /// </summary>
-public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audit.AuditTrail audit, ILogger<AgentHub> logger) : Hub
+public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audit.AuditTrail audit,
+    Microsoft.Extensions.Options.IOptions<Access.RateLimitOptions> limits, ILogger<AgentHub> logger) : Hub
 {
     /// <summary>Server-to-desktop method names.</summary>
     public static class Events
@@ -53,6 +54,15 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audi
             audit.Record(Context.GetHttpContext(), Context.User, AuditActions.AccessRefused, agentId, AuditOutcomes.Refused,
                 detail: $"/hubs/agent SignIn: acts for agent {own}, not {agentId}");
             throw new HubException($"Forbidden: acts for agent {own}, not {agentId}");
+        }
+
+        var max = limits.Value.DesktopConnectionsPerAgent;
+        if (relay.AgentOf(Context.ConnectionId) != agentId && relay.ConnectionsOf(agentId, except: Context.ConnectionId) >= max)
+        {
+            var detail = $"Too many desktop connections: agent {agentId} has {max} signed in on this silo already, the most it may";
+            audit.Record(Context.GetHttpContext(), Context.User, AuditActions.AccessRefused, agentId, AuditOutcomes.Refused,
+                detail: $"/hubs/agent SignIn: {detail}");
+            throw new HubException(detail);
         }
 
         var view = await relay.ConnectAsync(agentId, Context.ConnectionId) ?? throw new HubException($"Agent '{agentId}' does not exist.");
