@@ -51,6 +51,7 @@ internal static class LogEventIds
     public const int AgentStateChanged = 111;
     public const int StaleHoldReleased = 112;
     public const int ClaimedOfferFailed = 113;
+    public const int OfferNotShownInTime = 114;
 
     // Grains: queues and routing work.
     public const int OfferAttemptFailed = 120;

@@ -220,6 +220,9 @@ public sealed class OfferWatcher : IAgentDesktopObserver
     /// <summary>The benchmark's desktop stays registered with its own silo, which never stops during a run.</summary>
     public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
 
+    /// <summary>The benchmark's agents answer every offer: one that expires anyway is held against the agent.</summary>
+    public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) => Task.FromResult<DateTimeOffset?>(DateTimeOffset.MinValue);
+
     public Task<string> Expect(string sessionId)
     {
         var offered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -144,6 +144,8 @@ public sealed class AgentDesktopRelay(
     /// <summary>Updates dropped by the outbox (see <see cref="DesktopOutbox"/>).</summary>
     public long PushesDropped => _outbox.Dropped;
 
+    public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) => Task.FromResult(_outbox.ShownAt(agentId, sessionId));
+
     public Task OnAgentDeactivatingAsync(string agentId)
     {
         if (_connectionsByAgent.TryGetValue(agentId, out var connections) && !connections.IsEmpty)

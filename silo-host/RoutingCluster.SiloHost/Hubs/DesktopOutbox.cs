@@ -23,14 +23,25 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
     /// <summary>At most this many updates of one agent wait to be pushed.</summary>
     public const int MaxPendingPerAgent = 32;
 
+    /// <summary>How long the outbox remembers when it sent an offer (offers expire long before; the answer is asked for
+    /// only when one expires unanswered).</summary>
+    public static readonly TimeSpan ShownRetention = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, AgentQueue> _queues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Agent, string Session), DateTimeOffset> _shown = new();
     private long _dropped;
+    private long _prunedAt;
 
     /// <summary>Updates dropped because an agent's desktop fell behind, or offers that expired before they were sent.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>Updates waiting now, all agents together.</summary>
     public int Waiting => _queues.Values.Sum(q => q.Count);
+
+    /// <summary>When the offer of <paramref name="sessionId"/> went out to <paramref name="agentId"/>'s desktops on this
+    /// silo (null: it did not, or too long ago to remember).</summary>
+    public DateTimeOffset? ShownAt(string agentId, string sessionId) =>
+        _shown.TryGetValue((agentId, sessionId), out var at) ? at : null;
 
     /// <summary>Queues the update for the agent's desktops <paramref name="connectionIds"/>, behind the agent's earlier
     /// updates; starts sending if nothing is being sent for the agent.</summary>
@@ -64,10 +75,31 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
                     AgentEventType.OfferExpired => clients.SendAsync(AgentHub.Events.OfferExpired, update.SessionId, update.Agent),
                     _ => clients.SendAsync(AgentHub.Events.AgentChanged, update.Agent),
                 }).ConfigureAwait(false);
+                if (update.Type == AgentEventType.Offer && update.Offer is { } sent)
+                {
+                    Shown(update.AgentId, sent.SessionId);
+                }
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
             {
                 // The connection is closing: its desktop gets the agent's view again when it signs in again.
+            }
+        }
+    }
+
+    private void Shown(string agentId, string sessionId)
+    {
+        var now = clock.Now;
+        _shown[(agentId, sessionId)] = now;
+        var last = Interlocked.Read(ref _prunedAt);
+        if (now.UtcTicks - last > TimeSpan.TicksPerMinute && Interlocked.CompareExchange(ref _prunedAt, now.UtcTicks, last) == last)
+        {
+            foreach (var (key, at) in _shown)
+            {
+                if (now - at > ShownRetention)
+                {
+                    _shown.TryRemove(key, out _);
+                }
             }
         }
     }

@@ -121,6 +121,14 @@ public interface IAgentDesktopObserver : IGrainObserver
     /// </summary>
     [OneWay, Alias("on-agent-deactivating")]
     Task OnAgentDeactivatingAsync(string agentId);
+
+    /// <summary>
+    /// When this silo put the offer of <paramref name="sessionId"/> on the agent's desktops (null: it never did, for
+    /// instance because the push waited behind others until the offer had expired). Asked only when an offer expires
+    /// unanswered, so that a miss the desktop never had a fair chance at is not held against the agent.
+    /// </summary>
+    [Alias("offer-shown-at")]
+    Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId);
 }
 
 /// <summary>

@@ -53,6 +53,32 @@ internal sealed class AgentDesktops(string agentId)
         return false;
     }
 
+    /// <summary>
+    /// Whether a desktop had the offer of <paramref name="sessionId"/> at least <paramref name="window"/> before it
+    /// expired, as the relays say (each asked at most <paramref name="timeout"/>; one that does not answer says no).
+    /// With no desktop connected the answer is yes: an agent working through the HTTP API is held to its offers.
+    /// </summary>
+    public async Task<bool> HadFairChanceAsync(string sessionId, DateTimeOffset expiresAt, TimeSpan window, TimeSpan timeout)
+    {
+        if (_relays.Count == 0)
+        {
+            return true;
+        }
+
+        var answers = await Task.WhenAll(_relays.Values.Distinct().Select(async relay =>
+        {
+            try
+            {
+                return await relay.OfferShownAtAsync(agentId, sessionId).WaitAsync(timeout);
+            }
+            catch (Exception exception) when (exception is TimeoutException or OrleansException or ObjectDisposedException)
+            {
+                return null;
+            }
+        }));
+        return answers.Any(shownAt => shownAt is { } at && at <= expiresAt - window);
+    }
+
     /// <summary>Pushes the update to every desktop (one-way: a relay on a silo that died cannot hold up the agent).</summary>
     public void Push(AgentUpdate update)
     {

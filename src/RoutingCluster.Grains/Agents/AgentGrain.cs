@@ -477,16 +477,31 @@ public sealed class AgentGrain(
             return;
         }
 
+        // A miss counts against the agent only when a desktop had the offer in time (or it has no desktop): an offer
+        // that reached the desktops late, or never, under load was the cluster's miss, not the agent's.
+        var heldAgainst = false;
         foreach (var held in missed)
         {
             Record.Sessions.Remove(held.SessionId);
-            logger.OfferMissed(Id, held.SessionId);
+            if (await _desktops.HadFairChanceAsync(held.SessionId, held.ExpiresAt, options.Value.MinAnswerWindow, options.Value.OfferShownTimeout))
+            {
+                heldAgainst = true;
+                logger.OfferMissed(Id, held.SessionId);
+            }
+            else
+            {
+                logger.OfferNotShownInTime(Id, held.SessionId);
+            }
         }
 
-        Record.State = AgentState.NotReady;
-        Record.Reason = OfferTerms.MissedOfferReason;
-        Record.StateSince = clock.Now;
-        Record.ForcedBy = null;
+        if (heldAgainst)
+        {
+            Record.State = AgentState.NotReady;
+            Record.Reason = OfferTerms.MissedOfferReason;
+            Record.StateSince = clock.Now;
+            Record.ForcedBy = null;
+        }
+
         await SaveAsync();
         foreach (var held in missed)
         {

@@ -21,6 +21,9 @@ public static partial class RoutingLog
     [LoggerMessage(EventId = LogEventIds.OfferMissed, Level = LogLevel.Information, Message = "Agent {AgentId} missed the offer of session {SessionId}: set not-ready")]
     public static partial void OfferMissed(this ILogger logger, string agentId, string sessionId);
 
+    [LoggerMessage(EventId = LogEventIds.OfferNotShownInTime, Level = LogLevel.Warning, Message = "The offer of session {SessionId} to agent {AgentId} expired without reaching a desktop in time: back to its queue, the agent stays as it is")]
+    public static partial void OfferNotShownInTime(this ILogger logger, string agentId, string sessionId);
+
     [LoggerMessage(EventId = LogEventIds.AgentStateChanged, Level = LogLevel.Debug, Message = "Agent {AgentId} is now {State} ({Reason})")]
     public static partial void AgentStateChanged(this ILogger logger, string agentId, RoutingCluster.Routing.Model.AgentState state, string? reason);
 

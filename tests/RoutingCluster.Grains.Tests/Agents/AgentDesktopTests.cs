@@ -70,19 +70,73 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
         Assert.Equal(AgentState.Ready, (await s.GetAgent(agent)).State);
     }
 
+    [Fact]
+    public async Task AnOfferThatNeverReachedTheDesktopInTime_ExpiresBackToTheQueue_WithoutSettingTheAgentNotReady()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue]);
+        var relay = new Relay { NeverShown = true };
+        await fx.Agent(agent).DesktopConnectedAsync("conn-1", fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay));
+        var session = await s.SessionAsync("s1", queue);
+        await relay.WaitFor(u => u.Type == AgentEventType.Offer);
+
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
+
+        var view = await s.GetAgent(agent);
+        Assert.Equal(AgentState.Ready, view.State);
+        Assert.DoesNotContain(view.Offers, o => o.SessionId == session && o.ExpiresAt <= fx.Time.GetUtcNow());
+        var again = await relay.WaitFor(u => u.Type == AgentEventType.Offer && u.Offer!.SessionId == session && u.Offer.OfferedAt >= fx.Time.GetUtcNow());
+        Assert.Equal(session, again.Offer!.SessionId);
+    }
+
+    [Fact]
+    public async Task AnOfferTheDesktopHadInTime_ExpiringUnanswered_SetsTheAgentNotReady()
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue]);
+        var relay = new Relay();
+        await fx.Agent(agent).DesktopConnectedAsync("conn-1", fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay));
+        var session = await s.SessionAsync("s1", queue);
+        await relay.WaitFor(u => u.Type == AgentEventType.Offer);
+
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
+
+        var view = await s.GetAgent(agent);
+        Assert.Equal(AgentState.NotReady, view.State);
+        Assert.Equal("missed-offer", view.Reason);
+        Assert.Empty(view.Offers);
+        Assert.Equal(SessionState.Queued, (await fx.Session(session).GetAsync())!.State);
+    }
+
     private sealed class Relay : IAgentDesktopObserver
     {
         private readonly Mailbox<AgentUpdate> _mailbox = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _shown = new(StringComparer.Ordinal);
 
         public Relay() => KeepAlive.Add(this);
 
         public Task OnAgentUpdateAsync(AgentUpdate update)
         {
             _mailbox.Add(update);
+            if (update is { Type: AgentEventType.Offer, Offer: { } offer })
+            {
+                _shown[offer.SessionId] = offer.OfferedAt;
+            }
+
             return Task.CompletedTask;
         }
 
         public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
+
+        /// <summary>An offer is on this desktop the moment it is pushed (when it was made, on the routing clock), unless
+        /// <see cref="NeverShown"/>.</summary>
+        public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) =>
+            Task.FromResult(!NeverShown && _shown.TryGetValue(sessionId, out var at) ? at : (DateTimeOffset?)null);
+
+        /// <summary>A desktop whose pushes never arrive in time (a relay far behind).</summary>
+        public bool NeverShown { get; set; }
 
         public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
     }

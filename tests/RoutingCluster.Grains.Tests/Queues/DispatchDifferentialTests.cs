@@ -106,7 +106,8 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
             silo.Services.AddRoutingGrains(time);
             silo.AddOutgoingGrainCallFilter(async call =>
             {
-                if (call.InterfaceMethod?.DeclaringType == typeof(IAgentDesktopObserver))
+                // Pushes only: an expiring offer's question to the desktop (when it was shown) is a call, not a push.
+                if (call.InterfaceMethod is { Name: nameof(IAgentDesktopObserver.OnAgentUpdateAsync) } method && method.DeclaringType == typeof(IAgentDesktopObserver))
                 {
                     pushes.Sent();
                 }
@@ -256,11 +257,18 @@ public sealed class DispatchDifferentialTests(ITestOutputHelper output)
     /// <summary>The agents' desktops: every offer pushed to one is what an agent saw.</summary>
     private sealed class Desktop(ConcurrentQueue<OfferSeen> seen, ConcurrentQueue<AgentUpdate> log, PushCount pushes) : IAgentDesktopObserver
     {
+        private readonly ConcurrentDictionary<(string, string), DateTimeOffset> _shown = new();
+
+        /// <summary>An offer is on the desktop the moment it is pushed (when it was made, on the routing clock).</summary>
+        public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) =>
+            Task.FromResult(_shown.TryGetValue((agentId, sessionId), out var at) ? at : (DateTimeOffset?)null);
+
         public Task OnAgentUpdateAsync(AgentUpdate update)
         {
             log.Enqueue(update);
             if (update is { Type: AgentEventType.Offer, Offer: { } offer })
             {
+                _shown[(update.AgentId, offer.SessionId)] = offer.OfferedAt;
                 seen.Enqueue(new OfferSeen((long)Math.Round((offer.OfferedAt - RoutingTrace.Epoch).TotalMilliseconds), offer.SessionId, update.AgentId));
             }
 

@@ -159,6 +159,7 @@ public sealed class SessionFollowerTests(RoutingClusterFixture fx)
     private sealed class Desktop : IAgentDesktopObserver
     {
         private readonly Mailbox<AgentUpdate> _mailbox = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _shown = new(StringComparer.Ordinal);
 
         public Desktop() => KeepAlive.Add(this);
 
@@ -167,10 +168,23 @@ public sealed class SessionFollowerTests(RoutingClusterFixture fx)
         public Task OnAgentUpdateAsync(AgentUpdate update)
         {
             _mailbox.Add(update);
+            if (update is { Type: AgentEventType.Offer, Offer: { } offer })
+            {
+                _shown[offer.SessionId] = offer.OfferedAt;
+            }
+
             return Task.CompletedTask;
         }
 
         public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
+
+        /// <summary>An offer is on this desktop the moment it is pushed (when it was made, on the routing clock), unless
+        /// <see cref="NeverShown"/>.</summary>
+        public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) =>
+            Task.FromResult(!NeverShown && _shown.TryGetValue(sessionId, out var at) ? at : (DateTimeOffset?)null);
+
+        /// <summary>A desktop whose pushes never arrive in time (a relay far behind).</summary>
+        public bool NeverShown { get; set; }
 
         public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
     }
