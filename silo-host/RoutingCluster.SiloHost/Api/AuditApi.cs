@@ -41,17 +41,7 @@ public static class AuditApi
     internal static bool TryRead(IQueryCollection parameters, out AuditQuery query, out FieldErrors errors)
     {
         errors = new FieldErrors();
-        foreach (var name in parameters.Keys)
-        {
-            if (!Parameters.Contains(name, StringComparer.Ordinal))
-            {
-                errors.Add(name, "Unknown parameter: the parameters are " + string.Join(", ", Parameters) + ".");
-            }
-            else if (parameters[name].Count > 1)
-            {
-                errors.Add(name, "Give it once.");
-            }
-        }
+        errors.OnlyParameters(parameters, Parameters);
 
         var from = StatsRange.Time(parameters, "from", errors);
         var to = StatsRange.Time(parameters, "to", errors);

@@ -138,17 +138,7 @@ internal sealed record StaffingQuery(double? ArrivalsPerHour, double? AhtSeconds
     public static bool TryRead(IQueryCollection query, out StaffingQuery result, out FieldErrors errors)
     {
         errors = new FieldErrors();
-        foreach (var name in query.Keys)
-        {
-            if (!Names.Contains(name, StringComparer.Ordinal))
-            {
-                errors.Add(name, "Unknown parameter: the parameters are " + string.Join(", ", Names) + ".");
-            }
-            else if (query[name].Count > 1)
-            {
-                errors.Add(name, "Give it once.");
-            }
-        }
+        errors.OnlyParameters(query, Names);
 
         var arrivals = Number(query, "arrivalsPerHour", errors, min: 0, max: StaffingApi.MaxArrivalsPerHour, minExclusive: true);
         var aht = Number(query, "ahtSeconds", errors, min: 0, max: 86_400, minExclusive: true);

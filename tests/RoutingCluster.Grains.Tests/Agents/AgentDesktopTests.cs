@@ -73,15 +73,8 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
     [Fact]
     public async Task AnOfferThatNeverReachedTheDesktopInTime_ExpiresBackToTheQueue_WithoutSettingTheAgentNotReady()
     {
-        var s = new Scenario(fx);
-        var queue = await s.QueueAsync("cards");
-        var agent = await s.AgentAsync("a1", [queue]);
         var relay = new Relay { NeverShown = true };
-        await fx.Agent(agent).DesktopConnectedAsync("conn-1", fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay));
-        var session = await s.SessionAsync("s1", queue);
-        await relay.WaitFor(u => u.Type == AgentEventType.Offer);
-
-        await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
+        var (s, agent, session) = await OfferUnansweredUntilItExpires(relay);
 
         var view = await s.GetAgent(agent);
         Assert.Equal(AgentState.Ready, view.State);
@@ -93,21 +86,26 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
     [Fact]
     public async Task AnOfferTheDesktopHadInTime_ExpiringUnanswered_SetsTheAgentNotReady()
     {
-        var s = new Scenario(fx);
-        var queue = await s.QueueAsync("cards");
-        var agent = await s.AgentAsync("a1", [queue]);
-        var relay = new Relay();
-        await fx.Agent(agent).DesktopConnectedAsync("conn-1", fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay));
-        var session = await s.SessionAsync("s1", queue);
-        await relay.WaitFor(u => u.Type == AgentEventType.Offer);
-
-        await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
+        var (s, agent, session) = await OfferUnansweredUntilItExpires(new Relay());
 
         var view = await s.GetAgent(agent);
         Assert.Equal(AgentState.NotReady, view.State);
         Assert.Equal("missed-offer", view.Reason);
         Assert.Empty(view.Offers);
         Assert.Equal(SessionState.Queued, (await fx.Session(session).GetAsync())!.State);
+    }
+
+    /// <summary>An agent with one desktop (<paramref name="relay"/>) is offered a session and lets the offer expire.</summary>
+    private async Task<(Scenario Scenario, string Agent, string Session)> OfferUnansweredUntilItExpires(Relay relay)
+    {
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue]);
+        await fx.Agent(agent).DesktopConnectedAsync("conn-1", fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay));
+        var session = await s.SessionAsync("s1", queue);
+        await relay.WaitFor(u => u.Type == AgentEventType.Offer);
+        await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
+        return (s, agent, session);
     }
 
     private sealed class Relay : IAgentDesktopObserver

@@ -18,6 +18,22 @@ public sealed class FieldErrors
         messages.Add(message);
     }
 
+    /// <summary>A query string that may hold <paramref name="names"/> only, each at most once: anything else is named.</summary>
+    public void OnlyParameters(IQueryCollection query, IReadOnlyList<string> names)
+    {
+        foreach (var name in query.Keys)
+        {
+            if (!names.Contains(name, StringComparer.Ordinal))
+            {
+                Add(name, "Unknown parameter: the parameters are " + string.Join(", ", names) + ".");
+            }
+            else if (query[name].Count > 1)
+            {
+                Add(name, "Give it once.");
+            }
+        }
+    }
+
     public void Required(string field, object? value)
     {
         if (value is null)
