@@ -18,6 +18,7 @@ internal sealed class PostgresAuditLog(string connectionString, PostgresWriteBat
                                    action, target_id, outcome, forced, detail, before_value, after_value, trace_id)
         VALUES (@at, @subject, @roles, @client_id, @agent_id, @remote_address,
                 @action, @target_id, @outcome, @forced, @detail, @before_value, @after_value, @trace_id)
+        RETURNING 0
         """;
 
     private const string QuerySql = """

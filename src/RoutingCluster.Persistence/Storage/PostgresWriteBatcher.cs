@@ -57,8 +57,15 @@ internal sealed class PostgresWriteBatcher : IAsyncDisposable
     /// new version), or <see langword="null"/> when the statement returned no row (an ETag condition that did not
     /// hold). The task completes after the batch's transaction has committed.
     /// </summary>
+    /// <remarks>Every statement must return a result set (<c>RETURNING</c>): results are matched to writes by position,
+    /// and PostgreSQL sends none for a statement without one, which would shift every later write's result.</remarks>
     public Task<int?> ExecuteAsync(string sql, Action<NpgsqlParameterCollection> bind)
     {
+        if (!sql.Contains("RETURNING", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException("A statement of the group commit must return a result set (RETURNING ...).", nameof(sql));
+        }
+
         var write = new PendingWrite(sql, bind, _options.Time.GetTimestamp());
         if (!_writes.Writer.TryWrite(write))
         {

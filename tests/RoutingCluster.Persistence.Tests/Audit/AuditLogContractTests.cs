@@ -56,6 +56,25 @@ public sealed class AuditLogContractTests(PostgresServer server) : IClassFixture
         }
     }
 
+    [Fact]
+    public async Task ARecordSharingATransactionWithOtherWrites_LeavesEachWriteItsOwnResult()
+    {
+        var connectionString = await server.CreateSchemaAsync("audit_batch");
+        await PostgresSchema.MigrateAsync(connectionString);
+        await ExecuteAsync(connectionString, "CREATE TABLE counter (id int PRIMARY KEY, v int NOT NULL); INSERT INTO counter VALUES (1, 41)");
+        await using var batcher = new PostgresWriteBatcher(connectionString, new PostgresGroupCommitOptions { Window = TimeSpan.FromMilliseconds(200) }, NullLogger.Instance);
+        var log = new PostgresAuditLog(connectionString, batcher, NullLogger<PostgresAuditLog>.Instance);
+
+        // Queued in this order within one window: one transaction, the record's statement first.
+        var record = log.AppendAsync(new AuditRecord(0, Eight, AuditActor.Anonymous, null, AuditActions.AccessRefused, "cards", AuditOutcomes.Refused));
+        var write = batcher.ExecuteAsync("UPDATE counter SET v = v + 1 WHERE id = 1 RETURNING v", _ => { });
+        await record;
+
+        Assert.Equal(42, await write);
+        Assert.Equal(1, batcher.Batches);
+        Assert.Throws<ArgumentException>(() => { _ = batcher.ExecuteAsync("UPDATE counter SET v = 0", _ => { }); });
+    }
+
     [Theory]
     [InlineData("UPDATE routing_audit SET outcome = 'failed'")]
     [InlineData("DELETE FROM routing_audit")]
