@@ -4,6 +4,7 @@ using RoutingCluster.Grains.Agents;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Hubs;
+using RoutingCluster.SiloHost.Privacy;
 using RoutingCluster.SiloHost.Api.Json;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -35,6 +36,7 @@ public static class RoutingClusterHosting
         builder.Services.AddHostedService<ClusterProfileNotice>();
         builder.AddRoutingHealth();
         builder.AddRoutingAccess();
+        builder.AddRoutingPrivacy();
         builder.AddRoutingTelemetry();
         builder.AddSessionAdmission();
 
