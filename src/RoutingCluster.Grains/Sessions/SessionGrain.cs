@@ -640,7 +640,6 @@ public sealed class SessionGrain(
         PreferredAgentId = Record.PreferredAgentId,
         RejectedBy = [.. Record.RejectedBy],
         History = [.. Record.History],
-        Attributes = Record.Attributes,
         Callback = Record.CallbackRequestedAt is { } requestedAt ? new CallbackView(requestedAt, Record.CallbackAt) : null,
     };
 
