@@ -1,6 +1,13 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Privacy;
+using RoutingCluster.Grains.Sessions;
 using RoutingCluster.SiloHost.Access;
+using RoutingCluster.SiloHost.Api.Contracts;
+using Serilog.Core;
+using Serilog.Events;
 
 namespace RoutingCluster.SiloHost.Privacy;
 
@@ -87,4 +94,24 @@ internal static partial class PrivacyLog
     [LoggerMessage(EventId = LogEventIds.PseudonymKeyGenerated, Level = LogLevel.Warning,
         Message = "Privacy:PseudonymKey is not set: customer pseudonyms and idempotency fingerprints use a random key of this process, so they change when it restarts and differ on other silos (a create retried on another silo answers 409)")]
     public static partial void PseudonymKeyGenerated(ILogger logger);
+}
+
+/// <summary>
+/// What a log line makes of the objects that carry a customer's personal data, should one ever be logged destructured
+/// (<c>{@Request}</c>, which writes an object's properties, not its <c>ToString</c>): the records between the API and
+/// the grains as their own <c>ToString</c>, which leaves the age and attributes out, and the API's request bodies and
+/// the session's stored state (which hold the customer id, or the age and attributes) as their type name only.
+/// </summary>
+internal sealed class PersonalDataDestructuringPolicy : IDestructuringPolicy
+{
+    public bool TryDestructure(object value, ILogEventPropertyValueFactory propertyValueFactory, [NotNullWhen(true)] out LogEventPropertyValue? result)
+    {
+        result = value switch
+        {
+            Customer or NewSession or EnqueueRequest => new ScalarValue(value.ToString()),
+            CreateSessionRequest or CustomerRequest or SessionRecord => new ScalarValue($"{value.GetType().Name} (personal data withheld)"),
+            _ => null,
+        };
+        return result is not null;
+    }
 }
