@@ -13,7 +13,8 @@
 # Silo i listens on HTTP 5000+i, silo port 11111+i and gateway port 30000+i, all on 127.0.0.1, with
 # Storage:Provider=postgres and Clustering:Provider=postgres. State lives in .cluster/ at the repository root:
 # silo-i.log (console log), silo-i.pid, connection (the connection string), pg/ (the throwaway server),
-# dev-signing-key (the silos' shared dev-mode token key: get a token from any silo's POST /auth/dev-token).
+# dev-signing-key (the silos' shared dev-mode token key: get a token from any silo's POST /auth/dev-token),
+# pseudonym-key (the silos' shared Privacy:PseudonymKey: one pseudonym per customer, retries on any silo).
 #
 # The silos run with DOTNET_TC_CallCountingDelayMs=0 (hot code optimized sooner after start) unless it is set.
 #
@@ -101,6 +102,11 @@ start_silo() {
     [[ -s "$STATE/dev-signing-key" ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$STATE/dev-signing-key")
     export Auth__Dev__SigningKey
     Auth__Dev__SigningKey=$(cat "$STATE/dev-signing-key")
+    # Customers' pseudonyms and idempotency fingerprints: one key for every silo too (made once, kept in
+    # .cluster/pseudonym-key), so a customer has one pseudonym and a create retried on another silo finds its session.
+    [[ -s "$STATE/pseudonym-key" ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$STATE/pseudonym-key")
+    export Privacy__PseudonymKey
+    Privacy__PseudonymKey=$(cat "$STATE/pseudonym-key")
     exec setsid dotnet "$DLL" \
       --urls "$(url "$i")" \
       --Storage:Provider=postgres --Clustering:Provider=postgres \

@@ -63,6 +63,7 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 LOG="$OUT/perf-$CONFIG-$STAMP.log"
 PIDS=()
 DEV_SIGNING_KEY=$(head -c 32 /dev/urandom | base64)
+PSEUDONYM_KEY=$(head -c 32 /dev/urandom | base64)
 PG_STARTED=0
 
 # CPU seconds (user + system) of processes, from /proc/PID/stat (one awk for all: this machine is often loaded).
@@ -129,6 +130,8 @@ leg() {
   # driver is one gateway standing for all of a bank's, so the per-gateway bucket is lifted above any rate it drives;
   # PERF_HOST_ARGS may set it back (--RateLimits:Gateway:PerSecond=200 ...) to measure the limiter refusing.
   host_args+=(--Auth:Dev:SigningKey="$DEV_SIGNING_KEY" --RateLimits:Gateway:PerSecond=1000000 --RateLimits:Gateway:Burst=1000000)
+  # One pseudonym key for every silo: a create retried on another silo must find the same keyed fingerprint.
+  host_args+=(--Privacy:PseudonymKey="$PSEUDONYM_KEY")
   # shellcheck disable=SC2206
   host_args+=(${PERF_HOST_ARGS:-})
   for i in $(seq 0 $((silos - 1))); do

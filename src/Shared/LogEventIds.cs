@@ -6,7 +6,8 @@ namespace RoutingCluster;
 /// Every log method takes its id from here, and no two share one (checked by a test over the compiled assemblies).
 /// </summary>
 /// <remarks>
-/// Ranges by area: 1–9 and 20–29 persistence, 10–19 hosting, 100–199 grains, 300–399 agent hub and wallboard, 400–499 client.
+/// Ranges by area: 1–9 and 20–29 persistence, 10–19 hosting, 100–199 grains, 300–399 agent hub and wallboard, 400–499 client,
+/// 500–599 access, 600–699 privacy.
 /// A shared source file (src/Shared), compiled into each project that logs, the client package among them.
 /// </remarks>
 internal static class LogEventIds
@@ -111,4 +112,7 @@ internal static class LogEventIds
     public const int HubSignInRefused = 504;
     public const int AuditRecordLost = 505;
     public const int ConfigurationRefusedWithoutAudit = 506;
+
+    // Privacy: the key of customers' pseudonyms.
+    public const int PseudonymKeyGenerated = 600;
 }

@@ -18,11 +18,16 @@ public static class TestTokens
 
     private static readonly DevTokenIssuer Issuer = new(new SymmetricSecurityKey(Convert.FromBase64String(SigningKey)), TimeProvider.System);
 
-    /// <summary>What every test host is configured with: the dev key, and rate limits no functional test reaches
-    /// (the rate-limit tests set their own).</summary>
+    /// <summary>The pseudonym key of test hosts (<c>Privacy:PseudonymKey</c>): one for every host, in this process and
+    /// in the silo processes tests start, as the silos of one cluster share one. A test key, used nowhere else.</summary>
+    public const string PseudonymKey = "q3Jd0VwC1m7yq8mZ2aT5bPp8kXo4Hh6nW9eRr2sLtUc=";
+
+    /// <summary>What every test host is configured with: the dev key, the pseudonym key, and rate limits no functional
+    /// test reaches (the rate-limit tests set their own).</summary>
     public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
         ["Auth:Dev:SigningKey"] = SigningKey,
+        ["Privacy:PseudonymKey"] = PseudonymKey,
         ["RateLimits:Gateway:PerSecond"] = "1000000",
         ["RateLimits:Gateway:Burst"] = "1000000",
         ["RateLimits:Agent:PerSecond"] = "1000000",

@@ -12,6 +12,7 @@ using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Agents;
+using RoutingCluster.Grains.Privacy;
 using RoutingCluster.Grains.Queues;
 using RoutingCluster.Grains.Sessions;
 using RoutingCluster.Routing.Model;
@@ -37,6 +38,10 @@ public class ContractSerializationBenchmarks
         """;
 
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 8, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The silo's pseudonyms (a fixed benchmark key): the mapping pseudonymizes the customer id and fingerprints
+    /// the request with them.</summary>
+    private static readonly CustomerPseudonyms Pseudonyms = new(Enumerable.Range(1, CustomerPseudonyms.MinimumKeyBytes).Select(i => (byte)i).ToArray());
 
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private byte[] _requestBytes = null!;
@@ -68,7 +73,7 @@ public class ContractSerializationBenchmarks
         _responseOptions.MakeReadOnly(populateMissingResolver: true);
 
         _request = Http_CreateRequest_Bind().GetAwaiter().GetResult().Value;
-        var session = _request.ToNewSession();
+        var session = _request.ToNewSession(Pseudonyms);
         _created = new SessionView
         {
             Id = "0f8a5c2e9b7d4c1aa3e6b5d4c3b2a190",
@@ -80,7 +85,6 @@ public class ContractSerializationBenchmarks
             QueuedAt = Now,
             Skills = session.Skills,
             History = [new SessionEvent(SessionState.Queued, Now, session.QueueId, null)],
-            Attributes = session.Attributes,
         };
 
         // The serializers of a silo, built (never started) as the benchmark silo is: Orleans' binary serializer (grain
@@ -130,13 +134,14 @@ public class ContractSerializationBenchmarks
         return body?.Error is null ? body! : throw new InvalidOperationException(body.Error.Message);
     }
 
-    /// <summary>Validation (the host's input filter) and the mapping to the grain's request, SHA-256 fingerprint included.</summary>
+    /// <summary>Validation (the host's input filter) and the mapping to the grain's request, the customer's pseudonym and
+    /// the keyed fingerprint (two HMAC-SHA256) included.</summary>
     [Benchmark]
     public NewSession Http_CreateRequest_ValidateAndMap()
     {
         var errors = new FieldErrors();
         _request.Validate(errors);
-        return errors.Any ? throw new InvalidOperationException("invalid") : _request.ToNewSession();
+        return errors.Any ? throw new InvalidOperationException("invalid") : _request.ToNewSession(Pseudonyms);
     }
 
     /// <summary>The 201 body: the session as created (queued), mapped and written with the host's response options.</summary>
@@ -196,7 +201,7 @@ public class ContractSerializationBenchmarks
     /// <summary>A session at the end of its life: every state in its history, the explanation of its offer.</summary>
     private SessionRecord CompletedSession()
     {
-        var s = _request.ToNewSession();
+        var s = _request.ToNewSession(Pseudonyms);
         var offered = Now.AddSeconds(8.5);
         return new SessionRecord
         {
@@ -204,10 +209,9 @@ public class ContractSerializationBenchmarks
             Fingerprint = s.Fingerprint,
             QueueId = s.QueueId,
             Channel = s.Channel,
-            Customer = s.Customer,
+            Customer = s.Customer.Forgotten(),   // ended: the pseudonym stays, the age and the attributes are gone
             Segments = [Segment.Elderly],
             Skills = new Dictionary<string, int>(s.Skills),
-            Attributes = new Dictionary<string, string>(s.Attributes),
             State = SessionState.Completed,
             AgentId = "agent-0042",
             CreatedAt = Now,

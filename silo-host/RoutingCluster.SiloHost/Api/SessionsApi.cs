@@ -5,6 +5,7 @@ using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Infrastructure;
+using RoutingCluster.Grains.Privacy;
 using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
@@ -101,6 +102,7 @@ public static class SessionsApi
         ClaimsPrincipal user,
         IGrainFactory grains,
         SessionAdmission admission,
+        CustomerPseudonyms pseudonyms,
         HttpContext http)
     {
         if (idempotencyKey is not null && (string.IsNullOrWhiteSpace(idempotencyKey) || idempotencyKey.Length > Limits.MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl)))
@@ -122,7 +124,7 @@ public static class SessionsApi
         // A new id has no stored record to read: its grain starts empty. An idempotency key's id may have one.
         using (idempotencyKey is null ? FreshGrainKey.Mark(id) : default)
         {
-            result = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request.ToNewSession());
+            result = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request.ToNewSession(pseudonyms));
         }
 
         return result.Status switch

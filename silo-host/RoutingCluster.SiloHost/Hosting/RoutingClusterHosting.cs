@@ -5,6 +5,7 @@ using RoutingCluster.Grains.Agents;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Hubs;
+using RoutingCluster.SiloHost.Privacy;
 using RoutingCluster.SiloHost.Api.Json;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -26,6 +27,7 @@ public static class RoutingClusterHosting
             .ReadFrom.Configuration(configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
+            .Destructure.With<PersonalDataDestructuringPolicy>()
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
                 formatProvider: System.Globalization.CultureInfo.InvariantCulture));
@@ -36,6 +38,7 @@ public static class RoutingClusterHosting
         builder.Services.AddHostedService<ClusterProfileNotice>();
         builder.AddRoutingHealth();
         builder.AddRoutingAccess();
+        builder.AddRoutingPrivacy();
         builder.AddRoutingTelemetry();
         builder.AddSessionAdmission();
 

@@ -24,6 +24,8 @@ public sealed record EnqueueRequest
 
     [Id(2)] public required DateTimeOffset Arrival { get; init; }
 
+    /// <summary>The customer's age, for the queue to derive the elderly segment with its own elderly age. Personal
+    /// data: sent only while the session lives, kept by no queue, and left out of <see cref="ToString"/>.</summary>
     [Id(3)] public int? CustomerAge { get; init; }
 
     [Id(4)] public IReadOnlyList<Segment> DeclaredSegments { get; init; } = [];
@@ -50,6 +52,9 @@ public sealed record EnqueueRequest
     /// <summary>The customer asked to be called back (see <see cref="SessionDemand.Callback"/>): a scheduled one comes
     /// with its scheduled instant as <see cref="Arrival"/>.</summary>
     [Id(12)] public bool Callback { get; init; }
+
+    public override string ToString() =>
+        $"EnqueueRequest {{ SessionId = {SessionId}, Channel = {Channel}, Arrival = {Arrival:O}, IsReturn = {IsReturn}, Callback = {Callback} }}";
 }
 
 public enum EnqueueStatus

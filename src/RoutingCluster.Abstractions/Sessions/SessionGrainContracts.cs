@@ -2,12 +2,25 @@ using RoutingCluster.Routing.Model;
 
 namespace RoutingCluster.Abstractions.Sessions;
 
-/// <summary>The customer behind a session, as the gateway describes it.</summary>
+/// <summary>
+/// The customer behind a session, as the cluster knows it: never by the bank's customer id, which the API turns into
+/// its keyed pseudonym before anything else sees it. The age is kept while the session lives (routing derives the
+/// elderly segment from it in every queue the session enters) and dropped when it ends.
+/// </summary>
+/// <remarks>Field 0 held the customer id itself before pseudonyms: never reuse it. A record written then reads back
+/// without it, and without a pseudonym.</remarks>
 [GenerateSerializer, Immutable, Alias("rc.customer")]
 public sealed record Customer(
-    [property: Id(0)] string Id,
+    [property: Id(3)] string? Pseudonym,
     [property: Id(1)] int? Age,
-    [property: Id(2)] IReadOnlyList<Segment> Segments);
+    [property: Id(2)] IReadOnlyList<Segment> Segments)
+{
+    /// <summary>The customer without what must not outlive the session: the pseudonym and the declared segments stay.</summary>
+    public Customer Forgotten() => Age is null ? this : this with { Age = null };
+
+    /// <summary>Never the age, should a customer ever be written into a log line or an exception message.</summary>
+    public override string ToString() => $"Customer {{ Pseudonym = {Pseudonym}, Segments = [{string.Join(", ", Segments)}] }}";
+}
 
 /// <summary>A validated request to create a session (the API refuses bad input before it gets here).</summary>
 [GenerateSerializer, Immutable, Alias("rc.new-session")]
@@ -27,8 +40,13 @@ public sealed record NewSession
 
     [Id(6)] public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>A digest of the request, so a retry with the same idempotency key but another body is refused.</summary>
+    /// <summary>A keyed digest of the request, so a retry with the same idempotency key but another body is refused.</summary>
     [Id(7)] public string Fingerprint { get; init; } = string.Empty;
+
+    /// <summary>The request without its customer's age and attributes, should it ever be written into a log line or an
+    /// exception message.</summary>
+    public override string ToString() =>
+        $"NewSession {{ QueueId = {QueueId}, Channel = {Channel}, Customer = {Customer}, Skills = {Skills.Count}, PreferredAgentId = {PreferredAgentId}, Attributes = {Attributes.Count} }}";
 }
 
 public enum CreateStatus
@@ -134,7 +152,7 @@ public sealed record SessionView
 
     [Id(17)] public IReadOnlyList<SessionEvent> History { get; init; } = [];
 
-    [Id(18)] public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
+    // Id 18 held the gateway's attributes, which no view shows: never reuse it.
 
     /// <summary>The callback the customer asked for, if any.</summary>
     [Id(19)] public CallbackView? Callback { get; init; }

@@ -7,8 +7,10 @@ namespace RoutingCluster.Grains.Sessions;
 /// never has to guess how the state is shaped.
 /// </summary>
 /// <remarks>
-/// Deliberately without the customer: its id, age and the gateway's free-form attributes stay in the serialized
-/// state only. These columns feed analyst tables and KPI queries, which must carry no customer identifiers.
+/// Deliberately without the customer's personal data: its age and the gateway's free-form attributes stay in the
+/// serialized state only, and only while the session lives; its id is nowhere (the cluster knows the customer by its
+/// keyed pseudonym). These columns feed analyst tables and KPI queries, which must carry no customer identifiers: the
+/// pseudonym, which nobody without the key can link to a customer, is there for repeat-contact figures.
 /// </remarks>
 public interface ISessionRecordColumns
 {
@@ -17,6 +19,8 @@ public interface ISessionRecordColumns
 }
 
 /// <summary>The queryable values of one session. Enum values are their wire names (<see cref="WireNames"/>: <c>wrap-up</c>, <c>5g</c>).</summary>
+/// <param name="CustomerPseudonym">The keyed pseudonym of the customer id (<c>CustomerPseudonyms</c>): the same for every
+/// session of one customer, for repeat-contact figures. Null for a record written before pseudonyms.</param>
 /// <param name="QueueId">The queue the session is in (or ended in).</param>
 /// <param name="State">The lifecycle state: <c>queued</c>, <c>offered</c>, <c>connected</c>, <c>wrap-up</c>, <c>completed</c>,
 /// <c>abandoned</c>, <c>overflowed</c>, <c>refused</c>.</param>
@@ -31,6 +35,7 @@ public interface ISessionRecordColumns
 /// <param name="CompletedAt">When it reached a terminal state after wrap-up, or was refused.</param>
 /// <param name="History">Every transition, oldest first.</param>
 public sealed record SessionColumns(
+    string? CustomerPseudonym,
     string QueueId,
     string State,
     string Channel,

@@ -96,11 +96,13 @@ public sealed class SessionGrain(
         Fill(request, queueId, now, result);
         if (result.Status != EnqueueStatus.Accepted)
         {
-            // Refused sessions are recorded too: the gateway gets an error, and the refusal can be counted.
+            // Refused sessions are recorded too: the gateway gets an error, and the refusal can be counted. Ended at
+            // once, so without the customer's personal data from its first write.
             Record.State = SessionState.Refused;
             Record.CompletedAt = now;
             history.Add(new SessionEvent(SessionState.Refused, now, queueId, null, "queue full"));
             Record.History = history;
+            ForgetPersonalData();
             await state.WriteStateAsync();
             Count(SessionKpiRules.Refused(), queuedAt: now);
             logger.SessionRefused(Id, queueId);
@@ -508,6 +510,20 @@ public sealed class SessionGrain(
         Record.ServiceLevelSeconds = result.ServiceLevelSeconds;
     }
 
+    /// <summary>
+    /// A customer's age and the gateway's attributes do not outlive the session: an ended session keeps the customer's
+    /// pseudonym (for repeat-contact figures) and declared segments, and the segments that applied, nothing more.
+    /// Called before the terminal state is written, so the stored record and this activation lose them together.
+    /// </summary>
+    private void ForgetPersonalData()
+    {
+        Record.Customer = Record.Customer?.Forgotten();
+        if (Record.Attributes.Count > 0)
+        {
+            Record.Attributes = [];
+        }
+    }
+
     private void ArmAlarm() =>
         _alarm?.Set(Record.State == SessionState.Offered && Record.OfferExpiresAt is { } expiresAt ? expiresAt + OrphanedOfferGrace : null);
 
@@ -523,6 +539,11 @@ public sealed class SessionGrain(
         Record.State = to;
         Record.AgentId = agentId;
         Record.History.Add(new SessionEvent(to, at, Record.QueueId, agentId, note));
+        if (to.IsTerminal())
+        {
+            // The terminal write is the first without the customer's personal data: no extra write to remove it.
+            ForgetPersonalData();
+        }
 
         // Every session transition is written before it is acknowledged: each one changes who may act on the
         // session next (offered → only that agent may connect it; terminal → nobody), so losing one in a
@@ -640,7 +661,6 @@ public sealed class SessionGrain(
         PreferredAgentId = Record.PreferredAgentId,
         RejectedBy = [.. Record.RejectedBy],
         History = [.. Record.History],
-        Attributes = Record.Attributes,
         Callback = Record.CallbackRequestedAt is { } requestedAt ? new CallbackView(requestedAt, Record.CallbackAt) : null,
     };
 

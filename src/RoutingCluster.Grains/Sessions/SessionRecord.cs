@@ -16,6 +16,7 @@ public sealed class SessionRecord : ISessionRecordColumns
 
     [Id(3)] public Channel Channel { get; set; }
 
+    /// <summary>The customer: its pseudonym, declared segments and (while the session lives) its age. Never its id.</summary>
     [Id(4)] public Customer? Customer { get; set; }
 
     [Id(5)] public List<Segment> Segments { get; set; } = [];
@@ -26,6 +27,7 @@ public sealed class SessionRecord : ISessionRecordColumns
 
     [Id(8)] public DateTimeOffset PreferredUntil { get; set; }
 
+    /// <summary>The gateway's free-form attributes: kept while the session lives, emptied when it ends.</summary>
     [Id(9)] public Dictionary<string, string> Attributes { get; set; } = [];
 
     [Id(10)] public SessionState State { get; set; }
@@ -65,8 +67,10 @@ public sealed class SessionRecord : ISessionRecordColumns
     /// from then on as if it arrived then, and its speed of answer counts from then.</summary>
     [Id(25)] public DateTimeOffset? CallbackAt { get; set; }
 
-    /// <summary>The queryable columns; the customer (id, age) and the attributes are left out on purpose.</summary>
+    /// <summary>The queryable columns; the customer's age and the attributes are left out on purpose (the customer is
+    /// there by its keyed pseudonym only).</summary>
     public SessionColumns GetColumns() => new(
+        Customer?.Pseudonym,
         QueueId,
         WireNames<SessionState>.Of(State),
         WireNames<Channel>.Of(Channel),

@@ -6,22 +6,24 @@ using RoutingCluster.Grains.Sessions;
 
 namespace RoutingCluster.Persistence.Sessions;
 
-/// <summary>The SQL of <c>routing_session</c> (migration 0005) and how column values are bound.</summary>
+/// <summary>The SQL of <c>routing_session</c> (migrations 0005 and 0009) and how column values are bound.</summary>
 internal static class SessionRow
 {
     public const string Read = "SELECT version, payload FROM routing_session WHERE id = @id";
 
     /// <summary>
-    /// One statement, one row written: with no expected version it creates the row (version 1) unless one exists;
+    /// One statement, one row written (columns of migrations 0005 and 0009): with no expected version it creates the row (version 1) unless one exists;
     /// with one it updates the row only at that version and moves it on by one. It returns the new version, or no
     /// row when nothing was written (a stale write, or a create over an existing row).
     /// </summary>
     public const string Write = """
         WITH created AS (
             INSERT INTO routing_session (id, version, payload, queue_id, state, channel, segments, agent_id,
-                                         created_at, queued_at, offered_at, answered_at, ended_at, completed_at, history)
+                                         created_at, queued_at, offered_at, answered_at, ended_at, completed_at, history,
+                                         customer_pseudonym)
             SELECT @id, 1, @payload, @queue_id, @state, @channel, @segments, @agent_id,
-                   @created_at, @queued_at, @offered_at, @answered_at, @ended_at, @completed_at, @history
+                   @created_at, @queued_at, @offered_at, @answered_at, @ended_at, @completed_at, @history,
+                   @customer_pseudonym
              WHERE @expected IS NULL
             ON CONFLICT (id) DO NOTHING
             RETURNING version),
@@ -30,7 +32,8 @@ internal static class SessionRow
                SET version = version + 1, payload = @payload, queue_id = @queue_id, state = @state, channel = @channel,
                    segments = @segments, agent_id = @agent_id, created_at = @created_at, queued_at = @queued_at,
                    offered_at = @offered_at, answered_at = @answered_at, ended_at = @ended_at,
-                   completed_at = @completed_at, history = @history, modified_at = now()
+                   completed_at = @completed_at, history = @history, customer_pseudonym = @customer_pseudonym,
+                   modified_at = now()
              WHERE id = @id AND version = @expected
             RETURNING version)
         SELECT version FROM created
@@ -62,6 +65,7 @@ internal static class SessionRow
         p.Add(Time("ended_at", columns.EndedAt));
         p.Add(Time("completed_at", columns.CompletedAt));
         p.Add(new NpgsqlParameter<string>("history", NpgsqlDbType.Jsonb) { TypedValue = HistoryJson(columns.History) });
+        p.Add(Nullable("customer_pseudonym", NpgsqlDbType.Text, columns.CustomerPseudonym));
     }
 
     /// <summary><c>[{"state","at","queue","agent","note"}, ...]</c>, times in ISO-8601 UTC.</summary>

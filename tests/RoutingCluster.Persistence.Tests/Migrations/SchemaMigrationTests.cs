@@ -11,7 +11,7 @@ public sealed class SchemaMigrationTests(PostgresServer server) : IClassFixture<
     public void Migrations_AreNumberedFromOneWithoutGaps()
     {
         Assert.Equal(Enumerable.Range(1, PostgresSchema.Migrations.Count), PostgresSchema.Migrations.Select(m => m.Version));
-        Assert.Equal(["orleans_core", "clustering", "storage", "reminders", "sessions", "intervals", "interval_callbacks", "audit"], PostgresSchema.Migrations.Select(m => m.Name));
+        Assert.Equal(["orleans_core", "clustering", "storage", "reminders", "sessions", "intervals", "interval_callbacks", "audit", "session_pseudonym"], PostgresSchema.Migrations.Select(m => m.Name));
     }
 
     [Fact]

@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Privacy;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Json;
 using RoutingCluster.SiloHost.Api.Validation;
@@ -64,24 +64,30 @@ public sealed class CreateSessionRequest : IRequestBody
         }
     }
 
-    /// <summary>The validated request as the session grain takes it.</summary>
-    public NewSession ToNewSession() => new()
+    /// <summary>The validated request as the session grain takes it: the customer by its pseudonym, never its id, and
+    /// the request's keyed fingerprint.</summary>
+    public NewSession ToNewSession(CustomerPseudonyms pseudonyms) => new()
     {
         QueueId = QueueId!,
         Channel = Channel!.Value,
-        Customer = new Customer(Customer!.Id!, Customer.Age, Customer.SortedSegments),
+        Customer = new Customer(pseudonyms.OfCustomer(Customer!.Id!), Customer.Age, Customer.SortedSegments),
         Skills = Skills ?? [],
         PreferredAgentId = PreferredAgentId,
         PreferredAgentWaitSeconds = PreferredAgentWaitSeconds ?? 0,
         Attributes = Attributes ?? [],
-        Fingerprint = Fingerprint(),
+        Fingerprint = Fingerprint(pseudonyms),
     };
 
     /// <summary>
-    /// SHA-256 (hex) of the request in a canonical form: fixed field order, dictionary keys sorted, segments
-    /// sorted and distinct. A retry with the same idempotency key must carry the same fingerprint.
+    /// The keyed fingerprint (<see cref="CustomerPseudonyms.Fingerprint"/>, an HMAC-SHA256 in hex) of the request in a
+    /// canonical form: fixed field order, dictionary keys sorted, segments sorted and distinct. A retry with the same
+    /// idempotency key must carry the same fingerprint. Keyed, so that a stored fingerprint cannot be matched against
+    /// guessed requests (customer ids, phone numbers) by anyone without the key.
     /// </summary>
-    public string Fingerprint()
+    public string Fingerprint(CustomerPseudonyms pseudonyms) => pseudonyms.Fingerprint(CanonicalForm());
+
+    /// <summary>The request as UTF-8 JSON in its canonical form (see <see cref="Fingerprint"/>).</summary>
+    private ReadOnlySpan<byte> CanonicalForm()
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
@@ -123,7 +129,7 @@ public sealed class CreateSessionRequest : IRequestBody
             w.WriteEndObject();
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        return buffer.WrittenSpan;
     }
 }
 
@@ -147,7 +153,7 @@ public sealed class CustomerRequest
         errors.Unknown("customer", Unknown);
 
         // The customer id is the bank's own (it may be a phone number): its length is checked, never its
-        // characters, and it is never logged.
+        // characters; no answer echoes it, and it goes no further than the API, which turns it into its pseudonym.
         errors.Text("customer.id", Id, Limits.MaxIdLength, required: true);
         errors.Range("customer.age", Age, 0, Limits.MaxAge);
     }

@@ -42,5 +42,5 @@ public sealed class WireEnumConverter<T> : JsonConverter<T>
     private static T Parse(string? name) =>
         WireNames<T>.TryParse(name, out var value)
             ? value
-            : throw new WireValueException($"'{name}' is not one of: {WireNames<T>.Allowed}.");
+            : throw new WireValueException($"Not one of: {WireNames<T>.Allowed}.");   // the value itself is never echoed
 }

@@ -91,7 +91,8 @@ internal static class JsonPaths
         return sb.ToString();
     }
 
-    /// <summary>What the body holds at the path ("a string", "null", ...), for the error message.</summary>
+    /// <summary>What the body holds at the path ("a string", "a number", "null", ...), for the error message: its kind,
+    /// never its value (a customer id sent as a number, an age, an attribute must not come back in an answer).</summary>
     public static string Describe(JsonElement root, IReadOnlyList<object> steps)
     {
         var current = root;
@@ -114,7 +115,7 @@ internal static class JsonPaths
         return current.ValueKind switch
         {
             JsonValueKind.String => "a string",
-            JsonValueKind.Number => $"the number {current.GetRawText()}",
+            JsonValueKind.Number => "a number",
             JsonValueKind.True or JsonValueKind.False => "a boolean",
             JsonValueKind.Null => "null",
             JsonValueKind.Array => "an array",
