@@ -135,18 +135,21 @@ public sealed class CallbackProposedMorning() : SiloHostFactory(new SiloHostOpti
             await api.SetState(agent, "ready");
         }
 
+        // Each offer is made (and timed) before routing time moves on: the estimates are exact.
         await At(0);
         foreach (var queue in new[] { "proposing", "plain" })
         {
             await api.CreateSession(queue);
         }
 
+        await Settle();
         await At(60);
         foreach (var queue in new[] { "proposing", "plain" })
         {
             await api.CreateSession(queue);
         }
 
+        await Settle();
         await At(61);
         foreach (var (name, queue) in new[] { ("f1", "proposing"), ("f2", "proposing"), ("g1", "plain"), ("g2", "plain") })
         {
