@@ -17,12 +17,14 @@ public sealed class StatsReconciliationCollection;
 /// <summary>
 /// Reconciliation of the live KPIs across three silos: a randomized run of
 /// sessions spread over three silo hosts of one cluster (postgres membership and storage, in this process), simulated
-/// agents who accept, reject, miss, talk, transfer and wrap up, customers who abandon, full queues that refuse and
-/// overflow. Afterwards every session KPI recomputed from the stored session records (<c>routing_session</c>) equals
-/// the live figures on each of the three silos, and the sum of the persisted intervals (<c>routing_interval</c>) to
-/// the tick; the persisted intervals equal the live figures including agent time; and the day's figures survive a
-/// full restart of the cluster. Beside the product's own records, the test keeps its own (<see cref="DriverLedger"/>):
-/// what it created, saw refused, accepted, abandoned, transferred and ended, and when; the live figures equal its
+/// agents who accept, reject, miss, talk, transfer and wrap up, customers who abandon or ask to be called back (at
+/// once, or a moment later), full queues that refuse and overflow. Afterwards every session KPI (callbacks and
+/// callbacks answered included) recomputed from the stored session records (<c>routing_session</c>, with the
+/// callbacks the gateway was granted, which they do not record) equals the live figures on each of the three silos,
+/// and the sum of the persisted intervals (<c>routing_interval</c>) to the tick; the persisted intervals equal the
+/// live figures including agent time; and the day's figures survive a full restart of the cluster. Beside the
+/// product's own records, the test keeps its own (<see cref="DriverLedger"/>): what it created, saw refused,
+/// accepted, abandoned, asked to call back, transferred and ended, and when; the live figures equal its
 /// counts, and its own formulas over its own observations (figures, 15-minute intervals); no request of the run
 /// failed; and the session table holds exactly one row per session the run created or saw refused.
 /// </summary>
@@ -122,7 +124,13 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                     Channel: plan.NextDouble() < 0.6 ? "voice" : "chat",
                     Age: plan.NextDouble() < 0.3 ? 65 + plan.Next(30) : 18 + plan.Next(47),
                     AbandonAfter: plan.NextDouble() < 0.18 ? TimeSpan.FromSeconds(0.2 + (plan.NextDouble() * 2.3)) : null,
-                    AbandonHost: plan.Next(Silos));
+                    AbandonHost: plan.Next(Silos))
+                {
+                    // About one customer in five asks to be called back while waiting: half at once, half 1-2 s later.
+                    CallbackAfter = plan.NextDouble() < 0.2 ? TimeSpan.FromSeconds(0.05 + (plan.NextDouble() * 0.5)) : null,
+                    CallbackIn = plan.NextDouble() < 0.5 ? TimeSpan.FromSeconds(1 + plan.NextDouble()) : null,
+                    CallbackHost = plan.Next(Silos),
+                };
                 creates.Add(Task.Run(() => CreateAsync(spec, apis, traffic)));
                 var wait = (TrafficFor * (i + 1) / SessionCount) - runStart.Elapsed;
                 if (wait > TimeSpan.Zero)
@@ -143,7 +151,8 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             output.WriteLine($"driver: {traffic}");
             var ledger = traffic.Ledger;
             output.WriteLine($"driver's own records: {ledger.Created} created ({ledger.RefusedIntoOverflow} of them refused into the overflow queue), {ledger.RefusedOutright} refused outright, " +
-                $"{ledger.Answered} accepted, {ledger.Abandoned} abandoned, {ledger.Transferred} transferred, {ledger.Ended} ended, {ledger.Failures.Count} failed requests");
+                $"{ledger.Answered} accepted, {ledger.Abandoned} abandoned, {ledger.Transferred} transferred, {ledger.Ended} ended, " +
+                $"{ledger.Callbacks(null)} callbacks granted ({ledger.CallbacksAnswered(null)} answered), {ledger.Failures.Count} failed requests");
 
             // No request of the run failed: every answer was a success or a refusal the driver expects.
             Assert.True(ledger.Failures.Count == 0, $"{ledger.Failures.Count} request(s) of the run failed:\n  " + string.Join("\n  ", ledger.Failures.Take(30)));
@@ -151,7 +160,8 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             Assert.Equal(traffic.Refused, ledger.RefusedOutright);
 
             // ---- (a) recomputed from the session records = live, on each silo ----
-            var rows = await StoredSessions.ReadAllAsync(connectionString);
+            // The stored records with the callbacks the gateway was granted (which the history does not record).
+            var rows = (await StoredSessions.ReadAllAsync(connectionString)).Select(r => r with { Callbacks = ledger.CallbacksOf(r.Id) }).ToList();
             Assert.All(rows, r => Assert.True(r.IsTerminal, $"{r.Id} is {r.State}"));
 
             // Exactly one row per session the driver created or saw refused; every session it created among them.
@@ -166,13 +176,14 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             }
 
             Assert.True(recomputed.Answers > 0 && recomputed.Transfers > 0 && recomputed.Abandons > 0
-                && recomputed.OverflowsToAnotherQueue + recomputed.OverflowsTerminal > 0 && recomputed.RefusedOutright + recomputed.RefusedIntoOverflow > 0,
+                && recomputed.OverflowsToAnotherQueue + recomputed.OverflowsTerminal > 0 && recomputed.RefusedOutright + recomputed.RefusedIntoOverflow > 0
+                && recomputed.CallbacksAnswered > 0 && rows.SelectMany(r => r.Callbacks).Any(c => c.At is null) && rows.SelectMany(r => r.Callbacks).Any(c => c.At is not null),
                 $"the run should exercise every path: {recomputed}");
 
             // The session records hold what the driver did, step for step.
             Assert.Equal(
-                (ledger.Answered, ledger.Transferred, ledger.Abandoned, ledger.RefusedOutright, ledger.RefusedIntoOverflow),
-                (recomputed.Answers, recomputed.Transfers, recomputed.Abandons, recomputed.RefusedOutright, recomputed.RefusedIntoOverflow));
+                (ledger.Answered, ledger.Transferred, ledger.Abandoned, ledger.RefusedOutright, ledger.RefusedIntoOverflow, ledger.Callbacks(null), ledger.CallbacksAnswered(null)),
+                (recomputed.Answers, recomputed.Transfers, recomputed.Abandons, recomputed.RefusedOutright, recomputed.RefusedIntoOverflow, recomputed.Callbacks, recomputed.CallbacksAnswered));
 
             var from = KpiIntervals.Start(rows.Min(r => r.History[0].At));
             var to = DateTimeOffset.UtcNow.AddHours(1);     // explicit: the same range before and after the restart, whatever the day
@@ -275,7 +286,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 $"SUMMARY: {recomputed.Sessions} sessions, {recomputed.Legs} legs, {recomputed.Answers} answered, {recomputed.Transfers} transfers, "
                 + $"{recomputed.OverflowsToAnotherQueue + recomputed.OverflowsTerminal} overflows ({recomputed.OverflowsToAnotherQueue} to another queue, {recomputed.OverflowsTerminal} ended overflowed), "
                 + $"{recomputed.RefusedOutright + recomputed.RefusedIntoOverflow} refusals ({recomputed.RefusedIntoOverflow} into the overflow queue), {recomputed.Abandons} abandoned, "
-                + $"{recomputed.OffersReturned} offers rejected or missed; staleness {staleness.TotalMilliseconds:F0} ms; test {total.Elapsed.TotalSeconds:F1} s"));
+                + $"{recomputed.OffersReturned} offers rejected or missed, {recomputed.Callbacks} callbacks ({recomputed.CallbacksAnswered} answered); staleness {staleness.TotalMilliseconds:F0} ms; test {total.Elapsed.TotalSeconds:F1} s"));
         }
         finally
         {
@@ -291,12 +302,21 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
     // ------------------------------------------------------------------ the simulated customers and agents
 
-    private sealed record SessionSpec(int Index, int Host, string Queue, string Channel, int Age, TimeSpan? AbandonAfter, int AbandonHost);
+    private sealed record SessionSpec(int Index, int Host, string Queue, string Channel, int Age, TimeSpan? AbandonAfter, int AbandonHost)
+    {
+        /// <summary>When the customer asks to be called back, after the create (null: never).</summary>
+        public TimeSpan? CallbackAfter { get; init; }
+
+        /// <summary>How far ahead of the request the callback is scheduled (null: at once, at the session's place).</summary>
+        public TimeSpan? CallbackIn { get; init; }
+
+        public int CallbackHost { get; init; }
+    }
 
     /// <summary>What the driver pushed through (counted from the HTTP answers).</summary>
     private sealed class Traffic
     {
-        private int _created, _refused, _createRetries, _abandoned, _abandonTooLate, _accepted, _rejected, _ignored, _transfers, _ends, _wrapUpsCut, _readyAgain, _breaks, _late, _agentErrors;
+        private int _created, _refused, _createRetries, _abandoned, _abandonTooLate, _callbacks, _callbacksTooLate, _accepted, _rejected, _ignored, _transfers, _ends, _wrapUpsCut, _readyAgain, _breaks, _late, _agentErrors;
 
         public ConcurrentDictionary<string, bool> Transferred { get; } = new(StringComparer.Ordinal);
 
@@ -324,6 +344,8 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 case "create-retry": Interlocked.Increment(ref _createRetries); break;
                 case "abandoned": Interlocked.Increment(ref _abandoned); break;
                 case "abandon-too-late": Interlocked.Increment(ref _abandonTooLate); break;
+                case "callback": Interlocked.Increment(ref _callbacks); break;
+                case "callback-too-late": Interlocked.Increment(ref _callbacksTooLate); break;
                 case "accepted": Interlocked.Increment(ref _accepted); break;
                 case "rejected": Interlocked.Increment(ref _rejected); break;
                 case "ignored": Interlocked.Increment(ref _ignored); break;
@@ -339,6 +361,7 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
             $"{_created} created, {_refused} refused (409 queue full), {_createRetries} create retries, {_abandoned} abandoned ({_abandonTooLate} too late), "
+            + $"{_callbacks} callbacks ({_callbacksTooLate} too late), "
             + $"{_accepted} offers accepted, {_rejected} rejected, {_ignored} left to time out, {_transfers} transfers, {_ends} ended, "
             + $"{_wrapUpsCut} wrap-ups cut short, {_breaks} breaks, {_readyAgain} back to ready, {_late} answers too late (409), {_agentErrors} request errors, {Unexpected.Count} unexpected answers");
     }
@@ -401,9 +424,22 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
             }
         }
 
+        // What the customer does next, in the order of the plan: ask to be called back, hang up.
+        var createdAt = Stopwatch.StartNew();
+        if (spec.CallbackAfter is { } callbackAfter && (spec.AbandonAfter is not { } hangsUp || callbackAfter < hangsUp))
+        {
+            await Task.Delay(callbackAfter);
+            await RequestCallbackAsync(id, spec, apis, traffic);
+        }
+
         if (spec.AbandonAfter is { } after)
         {
-            await Task.Delay(after);
+            var rest = after - createdAt.Elapsed;
+            if (rest > TimeSpan.Zero)
+            {
+                await Task.Delay(rest);
+            }
+
             var sent = DriverLedger.Now;
             try
             {
@@ -423,6 +459,43 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 ledger.Fail($"abandon {id}: {ex.GetType().Name}: {ex.Message}");
                 traffic.Count("error");
             }
+        }
+    }
+
+    /// <summary>The customer asks to be called back: at once, or <see cref="SessionSpec.CallbackIn"/> later. A 409 (the
+    /// session was offered or answered meanwhile) is an answer; the granted callback is noted as the answer shows it.</summary>
+    private static async Task RequestCallbackAsync(string sessionId, SessionSpec spec, HostApi[] apis, Traffic traffic)
+    {
+        var ledger = traffic.Ledger;
+        var sent = DriverLedger.Now;
+        var at = spec.CallbackIn is { } ahead ? $"\"{(sent + ahead).UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}\"" : "null";
+        try
+        {
+            var reply = await apis[spec.CallbackHost].Post($"/v1/sessions/{sessionId}/callback", $$"""{ "at": {{at}} }""");
+            if (reply.IsSuccess)
+            {
+                var view = reply.Success();
+                var callback = view["callback"]!;
+                var observed = new ObservedCallback(
+                    DateTimeOffset.Parse(HostApi.Str(callback, "requestedAt"), CultureInfo.InvariantCulture),
+                    callback["at"] is { } scheduled ? DateTimeOffset.Parse(scheduled.GetValue<string>(), CultureInfo.InvariantCulture) : null);
+                traffic.Count("callback");
+                ledger.NoteCallback(sessionId, HostApi.Str(view, "queueId"), new DriverLedger.Window(sent, DriverLedger.Now), observed);
+            }
+            else if (reply.Status == HttpStatusCode.Conflict)
+            {
+                traffic.Count("callback-too-late");
+            }
+            else
+            {
+                traffic.Count("error");
+                ledger.Fail($"callback {sessionId}: {(int)reply.Status} {reply.Body}");
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            traffic.Count("error");
+            ledger.Fail($"callback {sessionId}: {ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -787,6 +860,8 @@ public sealed class StatsReconciliationTests(ThrowawayPostgres postgres, ITestOu
                 Exactly("offered", offered);
                 Exactly("answered", answered);
                 Exactly("abandoned", abandoned);
+                Exactly("callbacks", ledger.Callbacks(queue));
+                Exactly("callbacksAnswered", ledger.CallbacksAnswered(queue));
                 if (queue is null)
                 {
                     Exactly("refused", ledger.RefusedOutright + ledger.RefusedIntoOverflow);

@@ -6,13 +6,22 @@ namespace RoutingCluster.Tests.Shared;
 /// <summary>One entry of <c>routing_session.history</c>: <c>{"state","at","queue","agent","note"}</c>.</summary>
 public sealed record HistoryEntry(string State, DateTimeOffset At, string Queue, string? Agent, string? Note);
 
+/// <summary>A callback the customer asked for, as the answer to <c>POST /v1/sessions/{id}/callback</c> showed it:
+/// <c>callback.requestedAt</c> (stamped by the session) and <c>callback.at</c> (null: at once, at the session's place).</summary>
+public sealed record ObservedCallback(DateTimeOffset RequestedAt, DateTimeOffset? At);
+
 /// <summary>What the KPIs are recomputed from, per session: a <c>routing_session</c> row (or a session view): state, channel and
-/// segments as wire names, and the history.</summary>
+/// segments as wire names, and the history; and the callbacks its gateway asked for, which the history does not record.</summary>
 public sealed record StoredSession(string Id, string State, string Channel, IReadOnlyList<string> Segments, IReadOnlyList<HistoryEntry> History)
 {
     public static readonly string[] TerminalStates = ["completed", "abandoned", "overflowed", "refused"];
 
     public bool IsTerminal => TerminalStates.Contains(State, StringComparer.Ordinal);
+
+    /// <summary>The callbacks the gateway was granted (200 answers to its callback requests; the same one answered
+    /// twice is one), in any order. A transfer ends a callback (the customer is on the line with the agent), so a
+    /// session of several stays may have asked for one in each.</summary>
+    public IReadOnlyList<ObservedCallback> Callbacks { get; init; } = [];
 }
 
 /// <summary>
@@ -30,6 +39,13 @@ public sealed record StoredSession(string Id, string State, string Channel, IRea
 /// in that entry's queue; a session that a full queue sent to its overflow queue at creation ("queue X full; overflowed
 /// here") counts refused in X as well. Channel and segments are the row's columns; per agent, the answer, talk and
 /// after-call work of a leg go to the agent of its "connected" entry. Durations are exact ticks.
+/// <para>
+/// Callbacks (<see cref="StoredSession.Callbacks"/>): a callback belongs to the leg in progress when it was requested
+/// (the last leg that started at or before its <c>requestedAt</c>), at most one per leg. Such a leg counts callbacks 1
+/// (it is still offered once), and when answered callbacks answered 1 as well as answered 1, for its queue and its
+/// agent; a scheduled callback's speed of answer counts from its <c>at</c> (it waited from then on), an immediate
+/// one's from the leg's start like any session's (it kept its place). Its interval is still the leg's start.
+/// </para>
 /// </remarks>
 public sealed class KpiRecompute
 {
@@ -70,6 +86,12 @@ public sealed class KpiRecompute
     /// <summary>Rejected or missed offers (queued after offered).</summary>
     public int OffersReturned { get; private set; }
 
+    /// <summary>Legs whose customer asked to be called back.</summary>
+    public int Callbacks { get; private set; }
+
+    /// <summary>Of those, the legs an agent connected with.</summary>
+    public int CallbacksAnswered { get; private set; }
+
     /// <summary>The latest instant of any history entry: when the last session reached its final state.</summary>
     public DateTimeOffset LastTransition { get; private set; }
 
@@ -100,11 +122,17 @@ public sealed class KpiRecompute
 
         if (h[0].State == "refused")
         {
+            if (s.Callbacks.Count > 0)
+            {
+                throw new InvalidOperationException($"Session {s.Id}: refused, yet granted a callback.");
+            }
+
             RefusedOutright++;
             AddQueue(s, h[0].Queue, KpiIntervals.Start(h[0].At), new KpiCounters { Refused = 1 });
             return;
         }
 
+        var callbacks = s.Callbacks.Distinct().OrderBy(c => c.RequestedAt).ToList();
         Leg? leg = null;
         for (var i = 0; i < h.Count; i++)
         {
@@ -133,7 +161,7 @@ public sealed class KpiRecompute
 
                     if (leg is not null)
                     {
-                        Close(s, leg);
+                        Close(s, leg, TakeCallback(s, callbacks, leg, until: e.At));
                     }
 
                     Legs++;
@@ -152,11 +180,9 @@ public sealed class KpiRecompute
 
                 case "connected":
                     Answers++;
-                    var speed = e.At - leg!.Start;
-                    leg.Agent = e.Agent ?? throw new InvalidOperationException($"Session {s.Id}: connected with no agent.");
+                    leg!.Agent = e.Agent ?? throw new InvalidOperationException($"Session {s.Id}: connected with no agent.");
+                    leg.ConnectedAt = e.At; // its speed of answer when the leg closes: a callback's may count from its time
                     leg.Counts.Answered = 1;
-                    leg.Counts.SpeedOfAnswerTicks = speed.Ticks;
-                    leg.Counts.AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(_serviceLevelSeconds[leg.Queue]) ? 1 : 0;
                     if (next is not null)
                     {
                         leg.Counts.TalkCount = 1;
@@ -191,12 +217,54 @@ public sealed class KpiRecompute
 
         if (leg is not null)
         {
-            Close(s, leg);
+            Close(s, leg, TakeCallback(s, callbacks, leg, until: null));
+        }
+
+        if (callbacks.Count > 0)
+        {
+            throw new InvalidOperationException($"Session {s.Id}: a callback requested at {callbacks[0].RequestedAt:O}, in none of its stays.");
         }
     }
 
-    private void Close(StoredSession s, Leg leg)
+    /// <summary>The callback requested during <paramref name="leg"/> (from its start until the next leg's, or ever
+    /// after when <paramref name="until"/> is null), taken out of <paramref name="callbacks"/>; null when none.</summary>
+    private static ObservedCallback? TakeCallback(StoredSession s, List<ObservedCallback> callbacks, Leg leg, DateTimeOffset? until)
     {
+        var during = callbacks.Where(c => c.RequestedAt >= leg.Start && (until is null || c.RequestedAt < until)).ToList();
+        if (during.Count > 1)
+        {
+            throw new InvalidOperationException($"Session {s.Id}: {during.Count} different callbacks in one stay (from {leg.Start:O}).");
+        }
+
+        foreach (var c in during)
+        {
+            callbacks.Remove(c);
+        }
+
+        return during.FirstOrDefault();
+    }
+
+    private void Close(StoredSession s, Leg leg, ObservedCallback? callback)
+    {
+        if (callback is not null)
+        {
+            Callbacks++;
+            leg.Counts.Callbacks = 1;
+        }
+
+        if (leg.ConnectedAt is { } connectedAt)
+        {
+            // A scheduled callback waited from its time; an immediate one kept its place, so it waited from the leg's start.
+            var speed = connectedAt - (callback?.At ?? leg.Start);
+            leg.Counts.SpeedOfAnswerTicks = speed.Ticks;
+            leg.Counts.AnsweredWithinThreshold = speed <= TimeSpan.FromSeconds(_serviceLevelSeconds[leg.Queue]) ? 1 : 0;
+            if (callback is not null)
+            {
+                CallbacksAnswered++;
+                leg.Counts.CallbacksAnswered = 1;
+            }
+        }
+
         var interval = KpiIntervals.Start(leg.Start);
         AddQueue(s, leg.Queue, interval, leg.Counts);
         if (leg.Agent is { } agent)
@@ -210,6 +278,7 @@ public sealed class KpiRecompute
                 TalkTicks = leg.Counts.TalkTicks,
                 AfterCallWorkCount = leg.Counts.AfterCallWorkCount,
                 AfterCallWorkTicks = leg.Counts.AfterCallWorkTicks,
+                CallbacksAnswered = leg.Counts.CallbacksAnswered,
             };
             Add(AgentCells, StatsCell.Total(agent, interval), agentPart);
         }
@@ -238,7 +307,7 @@ public sealed class KpiRecompute
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Sessions} sessions, {Legs} legs, {Answers} answered, {Transfers} transfers, {OverflowsToAnotherQueue} overflows to another queue, "
         + $"{OverflowsTerminal} ended overflowed, {RefusedOutright} refused outright, {RefusedIntoOverflow} refused into the overflow queue, "
-        + $"{Abandons} abandoned, {OffersReturned} offers rejected or missed");
+        + $"{Abandons} abandoned, {OffersReturned} offers rejected or missed, {Callbacks} callbacks ({CallbacksAnswered} answered)");
 
     private sealed class Leg(string queue, DateTimeOffset start)
     {
@@ -247,6 +316,9 @@ public sealed class KpiRecompute
         public DateTimeOffset Start { get; } = start;
 
         public string? Agent { get; set; }
+
+        /// <summary>When an agent connected with it (its "connected" entry), if one did.</summary>
+        public DateTimeOffset? ConnectedAt { get; set; }
 
         public KpiCounters Counts { get; } = new();
     }

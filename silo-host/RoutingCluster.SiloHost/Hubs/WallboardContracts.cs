@@ -9,8 +9,10 @@ namespace RoutingCluster.SiloHost.Hubs;
 /// and the active alerts.</summary>
 public sealed record WallboardSnapshot(DateTime At, WallboardTotals Total, IReadOnlyList<WallboardQueue> Queues, IReadOnlyList<WallboardPoint> LastHour, IReadOnlyList<AlertResponse> Alerts);
 
-/// <summary>One queue's row. Elderly customers are shown apart: how many wait and for how long. <c>agentsNeeded</c>:
-/// Erlang C on the last 60 minutes' arrivals and AHT (also given) for 80% within the threshold; null when unmeasured.</summary>
+/// <summary>One queue's row. Elderly customers are shown apart: how many wait and for how long. Callbacks: those waiting
+/// now (also counted in <c>waiting</c>), those scheduled for later (not yet waiting), and today's requested
+/// (<c>callbacks</c>) and answered (<c>callbacksAnswered</c>). <c>agentsNeeded</c>: Erlang C on the last 60 minutes'
+/// arrivals and AHT (also given) for 80% within the threshold; null when unmeasured.</summary>
 public sealed record WallboardQueue(
     string QueueId,
     string Name,
@@ -28,6 +30,10 @@ public sealed record WallboardQueue(
     int AgentsReady,
     int AgentsBusy,
     int AgentsNotReady,
+    int CallbacksWaiting,
+    int CallbacksScheduled,
+    long Callbacks,
+    long CallbacksAnswered,
     int? AgentsNeeded = null,
     double? ArrivalsPerHour = null,
     double? AhtSeconds = null)
@@ -53,6 +59,10 @@ public sealed record WallboardQueue(
             r.Live.AgentsIdle,
             r.Live.AgentsBusy,
             r.Live.AgentsNotReady,
+            r.Live.CallbacksWaiting,
+            r.Live.CallbacksScheduled,
+            f.Callbacks,
+            f.CallbacksAnswered,
             staffing?.AgentsNeeded,
             staffing?.ArrivalsPerHour,
             staffing?.AhtSeconds);
@@ -60,7 +70,19 @@ public sealed record WallboardQueue(
 }
 
 /// <summary>The cluster's totals (session figures added over the queues).</summary>
-public sealed record WallboardTotals(int Waiting, int ElderlyWaiting, double LongestWaitSeconds, double? ServiceLevel, double? AnswerRate, long Offered, long Answered, long Abandoned)
+public sealed record WallboardTotals(
+    int Waiting,
+    int ElderlyWaiting,
+    double LongestWaitSeconds,
+    double? ServiceLevel,
+    double? AnswerRate,
+    long Offered,
+    long Answered,
+    long Abandoned,
+    int CallbacksWaiting,
+    int CallbacksScheduled,
+    long Callbacks,
+    long CallbacksAnswered)
 {
     public static WallboardTotals From(IReadOnlyList<QueueStatsReport> reports, IReadOnlyList<WallboardQueue> rows)
     {
@@ -73,7 +95,11 @@ public sealed record WallboardTotals(int Waiting, int ElderlyWaiting, double Lon
             f.AnswerRate,
             f.Offered,
             f.Answered,
-            f.Abandoned);
+            f.Abandoned,
+            rows.Sum(q => q.CallbacksWaiting),
+            rows.Sum(q => q.CallbacksScheduled),
+            f.Callbacks,
+            f.CallbacksAnswered);
     }
 }
 

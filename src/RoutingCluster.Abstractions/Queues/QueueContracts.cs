@@ -110,6 +110,13 @@ public sealed record QueueLive(
 
     /// <summary>Waiting sessions of each segment (a session of two segments counts in both).</summary>
     [Id(10)] public IReadOnlyDictionary<Segment, SegmentWaiting> BySegment { get; init; } = new Dictionary<Segment, SegmentWaiting>();
+
+    /// <summary>Callbacks among the waiting sessions (counted in <see cref="Waiting"/> too): customers who hung up and
+    /// wait for an agent to call them back.</summary>
+    [Id(11)] public int CallbacksWaiting { get; init; }
+
+    /// <summary>Scheduled callbacks whose time has not come (not counted in <see cref="Waiting"/>: they do not wait yet).</summary>
+    [Id(12)] public int CallbacksScheduled { get; init; }
 }
 
 /// <summary>How many sessions of a segment wait in a queue, and since when the longest of them has.</summary>

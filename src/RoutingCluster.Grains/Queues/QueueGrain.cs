@@ -103,6 +103,8 @@ public sealed class QueueGrain(
             AgentsBusy = agents.Busy,
             AgentsNotReady = agents.NotReady,
             BySegment = bySegment,
+            CallbacksWaiting = _dispatcher.WaitingCallbackCount,
+            CallbacksScheduled = _dispatcher.ScheduledCallbackCount,
         });
     }
 

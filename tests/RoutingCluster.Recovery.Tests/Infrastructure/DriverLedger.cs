@@ -30,6 +30,10 @@ public sealed class DriverLedger
     /// <summary>An agent's successful accept of an offer from <paramref name="Queue"/>.</summary>
     public sealed record Answer(string Queue, Window At);
 
+    /// <summary>A callback the driver asked for in <paramref name="Queue"/> and was granted (200), with what the answer
+    /// showed (<c>callback.requestedAt</c>, <c>callback.at</c>).</summary>
+    public sealed record Callback(string Queue, Window At, ObservedCallback Observed);
+
     /// <summary>Requests of the run that failed: a transport error, a timeout, a 5xx or an answer the driver does
     /// not expect. (A 409 that says the moment has passed, an offer already gone, a full queue, is an answer.)</summary>
     public IReadOnlyCollection<string> Failures => _failures;
@@ -47,6 +51,17 @@ public sealed class DriverLedger
     public int Transferred => _sessions.Values.Sum(s => s.Count(x => x.Transfers.Count));
 
     public int Ended => _sessions.Values.Sum(s => s.Count(x => x.Ends));
+
+    /// <summary>Callbacks granted in <paramref name="queue"/> (all queues when null).</summary>
+    public int Callbacks(string? queue) => _sessions.Values.Sum(s => s.Count(x => x.Callbacks.Count(c => queue is null || c.Queue == queue)));
+
+    /// <summary>Answers in <paramref name="queue"/> (all queues when null) of a stay whose customer had asked to be called back.</summary>
+    public int CallbacksAnswered(string? queue) =>
+        _sessions.Values.Sum(s => s.Count(x => x.Answers.Count(a => (queue is null || a.Queue == queue) && x.CallbackOf(a) is not null)));
+
+    /// <summary>The callbacks of a session as its gateway was answered, for <see cref="StoredSession.Callbacks"/>.</summary>
+    public IReadOnlyList<ObservedCallback> CallbacksOf(string sessionId) =>
+        _sessions.TryGetValue(sessionId, out var session) ? session.Read(x => x.Callbacks.Select(c => c.Observed).ToList()) : [];
 
     public IReadOnlyCollection<string> SessionIds => [.. _sessions.Keys];
 
@@ -78,6 +93,15 @@ public sealed class DriverLedger
     });
 
     public void NoteAbandoned(string sessionId, string queue, Window at) => Update(sessionId, s => s.Abandon = (queue, at));
+
+    /// <summary>A callback request answered 200 (the same request again changes nothing, and is noted once).</summary>
+    public void NoteCallback(string sessionId, string queue, Window at, ObservedCallback observed) => Update(sessionId, s =>
+    {
+        if (!s.Callbacks.Any(c => c.Observed == observed))
+        {
+            s.Callbacks.Add(new Callback(queue, at, observed));
+        }
+    });
 
     public void NoteEnded(string sessionId) => Update(sessionId, s => s.Ends++);
 
@@ -132,7 +156,8 @@ public sealed class DriverLedger
     /// Bounds on the speed of answer of every answer in <paramref name="queue"/> (all queues when null), in seconds:
     /// from the answer of the request that placed the session in that queue to the sending of the accept, at least; from
     /// its sending to the accept's answer, at most. A stay the driver did not start (an overflow from another queue
-    /// after its maximum wait) is known only from above.
+    /// after its maximum wait) is known only from above. A scheduled callback waited from its time (<c>callback.at</c>,
+    /// which the driver chose): from then to the sending of the accept, at least, and to its answer, at most.
     /// </summary>
     public IReadOnlyList<(double Min, double Max)> SpeedsOfAnswer(string? queue)
     {
@@ -143,6 +168,12 @@ public sealed class DriverLedger
             {
                 foreach (var answer in session.Answers.Where(a => queue is null || a.Queue == queue))
                 {
+                    if (session.CallbackOf(answer)?.Observed.At is { } scheduled)
+                    {
+                        speeds.Add((Math.Max(0, (answer.At.Sent - scheduled).TotalSeconds), (answer.At.Answered - scheduled).TotalSeconds));
+                        continue;
+                    }
+
                     var (start, known) = session.Stay(answer.Queue, answer.At);
                     var max = (answer.At.Answered - start.Sent).TotalSeconds;
                     var min = known ? Math.Max(0, (answer.At.Sent - start.Answered).TotalSeconds) : 0;
@@ -186,9 +217,13 @@ public sealed class DriverLedger
 
         public (string Queue, Window At)? Abandon { get; set; }
 
+        public List<Callback> Callbacks { get; } = [];
+
         public int Ends { get; set; }
 
-        public int Count(Func<Session, int> part)
+        public int Count(Func<Session, int> part) => Read(part);
+
+        public T Read<T>(Func<Session, T> part)
         {
             lock (this)
             {
@@ -205,5 +240,12 @@ public sealed class DriverLedger
         }
 
         public Window StayStart(string queue, Window end) => Stay(queue, end).Start;
+
+        /// <summary>The callback asked for in the stay that <paramref name="answer"/> answered, if any.</summary>
+        public Callback? CallbackOf(Answer answer) =>
+            Callbacks.FirstOrDefault(c => c.Queue == answer.Queue && StayIndex(c.At) == StayIndex(answer.At));
+
+        /// <summary>Which of the driver's placements the session was in when <paramref name="at"/> was sent.</summary>
+        private int StayIndex(Window at) => Math.Max(0, Placements.FindLastIndex(p => p.At.Sent <= at.Sent));
     }
 }

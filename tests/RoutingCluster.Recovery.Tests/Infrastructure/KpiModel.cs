@@ -18,6 +18,7 @@ public sealed class KpiModel
     [
         "offered", "answered", "answeredWithinThreshold", "abandoned", "overflowed", "refused",
         "answerRate", "serviceLevel", "averageSpeedOfAnswerSeconds", "averageTalkSeconds", "averageAfterCallWorkSeconds",
+        "callbacks", "callbacksAnswered",
     ];
 
     /// <summary>The session fields and those that need agent time.</summary>
@@ -103,6 +104,8 @@ public sealed class KpiModel
             ["averageSpeedOfAnswerSeconds"] = r.AverageSpeedOfAnswerSeconds,
             ["averageTalkSeconds"] = r.AverageTalkSeconds,
             ["averageAfterCallWorkSeconds"] = r.AverageAfterCallWorkSeconds,
+            ["callbacks"] = r.Callbacks,
+            ["callbacksAnswered"] = r.CallbacksAnswered,
             ["occupancy"] = r.Occupancy,
             ["loggedInHours"] = r.LoggedInHours,
             ["dailyHandledPerAgent"] = r.DailyHandledPerAgent,

@@ -5,7 +5,9 @@ using RoutingCluster.Tests.Shared;
 
 namespace RoutingCluster.Recovery.Tests.Infrastructure;
 
-/// <summary>The session records as stored: every row of <c>routing_session</c>, for <see cref="KpiRecompute"/>.</summary>
+/// <summary>The session records as stored: every row of <c>routing_session</c>, for <see cref="KpiRecompute"/>. The rows
+/// do not say which stays were callbacks: the test adds the callbacks its driver was granted
+/// (<see cref="StoredSession.Callbacks"/>).</summary>
 public static class StoredSessions
 {
     /// <summary>Every row of the schema's <c>routing_session</c>.</summary>
@@ -54,7 +56,7 @@ public sealed class PersistedIntervals
             SELECT owner_kind, owner_id, interval_start, breakdown, breakdown_value,
                    offered, answered, answered_within_threshold, abandoned, overflowed, refused, speed_of_answer_ticks,
                    talk_count, talk_ticks, after_call_work_count, after_call_work_ticks,
-                   idle_ticks, ringing_ticks, busy_ticks, wrap_up_ticks, not_ready_ticks
+                   idle_ticks, ringing_ticks, busy_ticks, wrap_up_ticks, not_ready_ticks, callbacks, callbacks_answered
               FROM routing_interval
             """;
         var result = new PersistedIntervals();
@@ -77,6 +79,7 @@ public sealed class PersistedIntervals
                 AfterCallWorkCount = reader.GetInt64(14), AfterCallWorkTicks = reader.GetInt64(15),
                 IdleTicks = reader.GetInt64(16), RingingTicks = reader.GetInt64(17), BusyTicks = reader.GetInt64(18),
                 WrapUpTicks = reader.GetInt64(19), NotReadyTicks = reader.GetInt64(20),
+                Callbacks = reader.GetInt64(21), CallbacksAnswered = reader.GetInt64(22),
             };
             var cells = reader.GetString(0) == "queue" ? result.QueueCells : result.AgentCells;
             if (!cells.TryAdd(cell, counters))

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using RoutingCluster.Abstractions.Events;
+using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api;
 using RoutingCluster.Tests.Shared;
@@ -217,6 +218,8 @@ public sealed class CallbackTests(SiloHostFactory host)
 /// </code>
 /// Queue: offered 2, answered 2, within 1, callbacks 2, callbacks answered 2, ASA (105 + 10) / 2 = 57.5 s.
 /// Elderly (s1): offered 1, answered 1, callbacks 1, callbacks answered 1, ASA 105 s.
+/// The same figures come out of the tests' own recomputation (<see cref="KpiRecompute"/>) from the sessions' histories
+/// and the callbacks the gateway was granted.
 /// </remarks>
 public sealed class CallbackMorningTests(CallbackMorning host) : IClassFixture<CallbackMorning>
 {
@@ -257,6 +260,46 @@ public sealed class CallbackMorningTests(CallbackMorning host) : IClassFixture<C
         Assert.Equal((2, 2), (Num(cluster, "callbacks"), Num(cluster, "callbacksAnswered")));
     }
 
+    [Fact]
+    public async Task Stats_EqualTheRecomputation_FromTheHistories_AndTheCallbacksTheGatewayWasGranted()
+    {
+        var sessions = new List<StoredSession>();
+        foreach (var (id, callback) in new[] { (host.S1, host.S1Callback!), (host.S2, host.S2Callback!) })
+        {
+            var view = (await _api.Get($"/v1/sessions/{id}")).Ok();
+            sessions.Add(new StoredSession(
+                id,
+                view.Str("state"),
+                view.Str("channel"),
+                [.. view.Arr("segments").Select(s => s!.GetValue<string>())],
+                [.. view.Arr("history").Select(h => new HistoryEntry(h!.Str("state"), Time(h!["at"])!.Value, h!.Str("queueId"), h!.StrOrNull("agentId"), h!.StrOrNull("note")))])
+            {
+                Callbacks = [new ObservedCallback(Time(callback["requestedAt"])!.Value, Time(callback["at"]))],
+            });
+        }
+
+        var recomputed = KpiRecompute.From(sessions, new Dictionary<string, double>(StringComparer.Ordinal) { ["cb"] = 20 });
+        var stats = (await _api.Get("/v1/queues/cb/stats")).Ok();
+
+        Assert.Equal((2, 2), (recomputed.Callbacks, recomputed.CallbacksAnswered));
+        AssertSame(Figures(recomputed, Breakdown.Total, string.Empty), stats);
+        AssertSame(Figures(recomputed, Breakdown.Segment, "elderly"), stats["bySegment"]!["elderly"]!);
+    }
+
+    private static KpiFigures Figures(KpiRecompute recomputed, Breakdown breakdown, string value) =>
+        KpiFigures.From(KpiCounters.Sum(recomputed.QueueCells.Where(c => c.Key.Owner == "cb" && c.Key.Breakdown == breakdown && c.Key.Value == value).Select(c => c.Value)), withAgentTime: false);
+
+    private static void AssertSame(KpiFigures recomputed, JsonNode stats)
+    {
+        Assert.Equal(
+            (recomputed.Offered, recomputed.Answered, recomputed.AnsweredWithinThreshold, recomputed.Callbacks, recomputed.CallbacksAnswered),
+            ((long)Num(stats, "offered"), (long)Num(stats, "answered"), (long)Num(stats, "answeredWithinThreshold"), (long)Num(stats, "callbacks"), (long)Num(stats, "callbacksAnswered")));
+        Assert.Equal(recomputed.AverageSpeedOfAnswerSeconds!.Value, Num(stats, "averageSpeedOfAnswerSeconds"), 3);
+    }
+
+    private static DateTimeOffset? Time(JsonNode? node) =>
+        node is null ? null : DateTimeOffset.Parse(node.GetValue<string>(), CultureInfo.InvariantCulture);
+
     private static double Num(JsonNode node, string field) => node[field]!.GetValue<double>();
 }
 
@@ -277,6 +320,11 @@ public sealed class CallbackMorning() : SiloHostFactory(new SiloHostOptions { Vi
 
     public JsonNode? SecondOffer { get; private set; }
 
+    /// <summary>The <c>callback</c> of the answers to s1's and s2's callback requests.</summary>
+    public JsonNode? S1Callback { get; private set; }
+
+    public JsonNode? S2Callback { get; private set; }
+
     public async Task InitializeAsync()
     {
         var api = new HostApi(CreateClient());
@@ -286,9 +334,9 @@ public sealed class CallbackMorning() : SiloHostFactory(new SiloHostOptions { Vi
         S1 = await api.CreateSession("cb", age: 70);
         S2 = await api.CreateSession("cb");
         await At(5);
-        (await api.Post($"/v1/sessions/{S1}/callback", """{ "at": null }""")).Ok();
+        S1Callback = (await api.Post($"/v1/sessions/{S1}/callback", """{ "at": null }""")).Ok()["callback"];
         await At(6);
-        (await api.Post($"/v1/sessions/{S2}/callback", """{ "at": "2026-11-23T08:05:00Z" }""")).Ok();
+        S2Callback = (await api.Post($"/v1/sessions/{S2}/callback", """{ "at": "2026-11-23T08:05:00Z" }""")).Ok()["callback"];
         await At(100);
         S1AtHundred = (await api.Get($"/v1/sessions/{S1}")).Ok();
         FirstOffer = (await api.SetState("a1", "ready")).Arr("offers").Single();

@@ -1,6 +1,7 @@
-// Supervisors' wallboard: listens to /hubs/wallboard and redraws on every snapshot (about once a second), shows
-// alerts as they are raised and cleared, draws the staffing what-if (GET /v1/queues/{id}/staffing) as SVG, and lists
-// one queue's agents (GET /v1/queues/{id}/agents) with the supervisor's actions on them.
+// Supervisors' wallboard: listens to /hubs/wallboard and redraws on every snapshot (about once a second: the totals,
+// and per queue its figures and its callbacks waiting, scheduled and answered today), shows alerts as they are raised
+// and cleared, draws the staffing what-if (GET /v1/queues/{id}/staffing) as SVG, and lists one queue's agents
+// (GET /v1/queues/{id}/agents) with the supervisor's actions on them.
 "use strict";
 
 (() => {
@@ -13,6 +14,22 @@
   };
   // Service level against the usual 80% target: green at or above, amber within 10 points, red below.
   const levelClass = (v) => (v === null || v === undefined ? "" : v >= 0.8 ? "good" : v >= 0.7 ? "warn" : "bad");
+
+  // Callback figures are dimmed while zero.
+  const some = (n) => (n > 0 ? " some" : "");
+
+  // Today's callbacks of a queue: "answered / asked", each number in a span of its own.
+  function callbacksToday(q) {
+    const td = cell("", `num callback callbacks-today${some(q.callbacks)}`);
+    const answered = document.createElement("span");
+    answered.className = "callbacks-answered";
+    answered.textContent = q.callbacksAnswered;
+    const asked = document.createElement("span");
+    asked.className = "callbacks-asked";
+    asked.textContent = q.callbacks;
+    td.append(answered, " / ", asked);
+    return td;
+  }
 
   function cell(text, className) {
     const td = document.createElement("td");
@@ -73,6 +90,8 @@
     $("total-ar").textContent = percent(t.answerRate);
     $("total-answered").textContent = `${t.answered} / ${t.offered}`;
     $("total-abandoned").textContent = t.abandoned;
+    $("total-callbacks-waiting").textContent = t.callbacksWaiting;
+    $("total-callbacks").textContent = `${t.callbacksScheduled} scheduled · ${t.callbacksAnswered} / ${t.callbacks} answered today`;
 
     const body = document.querySelector("#queues tbody");
     body.replaceChildren(...snapshot.queues.map((q) => {
@@ -97,6 +116,9 @@
         cell(percent(q.answerRate), "num answer-rate"),
         cell(duration(q.averageSpeedOfAnswerSeconds), "num asa"),
         cell(q.abandoned, "num abandoned"),
+        cell(q.callbacksWaiting, `num callback callbacks-waiting${some(q.callbacksWaiting)}`),
+        cell(q.callbacksScheduled, `num callback callbacks-scheduled${some(q.callbacksScheduled)}`),
+        callbacksToday(q),
         cell(q.agentsReady, "num agents-ready"),
         cell(q.agentsNeeded ?? "–", `num agents-needed ${q.agentsNeeded == null ? "" : q.agentsReady >= q.agentsNeeded ? "enough" : "short"}`),
         cell(q.agentsBusy, "num agents-busy"),
