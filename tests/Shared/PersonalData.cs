@@ -74,7 +74,8 @@ public static partial class PersonalData
             return reply;
         }
 
-        var queue = await api.PutQueue(HostApi.NewId("privacy"));
+        // Offers wait long enough for a loaded machine: the scenario accepts each one it sees.
+        var queue = await api.PutQueue(HostApi.NewId("privacy"), """{ "offerTimeoutSeconds": 300 }""");
         var full = await api.PutQueue(HostApi.NewId("privacy-full"), """{ "maxWaiting": 1 }""");
         var agent = HostApi.NewId("a-privacy");
         await api.PutAgent(agent, queue);

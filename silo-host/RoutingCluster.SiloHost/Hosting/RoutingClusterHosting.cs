@@ -23,6 +23,9 @@ public static class RoutingClusterHosting
     public static WebApplicationBuilder AddRoutingCluster(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+
+        // The host logs through a logger of its own, never the static Log.Logger: several hosts in one process (the
+        // tests) each keep their own levels and sinks, and one that stops does not silence the others.
         builder.Services.AddSerilog((services, log) => log
             .ReadFrom.Configuration(configuration)
             .ReadFrom.Services(services)
@@ -30,7 +33,8 @@ public static class RoutingClusterHosting
             .Destructure.With<PersonalDataDestructuringPolicy>()
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            preserveStaticLogger: true);
 
         // Read before anything else is set up: a profile that cannot run stops the host here.
         var profile = ClusterProfile.From(configuration);
