@@ -12,6 +12,8 @@
 #                             it in synchronous_standby_names), starts it on a free port like `start` (read-only, hot
 #                             standby) and prints the same two lines
 #   scripts/pg.sh promote DIR promotes that standby to a primary (pg_ctl promote; waits until it takes writes)
+#   scripts/pg.sh sql DIR SQL runs SQL (one or more statements, one transaction) in the database `routing` of the
+#                             server in DIR and prints the rows unaligned, '|' between columns
 #   scripts/pg.sh stop DIR    stops that server (whichever kind) and removes DIR.
 #
 # PG_PORT=<port> in the environment: use that port instead of a random free one (fails when it is in use).
@@ -30,7 +32,7 @@ log() { echo "pg.sh: $*" >&2; }
 # shellcheck source=lib/local.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/local.sh"
 
-usage() { die "usage: $0 start DIR | standby DIR PRIMARY_DIR NAME | promote DIR | stop DIR"; }
+usage() { die "usage: $0 start DIR | standby DIR PRIMARY_DIR NAME | promote DIR | sql DIR SQL | stop DIR"; }
 
 bin_dir() {
   local dir
@@ -133,6 +135,13 @@ promote() {
   as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 60 promote >&2 || die "pg_ctl promote failed; see $dir/postgres.log"
 }
 
+sql() {
+  local dir=$1 statement=$2 bin
+  [[ -f "$dir/$MARKER" && -f "$dir/port" ]] || die "$dir holds no server started by '$0'"
+  bin=$(bin_dir) || die "PostgreSQL is not installed"
+  as_owner "$bin/psql" -h 127.0.0.1 -p "$(cat "$dir/port")" -U postgres -d "$DATABASE" -X -v ON_ERROR_STOP=1 -qAt -c "$statement"
+}
+
 print_connection() {
   local port
   port=$(cat "$1/port")
@@ -181,6 +190,7 @@ case "${1:-}:$#" in
   start:2) start "$2" ;;
   standby:4) standby "$2" "$3" "$4" ;;
   promote:2) promote "$2" ;;
+  sql:3) sql "$2" "$3" ;;
   stop:2) stop "$2" ;;
   *) usage ;;
 esac

@@ -65,6 +65,8 @@ silo_start() {
       </dev/null >>"$state/$name.log" 2>&1
   ) &
   echo $! >"$(silo_pid_file "$state" "$name")"
+  # Not a job of the caller's: a script that kills it later is not told so by the shell.
+  disown $!
   log "$name started (pid $!): http://127.0.0.1:$http, silo port $silo, gateway port $gateway, log $state/$name.log"
 }
 
