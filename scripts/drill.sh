@@ -52,8 +52,10 @@ DRIVER_DLL="$DRIVER_PROJECT/bin/Release/net10.0/RoutingCluster.LoadTests.dll"
 READY_TIMEOUT=${DRILL_READY_TIMEOUT:-120}
 STANDBY=siteb
 
+T0=$(date +%s%3N)
 die() { echo "drill.sh: $*" >&2; exit 3; }
-log() { echo "drill.sh: $*" >&2; }
+# Progress on stderr, with the seconds since the drill began.
+log() { echo "drill.sh: [$(awk -v a="$T0" -v b="$(date +%s%3N)" 'BEGIN { printf "%6.1f", (b - a) / 1000 }') s] $*" >&2; }
 usage() { echo "usage: $0 [--mode sync|async] [--sync-commit on|remote_apply] [--membership mark-dead|probe] [--sessions N] [--rate N] [--kill-after N] [--agents N] [--talk-s N] [--settle-s N] [--no-build]" >&2; exit 2; }
 
 mode=sync sync_commit=on membership=mark-dead build=1
@@ -152,6 +154,7 @@ start_silo a1 "$CONN_A" 0
 start_silo a2 "$CONN_A" 1
 silo_wait_ready "$STATE" a1 "$(url 0)" "$start" "$READY_TIMEOUT" >&2
 silo_wait_ready "$STATE" a2 "$(url 1)" "$start" "$READY_TIMEOUT" >&2
+log "site A ready"
 
 # --- The clients ---
 sessions_s=$(awk -v n="$sessions" -v r="$rate" 'BEGIN { printf "%d", n / r + 1 }')
@@ -175,7 +178,7 @@ victims=($(cat "$(silo_pid_file "$STATE" a1)" "$(silo_pid_file "$STATE" a2)") "$
 kill -KILL "${victims[@]}"
 killed=$(now_ms)
 printf '%s\n' "$killed" >"$STATE/control/killed.tmp" && mv "$STATE/control/killed.tmp" "$STATE/control/killed"
-log "site A killed (SIGKILL to pids ${victims[*]})"
+log "site A killed: SIGKILL to its 2 silos, its postmaster and $(( ${#victims[@]} - 3 )) server processes"
 
 # --- Take over at site B: promote, clear the lost site out of the membership, start the silos ---
 "$PG" promote "$STATE/pg-b" 2>>"$STATE/pg.log" || die "promotion failed; see $STATE/pg.log"
@@ -219,6 +222,7 @@ served_at=$(figure served_at_ms)
 ready_after=$(awk -v a="$killed" -v b="$ready" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
 served_after=inf
 [[ "$served_at" == -1 ]] || served_after=$(awk -v a="$killed" -v b="$served_at" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+log "done"
 echo "$drill"
 echo "RESULT mode=$mode acknowledged=$acknowledged found=$found lost=$lost double_assigned=$double ready_after_s=$ready_after served_after_s=$served_after"
 if [[ "$mode" == sync && ( "$lost" != 0 || "$double" != 0 ) ]]; then exit 1; fi

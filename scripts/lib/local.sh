@@ -15,12 +15,15 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 now_ms() { date +%s%3N; }
 
-# A loopback port nobody listens on now, from 20000-59999 (taken at random, so that scripts running side by side
-# rarely pick the same one; only binding it makes it theirs).
+# A loopback port nobody listens on now, taken at random (so that scripts running side by side rarely pick the same
+# one; only binding it makes it theirs) from 20000 up to the ports the kernel hands out to outgoing connections
+# (net.ipv4.ip_local_port_range), so that no client's connection takes it before the server binds it.
 free_port() {
-  local port attempt
+  local low=20000 high=60000 ephemeral port attempt
+  ephemeral=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 0)
+  if (( ephemeral > low + 1000 )); then high=$ephemeral; fi
   for attempt in $(seq 1 50); do
-    port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    port=$(( low + (RANDOM * 32768 + RANDOM) % (high - low) ))
     if ! port_in_use "$port"; then echo "$port"; return; fi
   done
   die "no free loopback port found"

@@ -22,10 +22,6 @@ internal sealed class SiteTakeover
     private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan SettlePollEvery = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Offers this close together count as one dispatch: agents freed at once are offered the head of the line
-    /// together, and each offer is stamped as it is made. A session passed over waits until the next agent is free.</summary>
-    private const long SameDispatchMs = 100;
-
     private readonly TakeoverOptions _options;
     private readonly TextWriter _out;
     private readonly TakeoverLedger _ledger;
@@ -280,29 +276,27 @@ internal sealed class SiteTakeover
         }
 
         // The line at the kill: acknowledged before it, no offer seen before it, first offered by site B (after it).
-        // In the order they were created they must have been offered: an inversion is a session site B offered
-        // before one that was waiting ahead of it (more than one dispatch before).
+        // Site B must offer it in its order. Agents freed together are offered the head of the line together, each
+        // offer stamped as it is made, so within one dispatch (at most one offer per agent) the stamps may come in any
+        // order; a session that waits while as many sessions created behind it as there are agents are offered was
+        // passed over: an inversion.
         var waitingAtKill = created
             .Where(c => c.AcknowledgedAt < killedAt && (_ledger.FirstOffer(c.SessionId) is not { } seen || seen.SeenAt >= killedAt))
             .ToList();
         var offeredByB = waitingAtKill
-            .Select(c => (c.Index, Offer: _ledger.FirstOffer(c.SessionId)))
+            .Select(c => (c.Index, Offer: _ledger.FirstOffer(c.SessionId)!))
             .Where(o => o.Offer is { } seen && seen.OfferedAt >= killedAt)
             .ToList();
         var inversions = 0;
-        (int Index, SeenOffer Offer)? latest = null;
-        foreach (var (index, offer) in offeredByB)
+        for (var i = 0; i < offeredByB.Count; i++)
         {
-            if (latest is { } ahead && offer!.OfferedAt < ahead.Offer.OfferedAt - SameDispatchMs)
+            var (index, offer) = offeredByB[i];
+            var overtakers = offeredByB.Skip(i + 1).Where(o => o.Offer.OfferedAt < offer.OfferedAt).ToList();
+            if (overtakers.Count >= _options.Agents)
             {
                 inversions++;
-                Say($"order: create {index} offered at site B (to {offer.AgentId}) {ahead.Offer.OfferedAt - offer.OfferedAt} ms before create {ahead.Index} (to {ahead.Offer.AgentId}), which was ahead of it");
-                _ledger.Trace($"order inversion: create {index} {History(created, views, index)}; create {ahead.Index} {History(created, views, ahead.Index)}");
-            }
-
-            if (latest is null || offer!.OfferedAt >= latest.Value.Offer.OfferedAt)
-            {
-                latest = (index, offer!);
+                Say($"order: create {index} offered at site B (to {offer.AgentId}) after {overtakers.Count} sessions created behind it, the first create {overtakers[0].Index} (to {overtakers[0].Offer.AgentId}) {offer.OfferedAt - overtakers[0].Offer.OfferedAt} ms before it");
+                _ledger.Trace($"order inversion: create {index} {History(created, views, index)}; create {overtakers[0].Index} {History(created, views, overtakers[0].Index)}");
             }
         }
 

@@ -93,8 +93,9 @@ internal sealed record TakeoverOptions
             GET /v1/sessions/{id} for; double_assigned = sessions accepted (answered 200) by two different agents,
             over both sites; served_at_ms = the first accept answered after the kill (-1: none). Then the figures
             behind them: accepts and ends acknowledged before the kill that site B does not show, and the order
-            in which site B offered the sessions that were waiting when site A was lost (inversions: a session
-            offered before one that was waiting ahead of it).
+            in which site B offered the sessions that were waiting when site A was lost (order_inversions: sessions
+            that waited while --agents or more created behind them were offered; one dispatch offers at most one
+            session per free agent, stamped one after another, so fewer may be the same dispatch).
             Exit code: 0 the drill ran (whatever it found); 2 bad options; 4 the setup failed or the kill never
             came within --deadline-s.
           --sessions N          creates at most (1-100000) [200]
