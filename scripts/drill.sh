@@ -95,7 +95,8 @@ cleanup() {
   if [[ -n "$DRIVER_PID" ]]; then kill -KILL "$DRIVER_PID" 2>/dev/null || true; fi
   for name in a1 a2 b1 b2; do
     pid=$(cat "$(silo_pid_file "$STATE" "$name")" 2>/dev/null) || continue
-    kill -KILL "$pid" 2>/dev/null || true
+    # Only a silo host: the pid file may be left from a drill that was itself killed, its pid since reused.
+    if [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"$SILO_DLL"* ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
     rm -f "$(silo_pid_file "$STATE" "$name")"
   done
   "$PG" stop "$STATE/pg-b" >/dev/null 2>&1 || true
@@ -184,8 +185,8 @@ log "site A killed: SIGKILL to its 2 silos, its postmaster and $(( ${#victims[@]
 "$PG" promote "$STATE/pg-b" 2>>"$STATE/pg.log" || die "promotion failed; see $STATE/pg.log"
 log "site B's database promoted, +$(( $(now_ms) - killed )) ms"
 if [[ "$membership" == mark-dead ]]; then
-  # Every silo in the table is one of site A's (none of site B's has started): status 6 is Dead, and the version
-  # moves on so that a silo that read the table before sees the change.
+  # Every silo in the table is one of site A's (none of site B's has started): status 6 is Dead, and the table's
+  # version moves on, as with every membership change (the silos' own changes are checked against it).
   marked=$("$PG" sql "$STATE/pg-b" "WITH dead AS (UPDATE routing_membership SET status = 6 WHERE status <> 6 RETURNING address || ':' || port AS silo),
       bumped AS (UPDATE routing_membership_version SET version = version + 1 RETURNING version)
     SELECT coalesce(string_agg(silo, ' '), 'none') || ', membership version ' || (SELECT max(version) FROM bumped) FROM dead")
