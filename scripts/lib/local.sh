@@ -85,6 +85,6 @@ silo_wait_ready() {
       return
     fi
     (( $(now_ms) - start < timeout * 1000 )) || die "$name not ready after ${timeout}s (last /health/ready: $code); see $state/$name.log"
-    sleep 0.5
+    sleep 0.2
   done
 }

@@ -83,9 +83,7 @@ internal sealed class SiteTakeover
             Say($"site A killed at {_ledger.KilledAt}; {_ledger.Acknowledged} creates acknowledged");
 
             await SettleAsync(cancellationToken);
-            var figures = await CheckAsync(cancellationToken);
-            await agentsStop.CancelAsync();
-            await _out.WriteLineAsync(figures);
+            await _out.WriteLineAsync(await CheckAsync(cancellationToken));
             return 0;
         }
         finally
