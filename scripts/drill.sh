@@ -22,6 +22,8 @@
 # answering 200 on /health/ready; served_after_s = from the kill to the first accept a silo of B answered (inf: none).
 # The line before it (DRILL ...) has the figures behind them: accepts and ends acknowledged before the kill that B does
 # not show, how many sessions were waiting at the kill and whether B offered them in their order (order_inversions).
+# The line before that (WAL ...) says what A's WAL files hold after the last record B replayed: the commits B never got
+# (a_commits_after), acknowledged to a client or not (a silo killed before it answered).
 #
 # Options:
 #   --mode sync|async            the standby's replication [sync]
@@ -201,6 +203,12 @@ log "site B: first silo ready +$(( ready - killed )) ms after the kill"
 start_silo b2 "$CONN_B" 3
 silo_wait_ready "$STATE" b2 "$(url 3)" "$killed" "$READY_TIMEOUT" >&2
 
+# What site A had written that site B never got: the commits in A's WAL files (still on disk) after the last record
+# B replayed before its promotion. Acknowledged or not: a commit whose silo was killed before it answered counts too.
+replayed=$("$PG" sql "$STATE/pg-b" "SELECT pg_last_wal_replay_lsn()")
+gap=$("$PG" wal-after "$STATE/pg-a" "$replayed")
+log "site A's WAL after the last record site B replayed ($replayed): $gap"
+
 # --- The clients' figures ---
 set +e
 wait "$DRIVER_PID"
@@ -217,6 +225,7 @@ ready_after=$(awk -v a="$killed" -v b="$ready" 'BEGIN { printf "%.1f", (b - a) /
 served_after=inf
 [[ "$served_at" == -1 ]] || served_after=$(awk -v a="$killed" -v b="$served_at" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
 log "done"
+echo "WAL b_replayed_to=$replayed $(sed 's/commits=/a_commits_after=/; s/records=/a_records_after=/; s/ last_lsn=.*//' <<<"$gap")"
 echo "$drill"
 echo "RESULT mode=$mode acknowledged=$acknowledged found=$found lost=$lost double_assigned=$double ready_after_s=$ready_after served_after_s=$served_after"
 if [[ "$mode" == sync && ( "$lost" != 0 || "$double" != 0 ) ]]; then exit 1; fi

@@ -14,6 +14,10 @@
 #   scripts/pg.sh promote DIR promotes that standby to a primary (pg_ctl promote; waits until it takes writes)
 #   scripts/pg.sh sql DIR SQL runs SQL (one or more statements, one transaction) in the database `routing` of the
 #                             server in DIR and prints the rows unaligned, '|' between columns
+#   scripts/pg.sh wal-after DIR LSN
+#                             of a server that is not running (a lost primary), what its WAL files hold after LSN (e.g.
+#                             the last record its standby replayed: pg_last_wal_replay_lsn()), read with pg_waldump:
+#                             prints `commits=<n> records=<n> last_lsn=<lsn>`
 #   scripts/pg.sh stop DIR    stops that server (whichever kind) and removes DIR.
 #
 # PG_PORT=<port> in the environment: use that port instead of a random free one (fails when it is in use).
@@ -32,7 +36,7 @@ log() { echo "pg.sh: $*" >&2; }
 # shellcheck source=lib/local.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/local.sh"
 
-usage() { die "usage: $0 start DIR | standby DIR PRIMARY_DIR NAME | promote DIR | sql DIR SQL | stop DIR"; }
+usage() { die "usage: $0 start DIR | standby DIR PRIMARY_DIR NAME | promote DIR | sql DIR SQL | wal-after DIR LSN | stop DIR"; }
 
 bin_dir() {
   local dir
@@ -142,6 +146,19 @@ sql() {
   as_owner "$bin/psql" -h 127.0.0.1 -p "$(cat "$dir/port")" -U postgres -d "$DATABASE" -X -v ON_ERROR_STOP=1 -qAt -c "$statement"
 }
 
+wal_after() {
+  local dir=$1 lsn=$2 bin dump commits records last
+  [[ -f "$dir/$MARKER" ]] || die "$dir was not created by '$0'"
+  [[ "$lsn" =~ ^[0-9A-F]+/[0-9A-F]+$ ]] || die "'$lsn' is not a WAL location (like 0/3000F20)"
+  bin=$(bin_dir) || die "PostgreSQL is not installed"
+  # pg_waldump reads to the end of what was written and then reports the end as an error: only its records count.
+  dump=$(as_owner "$bin/pg_waldump" --path="$dir/data/pg_wal" --start="$lsn" 2>/dev/null) || true
+  commits=$(grep -c 'desc: COMMIT' <<<"$dump") || true
+  records=$(grep -c '^rmgr:' <<<"$dump") || true
+  last=$(sed -n 's/.* lsn: \([0-9A-F]*\/[0-9A-F]*\), prev .*/\1/p' <<<"$dump" | tail -n 1)
+  echo "commits=${commits:-0} records=${records:-0} last_lsn=${last:-$lsn}"
+}
+
 print_connection() {
   local port
   port=$(cat "$1/port")
@@ -174,13 +191,15 @@ run_server() {
   echo "$port" >"$dir/port"
 }
 
+running() { [[ -r "/proc/$1/stat" && "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]]; }
+
 stop() {
   local dir=$1 bin
   [[ -d "$dir" ]] || { log "$dir does not exist: nothing to stop"; return; }
   dir=$(cd "$dir" && pwd)
   [[ -f "$dir/$MARKER" ]] || die "$dir was not created by '$0 start': refusing to remove it"
-  # A server that was killed leaves its postmaster.pid behind: nothing to stop then.
-  if [[ -f "$dir/data/postmaster.pid" ]] && kill -0 "$(head -n 1 "$dir/data/postmaster.pid")" 2>/dev/null && bin=$(bin_dir); then
+  # A server that was killed leaves its postmaster.pid behind (and, where nobody reaps it, a zombie): nothing to stop.
+  if [[ -f "$dir/data/postmaster.pid" ]] && running "$(head -n 1 "$dir/data/postmaster.pid")" && bin=$(bin_dir); then
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >&2 || log "pg_ctl stop failed; removing $dir anyway"
   fi
   rm -rf "$dir"
@@ -191,6 +210,7 @@ case "${1:-}:$#" in
   standby:4) standby "$2" "$3" "$4" ;;
   promote:2) promote "$2" ;;
   sql:3) sql "$2" "$3" ;;
+  wal-after:3) wal_after "$2" "$3" ;;
   stop:2) stop "$2" ;;
   *) usage ;;
 esac

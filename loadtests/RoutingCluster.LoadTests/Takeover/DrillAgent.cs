@@ -67,6 +67,7 @@ internal sealed class DrillAgent : IAsyncDisposable
         // Reconnected, but the sign-in there failed (the silo was still starting): the agent signs in again.
         _desktop.SignInFailed += failure =>
         {
+            _ledger.Trace($"sign-in of {AgentId} after reconnecting failed: {failure.GetType().Name}: {failure.Message}");
             _ = Task.Run(SignInAgainAsync, CancellationToken.None);
             return Task.CompletedTask;
         };
