@@ -23,9 +23,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/local.sh
+source "$ROOT/scripts/lib/local.sh"
 STATE="$ROOT/.cluster"
-PROJECT="$ROOT/silo-host/RoutingCluster.SiloHost"
-DLL="$PROJECT/bin/Release/net10.0/RoutingCluster.SiloHost.dll"
 READY_TIMEOUT=${CLUSTER_READY_TIMEOUT:-120}
 STOP_TIMEOUT=${CLUSTER_STOP_TIMEOUT:-45}
 
@@ -37,9 +37,7 @@ http_port() { echo $((5000 + $1)); }
 silo_port() { echo $((11111 + $1)); }
 gateway_port() { echo $((30000 + $1)); }
 url() { echo "http://127.0.0.1:$(http_port "$1")"; }
-pid_file() { echo "$STATE/silo-$1.pid"; }
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-now_ms() { date +%s%3N; }
+pid_file() { silo_pid_file "$STATE" "silo-$1"; }
 
 # Indexes of the silos with a pid file, in order.
 silos() {
@@ -50,9 +48,7 @@ silos() {
   done | sort -n
 }
 
-alive() { local pid; pid=$(cat "$(pid_file "$1")" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; }
-
-ready_code() { curl -s -o /dev/null -m 5 -w '%{http_code}' "$(url "$1")/health/ready" || true; }
+alive() { silo_alive "$STATE" "silo-$1"; }
 
 connection() {
   [[ -f "$STATE/connection" ]] || die "no cluster here (run '$0 up N' first)"
@@ -75,61 +71,16 @@ ensure_database() {
 }
 
 build() {
-  if [[ "${CLUSTER_NO_BUILD:-}" == 1 && -f "$DLL" ]]; then return; fi
+  if [[ "${CLUSTER_NO_BUILD:-}" == 1 && -f "$SILO_DLL" ]]; then return; fi
   log "building the silo host (Release)"
-  dotnet build "$PROJECT" -c Release -nologo -v q >"$STATE/build.log" 2>&1 \
-    || { tail -n 30 "$STATE/build.log" >&2; die "build failed; see $STATE/build.log"; }
+  : >"$STATE/build.log"
+  build_release "$SILO_PROJECT" "$STATE/build.log"
 }
 
 # Starts silo $1 in the background (its own session, so it outlives this script).
-start_silo() {
-  local i=$1 port
-  if alive "$i"; then die "silo $i is already running (pid $(cat "$(pid_file "$i")"))"; fi
-  for port in $(http_port "$i") $(silo_port "$i") $(gateway_port "$i"); do
-    port_in_use "$port" && die "port $port (silo $i) is already in use"
-  done
-  [[ -f "$DLL" ]] || die "$DLL is missing (build first)"
-  # The host reads appsettings.json from its own folder and serves the project's pages (docs/operations.md).
-  (
-    cd "$PROJECT"
-    export ConnectionStrings__Routing
-    ConnectionStrings__Routing=$(connection)
-    # Hot methods reach optimized code without the runtime's 100-ms tiering delay, which a busy silo keeps
-    # postponing: a silo added under traffic settles sooner (docs/operations.md). The caller's value wins.
-    export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}
-    # Dev-mode tokens: one signing key for every silo of the cluster (made once, kept in .cluster/dev-signing-key), so a
-    # token from any silo's POST /auth/dev-token works on all of them (docs/security.md).
-    [[ -s "$STATE/dev-signing-key" ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$STATE/dev-signing-key")
-    export Auth__Dev__SigningKey
-    Auth__Dev__SigningKey=$(cat "$STATE/dev-signing-key")
-    # Customers' pseudonyms and idempotency fingerprints: one key for every silo too (made once, kept in
-    # .cluster/pseudonym-key), so a customer has one pseudonym and a create retried on another silo finds its session.
-    [[ -s "$STATE/pseudonym-key" ]] || (umask 077; head -c 32 /dev/urandom | base64 >"$STATE/pseudonym-key")
-    export Privacy__PseudonymKey
-    Privacy__PseudonymKey=$(cat "$STATE/pseudonym-key")
-    exec setsid dotnet "$DLL" \
-      --urls "$(url "$i")" \
-      --Storage:Provider=postgres --Clustering:Provider=postgres \
-      --Orleans:SiloPort="$(silo_port "$i")" --Orleans:GatewayPort="$(gateway_port "$i")" \
-      </dev/null >>"$STATE/silo-$i.log" 2>&1
-  ) &
-  echo $! >"$(pid_file "$i")"
-  log "silo $i started (pid $!): $(url "$i"), silo port $(silo_port "$i"), gateway port $(gateway_port "$i"), log $STATE/silo-$i.log"
-}
+start_silo() { silo_start "$STATE" "silo-$1" "$(connection)" "$(http_port "$1")" "$(silo_port "$1")" "$(gateway_port "$1")"; }
 
-wait_ready() {
-  local i=$1 start=$2 code
-  while :; do
-    alive "$i" || { tail -n 20 "$STATE/silo-$i.log" >&2; die "silo $i exited before it was ready; see $STATE/silo-$i.log"; }
-    code=$(ready_code "$i")
-    if [[ "$code" == 200 ]]; then
-      echo "silo $i ready in $(( ($(now_ms) - start) ))ms: $(url "$i")"
-      return
-    fi
-    (( $(now_ms) - start < READY_TIMEOUT * 1000 )) || die "silo $i not ready after ${READY_TIMEOUT}s (last /health/ready: $code); see $STATE/silo-$i.log"
-    sleep 0.5
-  done
-}
+wait_ready() { silo_wait_ready "$STATE" "silo-$1" "$(url "$1")" "$2" "$READY_TIMEOUT"; }
 
 # How many times the silo's shutdown watchdog has ended it (its log is appended to across restarts).
 watchdog_endings() { local n; n=$(grep -c "SHUTDOWN WATCHDOG" "$STATE/silo-$1.log" 2>/dev/null) || true; echo "${n:-0}"; }
@@ -168,7 +119,7 @@ up() {
 add() {
   local last i start
   connection >/dev/null
-  [[ -f "$DLL" ]] || build
+  [[ -f "$SILO_DLL" ]] || build
   if [[ $# -eq 1 ]]; then
     [[ "$1" =~ ^[1-9][0-9]*$ ]] || usage
     i=$1

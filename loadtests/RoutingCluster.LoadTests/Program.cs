@@ -1,10 +1,12 @@
 using RoutingCluster.LoadTests.Load;
+using RoutingCluster.LoadTests.Takeover;
 
 namespace RoutingCluster.LoadTests;
 
 /// <summary>
 /// The load driver's commands. Each runs against a host started separately, on loopback only. The main load test
-/// is the default command (the first argument is an option); <c>offer-latency</c> is the older, narrower one.
+/// is the default command (the first argument is an option); <c>offer-latency</c> is the older, narrower one;
+/// <c>site-takeover</c> is the client side of the backup-site drill (<c>scripts/drill.sh</c>).
 /// </summary>
 internal static class Program
 {
@@ -35,6 +37,11 @@ internal static class Program
         if (args[0] == "offer-latency")
         {
             return await OfferLatency.RunAsync([.. args.Skip(1)]);
+        }
+
+        if (args[0] == "site-takeover")
+        {
+            return await SiteTakeover.RunAsync([.. args.Skip(1)], output, error, stop);
         }
 
         if (!args[0].StartsWith("--", StringComparison.Ordinal))

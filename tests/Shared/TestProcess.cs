@@ -11,6 +11,19 @@ internal static class TestProcess
     /// <summary>Runs a program to the end and returns its standard output; a non-zero exit or a timeout throws with its error output.</summary>
     public static async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, TimeSpan? timeout = null)
     {
+        var run = await RunToEndAsync(program, arguments, timeout);
+        if (run.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {run.ExitCode}:\n{run.Error}{run.Output}");
+        }
+
+        return run.Output;
+    }
+
+    /// <summary>Runs a program to the end, whatever its exit code, and returns that code with its standard output and
+    /// error output; a timeout kills it (with its children) and throws with its error output.</summary>
+    public static async Task<ProcessRun> RunToEndAsync(string program, IReadOnlyList<string> arguments, TimeSpan? timeout = null)
+    {
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
@@ -37,12 +50,7 @@ internal static class TestProcess
             throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {limit}:\n{await stderr}");
         }
 
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await stderr}{await stdout}");
-        }
-
-        return await stdout;
+        return new ProcessRun(process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Runs <c>scripts/pg.sh VERB DIR</c>.</summary>
@@ -62,3 +70,6 @@ internal static class TestProcess
         throw new InvalidOperationException($"No RoutingCluster.sln above {AppContext.BaseDirectory}.");
     }
 }
+
+/// <summary>How a program ended: its exit code, standard output and error output.</summary>
+internal sealed record ProcessRun(int ExitCode, string Output, string Error);

@@ -277,7 +277,7 @@ internal sealed partial record LoadOptions
             _ => 3,
         });
 
-    private static string ParseRunId(string? text)
+    internal static string ParseRunId(string? text)
     {
         if (text is null)
         {
@@ -298,6 +298,7 @@ internal sealed partial record LoadOptions
         Usage:
           RoutingCluster.LoadTests [options]             the load test (below); the default command
           RoutingCluster.LoadTests offer-latency [...]   create -> offer latency only (see its section)
+          RoutingCluster.LoadTests site-takeover [...]   the clients of a backup-site takeover drill (see its section)
           RoutingCluster.LoadTests --help
 
         Load test: open-model arrivals (Poisson at --rate, each session created on its schedule whether or not the
@@ -406,5 +407,6 @@ internal sealed partial record LoadOptions
             and finishes wrap-up at once. --rate 0 (the default) creates one session at a time, the next
             after the previous offer arrived; --rate R creates R sessions per second (open loop).
             Reports count, p50, p90, p99 and max in ms, as a markdown table row.
-        """;
+
+        """ + Takeover.TakeoverOptions.Usage;
 }
