@@ -55,14 +55,21 @@ internal sealed class AgentDesktops(string agentId)
 
     /// <summary>
     /// Whether a desktop had the offer of <paramref name="sessionId"/> at least <paramref name="window"/> before it
-    /// expired, as the relays say (each asked at most <paramref name="timeout"/>; one that does not answer says no).
-    /// With no desktop connected the answer is yes: an agent working through the HTTP API is held to its offers.
+    /// expired (at most half the offer's own time, so a queue with short offers still holds its agents to them), as the
+    /// relays say (each asked at most <paramref name="timeout"/>; one that does not answer says no). With no desktop
+    /// connected the answer is yes: an agent working through the HTTP API is held to its offers.
     /// </summary>
-    public async Task<bool> HadFairChanceAsync(string sessionId, DateTimeOffset expiresAt, TimeSpan window, TimeSpan timeout)
+    public async Task<bool> HadFairChanceAsync(string sessionId, DateTimeOffset offeredAt, DateTimeOffset expiresAt, TimeSpan window, TimeSpan timeout)
     {
         if (_relays.Count == 0)
         {
             return true;
+        }
+
+        var half = (expiresAt - offeredAt) / 2;
+        if (half < window)
+        {
+            window = half;
         }
 
         var answers = await Task.WhenAll(_relays.Values.Distinct().Select(async relay =>

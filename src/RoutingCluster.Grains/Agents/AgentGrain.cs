@@ -483,7 +483,7 @@ public sealed class AgentGrain(
         foreach (var held in missed)
         {
             Record.Sessions.Remove(held.SessionId);
-            if (await _desktops.HadFairChanceAsync(held.SessionId, held.ExpiresAt, options.Value.MinAnswerWindow, options.Value.OfferShownTimeout))
+            if (await _desktops.HadFairChanceAsync(held.SessionId, held.OfferedAt, held.ExpiresAt, options.Value.MinAnswerWindow, options.Value.OfferShownTimeout))
             {
                 heldAgainst = true;
                 logger.OfferMissed(Id, held.SessionId);

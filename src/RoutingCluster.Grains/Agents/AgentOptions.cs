@@ -6,8 +6,8 @@ public sealed class AgentOptions
     /// <summary>How long an agent whose desktops all disconnected stays as it is before it is set not-ready.</summary>
     public TimeSpan DesktopGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>An offer that reached the agent's desktops less than this long before it expired (or never reached
-    /// them) and went unanswered is not held against the agent: the session goes back to its queue, the agent stays as
+    /// <summary>An offer that reached the agent's desktops less than this long before it expired (at most half the
+    /// queue's offer timeout), or never reached them, and went unanswered is not held against the agent: the session goes back to its queue, the agent stays as
     /// it is. An agent without a desktop (working through the HTTP API) is held to every offer.</summary>
     public TimeSpan MinAnswerWindow { get; set; } = TimeSpan.FromSeconds(3);
 
