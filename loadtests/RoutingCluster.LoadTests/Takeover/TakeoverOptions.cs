@@ -38,9 +38,18 @@ internal sealed record TakeoverOptions
     /// <summary>Every silo, site A's first: the order gateways and desktops try them in.</summary>
     public IReadOnlyList<Uri> AllSilos => [.. SiteA, .. SiteB];
 
-    public static TakeoverOptions Parse(IReadOnlyList<string> args)
+    public static TakeoverOptions Parse(IReadOnlyList<string> args) => Parse(new CommandLine(args));
+
+    /// <summary>The name of every option the command reads (without the leading <c>--</c>).</summary>
+    public static IReadOnlyCollection<string> OptionNames()
     {
-        var line = new CommandLine(args);
+        var line = new CommandLine(["--site-a", "http://127.0.0.1:1", "--site-b", "http://127.0.0.1:2", "--control", "."]);
+        _ = Parse(line);
+        return line.Read;
+    }
+
+    private static TakeoverOptions Parse(CommandLine line)
+    {
         var options = new TakeoverOptions
         {
             SiteA = Targets(line.OptionalText("site-a"), "site-a"),
