@@ -17,7 +17,7 @@ public sealed class TakeoverOptionsTests
         Assert.Equal(120, options.KillAfter);
         Assert.Equal(8, options.Agents);
         Assert.Equal(1, options.TalkSeconds);
-        Assert.Equal(60, options.OfferTimeoutSeconds);
+        Assert.Equal(30, options.OfferTimeoutSeconds);
         Assert.Equal(90, options.SettleSeconds);
         Assert.Null(options.Trace);
         Assert.Equal(
