@@ -30,8 +30,8 @@
 #   --sync-commit on|remote_apply  what a commit on A waits for in sync mode: the standby's flush (on) or its replay [on]
 #   --membership mark-dead|probe how B's silos get past A's silos in the membership table: marked dead by this script
 #                                before B starts (the runbook's step), or left to Orleans (B's silos probe them) [mark-dead]
-#   --sessions N --rate N --kill-after N --agents N --talk-s N --settle-s N
-#                                the driver's (site-takeover --help) [300, 20, 200, 8, 1, 90]
+#   --sessions N --rate N --kill-after N --agents N --talk-s N --offer-timeout-s N --settle-s N
+#                                the driver's (site-takeover --help) [300, 20, 200, 8, 1, 30, 90]
 #   --no-build                   use the Release build as it is (silo host and load driver)
 #
 # State in .drill/ at the repository root (git-ignored): pg-a/ and pg-b/ (the two servers, removed at the end),
@@ -58,10 +58,10 @@ T0=$(date +%s%3N)
 die() { echo "drill.sh: $*" >&2; exit 3; }
 # Progress on stderr, with the seconds since the drill began.
 log() { echo "drill.sh: [$(awk -v a="$T0" -v b="$(date +%s%3N)" 'BEGIN { printf "%6.1f", (b - a) / 1000 }') s] $*" >&2; }
-usage() { echo "usage: $0 [--mode sync|async] [--sync-commit on|remote_apply] [--membership mark-dead|probe] [--sessions N] [--rate N] [--kill-after N] [--agents N] [--talk-s N] [--settle-s N] [--no-build]" >&2; exit 2; }
+usage() { echo "usage: $0 [--mode sync|async] [--sync-commit on|remote_apply] [--membership mark-dead|probe] [--sessions N] [--rate N] [--kill-after N] [--agents N] [--talk-s N] [--offer-timeout-s N] [--settle-s N] [--no-build]" >&2; exit 2; }
 
 mode=sync sync_commit=on membership=mark-dead build=1
-sessions=300 rate=20 kill_after=200 agents=8 talk=1 settle=90
+sessions=300 rate=20 kill_after=200 agents=8 talk=1 settle=90 offer_timeout=30
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --mode) mode=${2:-}; shift 2 ;;
@@ -73,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     --agents) agents=${2:-}; shift 2 ;;
     --talk-s) talk=${2:-}; shift 2 ;;
     --settle-s) settle=${2:-}; shift 2 ;;
+    --offer-timeout-s) offer_timeout=${2:-}; shift 2 ;;
     --no-build) build=0; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) usage ;;
@@ -81,7 +82,7 @@ done
 [[ "$mode" == sync || "$mode" == async ]] || usage
 [[ "$sync_commit" == on || "$sync_commit" == remote_apply ]] || usage
 [[ "$membership" == mark-dead || "$membership" == probe ]] || usage
-for n in "$sessions" "$kill_after" "$agents" "$settle"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || usage; done
+for n in "$sessions" "$kill_after" "$agents" "$settle" "$offer_timeout"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || usage; done
 [[ "$rate" =~ ^[0-9]+(\.[0-9]+)?$ && "$talk" =~ ^[0-9]+(\.[0-9]+)?$ ]] || usage
 
 # One drill at a time per checkout: the state folder is its.
@@ -163,7 +164,7 @@ log "site A ready"
 sessions_s=$(awk -v n="$sessions" -v r="$rate" 'BEGIN { printf "%d", n / r + 1 }')
 dotnet "$DRIVER_DLL" site-takeover --site-a "$(url 0),$(url 1)" --site-b "$(url 2),$(url 3)" --control "$STATE/control" \
   --sessions "$sessions" --rate "$rate" --kill-after "$kill_after" --agents "$agents" --talk-s "$talk" \
-  --settle-s "$settle" --deadline-s $(( 120 + sessions_s + settle )) --run-id "drill-$(date +%H%M%S)" --trace "$STATE/trace.log" \
+  --offer-timeout-s "$offer_timeout" --settle-s "$settle" --deadline-s $(( 120 + sessions_s + settle )) --run-id "drill-$(date +%H%M%S)" --trace "$STATE/trace.log" \
   </dev/null >"$STATE/driver.log" 2>&1 &
 DRIVER_PID=$!
 log "clients started (pid $DRIVER_PID, log $STATE/driver.log)"

@@ -22,9 +22,6 @@ internal sealed class SiteFailover : IDisposable
         _clients = [.. silos.Select(s => new RoutingClient(s, new RoutingClientOptions { AccessTokens = tokens, Retry = RetryPolicy.None, AttemptTimeout = AttemptTimeout }))];
     }
 
-    /// <summary>The silo that answered last.</summary>
-    public Uri Current => _clients[Volatile.Read(ref _preferred)].BaseAddress;
-
     /// <summary>Runs <paramref name="call"/> on the silos in turn until one answers; a silo that cannot be reached,
     /// times out or answers 5xx, 408 or 429 is passed over. Throws the last failure once <paramref name="within"/> has
     /// passed, and any other answer at once.</summary>

@@ -38,9 +38,18 @@ internal sealed record TakeoverOptions
     /// <summary>Every silo, site A's first: the order gateways and desktops try them in.</summary>
     public IReadOnlyList<Uri> AllSilos => [.. SiteA, .. SiteB];
 
-    public static TakeoverOptions Parse(IReadOnlyList<string> args)
+    public static TakeoverOptions Parse(IReadOnlyList<string> args) => Parse(new CommandLine(args));
+
+    /// <summary>The name of every option the command reads (without the leading <c>--</c>).</summary>
+    public static IReadOnlyCollection<string> OptionNames()
     {
-        var line = new CommandLine(args);
+        var line = new CommandLine(["--site-a", "http://127.0.0.1:1", "--site-b", "http://127.0.0.1:2", "--control", "."]);
+        _ = Parse(line);
+        return line.Read;
+    }
+
+    private static TakeoverOptions Parse(CommandLine line)
+    {
         var options = new TakeoverOptions
         {
             SiteA = Targets(line.OptionalText("site-a"), "site-a"),
@@ -51,7 +60,7 @@ internal sealed record TakeoverOptions
             KillAfter = line.Int("kill-after", 120, 1, 100_000),
             Agents = line.Int("agents", 8, 1, 1_000),
             TalkSeconds = line.Double("talk-s", 1, 0, 600),
-            OfferTimeoutSeconds = line.Double("offer-timeout-s", 60, 1, 3_600),
+            OfferTimeoutSeconds = line.Double("offer-timeout-s", 30, 1, 3_600),
             SettleSeconds = line.Int("settle-s", 90, 5, 3_600),
             DeadlineSeconds = line.Int("deadline-s", 300, 10, 3_600),
             RunId = LoadOptions.ParseRunId(line.OptionalText("run-id")),
@@ -104,7 +113,9 @@ internal sealed record TakeoverOptions
           --agents N            agents, each with a desktop (1-1000) [8]
           --talk-s N            how long an agent talks before it ends a session, seconds (0-600) [1]
           --offer-timeout-s N   the queue's offer timeout, seconds: longer than the takeover, so that offers
-                                made before it are still there for the desktops that come back (1-3600) [60]
+                                made before it are still there for the desktops that come back. An offer the
+                                loss tore (the agent's reservation written, the session's offer not) holds its
+                                agent and its session until then (1-3600) [30]
           --settle-s N          after the kill, how long to wait for site B to serve the waiting line (5-3600) [90]
           --deadline-s N        the whole run at most, seconds (10-3600) [300]
           --run-id ID           prefix of the queue, agent ids and idempotency keys [a fresh 8-character id]
