@@ -1,12 +1,16 @@
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using System.Text;
+using System.Threading.RateLimiting;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Access;
@@ -30,6 +34,8 @@ public class AccessPipelineBenchmarks
     private HttpClient _client = null!;
     private string _gatewayToken = null!;
     private string _agentToken = null!;
+    private PartitionedRateLimiter<HttpContext> _limiter = null!;
+    private HttpContext _hubConnection = null!;
 
     [GlobalSetup]
     public async Task Setup()
@@ -52,12 +58,24 @@ public class AccessPipelineBenchmarks
         _app.MapPost("/open", () => Results.Ok()).AllowAnonymous();
         _app.MapPost("/v1/sessions", () => Results.Ok()).RequireAuthorization(AccessPolicies.CreateSessions);
         _app.MapPost("/v1/agents/{id}/offers/{sessionId}/accept", () => Results.Ok()).RequireAuthorization(AccessPolicies.AgentItself);
+        ClaimsPrincipal? agent = null;
+        _app.MapPost("/v1/agents/{id}/whoami", (HttpContext context) =>
+        {
+            agent = context.User;
+            return Results.Ok();
+        }).RequireAuthorization(AccessPolicies.AgentItself);
         await _app.StartAsync();
         _client = _app.GetTestClient();
 
         var issuer = new DevTokenIssuer(new SymmetricSecurityKey(Convert.FromBase64String(SigningKey)), TimeProvider.System);
         _gatewayToken = issuer.Issue("gw-1", [Roles.Gateway], null, "gw-1", TimeSpan.FromHours(1)).AccessToken;
         _agentToken = issuer.Issue("a-1", [Roles.Agent], "a-1", null, TimeSpan.FromHours(1)).AccessToken;
+
+        // A desktop's hub connection: the principal its token gave when it connected, and the host's limiter.
+        await Send("/v1/agents/a-1/whoami", _agentToken);
+        _hubConnection = new DefaultHttpContext { User = agent ?? throw new InvalidOperationException("No principal captured.") };
+        _limiter = _app.Services.GetRequiredService<IOptions<RateLimiterOptions>>().Value.GlobalLimiter
+            ?? throw new InvalidOperationException("The host has no global rate limiter.");
     }
 
     [GlobalCleanup]
@@ -78,6 +96,17 @@ public class AccessPipelineBenchmarks
     /// <summary>An agent's action: token, role, the route's agent against the token's, the agent's bucket.</summary>
     [Benchmark]
     public Task<int> Agent() => Send("/v1/agents/a-1/offers/s-1/accept", _agentToken);
+
+    /// <summary>
+    /// What a desktop's hub invocation (accept, end, wrap-up-done) pays for access: the agent's token bucket only, as
+    /// <see cref="HubRateLimitFilter"/> takes it (the token was validated once, when the hub connected).
+    /// </summary>
+    [Benchmark]
+    public bool HubInvocationBucket()
+    {
+        using var lease = _limiter.AttemptAcquire(_hubConnection);
+        return lease.IsAcquired;
+    }
 
     private async Task<int> Send(string path, string? token)
     {
