@@ -86,10 +86,13 @@ internal sealed class AgentDesktops(string agentId)
         return answers.Any(shownAt => shownAt is { } at && at <= expiresAt - window);
     }
 
-    /// <summary>Pushes the update to every desktop (one-way: a relay on a silo that died cannot hold up the agent).</summary>
+    /// <summary>Pushes the update to every desktop (one-way: a relay on a silo that died cannot hold up the agent).
+    /// Each relay once: it sends the update to every desktop of the agent connected through its silo, so a relay listed
+    /// for two connections (a desktop that reconnected before its old connection was known gone) would show every
+    /// offer twice.</summary>
     public void Push(AgentUpdate update)
     {
-        foreach (var relay in _relays.Values)
+        foreach (var relay in _relays.Values.Distinct())
         {
             relay.OnAgentUpdateAsync(update).Ignore();
         }

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Routing.Model;
 
@@ -7,16 +7,13 @@ namespace RoutingCluster.Grains.Tests.Agents;
 [Collection(ClusterCollection.Name)]
 public sealed class AgentDesktopTests(RoutingClusterFixture fx)
 {
-    /// <summary>Observer references are weak: the relays must outlive the tests that registered them.</summary>
-    private static readonly ConcurrentBag<Relay> KeepAlive = [];
-
     [Fact]
     public async Task ConnectedDesktop_ReceivesTheOfferPushedByTheAgentGrain()
     {
         var s = new Scenario(fx);
         var queue = await s.QueueAsync("cards");
         var agent = await s.AgentAsync("a1", [queue]);
-        var relay = new Relay();
+        var relay = new FakeDesktop();
         var reference = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(relay);
         Assert.NotNull(await fx.Agent(agent).DesktopConnectedAsync("conn-1", reference));
 
@@ -29,12 +26,34 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
     }
 
     [Fact]
+    public async Task TwoDesktopsThroughOneSilo_TheSiloHearsEachOfferOnce()
+    {
+        // A desktop that reconnected is registered again before its old connection is known to be gone: the agent
+        // then has two connections through the same silo's relay, which sends each update to every desktop of the
+        // agent it knows. The agent must hand each update to that relay once, or every desktop sees the offer twice.
+        var s = new Scenario(fx);
+        var queue = await s.QueueAsync("cards");
+        var agent = await s.AgentAsync("a1", [queue]);
+        var relay = new FakeDesktop();
+        var reference = relay.Reference(fx);
+        Assert.NotNull(await fx.Agent(agent).DesktopConnectedAsync("conn-old", reference));
+        Assert.NotNull(await fx.Agent(agent).DesktopConnectedAsync("conn-new", reference));
+
+        var session = await s.SessionAsync("s1", queue);
+        await relay.WaitFor(u => u.Type == AgentEventType.Offer);
+        Assert.True((await fx.Agent(agent).AcceptAsync(session)).IsOk);
+        await relay.WaitFor(u => u.Type == AgentEventType.Changed && u.Agent.Sessions.Any(h => h.SessionId == session && h.State == HeldState.Connected));
+
+        Assert.Single(relay.Updates, u => u.Type == AgentEventType.Offer);
+    }
+
+    [Fact]
     public async Task LastDesktopDisconnected_AgentSetNotReadyOnlyAfterGracePeriod_AndPendingOfferKept()
     {
         var s = new Scenario(fx);
         var queue = await s.QueueAsync("cards", QueuePolicy.Default with { OfferTimeoutSeconds = 120 });
         var agent = await s.AgentAsync("a1", [queue]);
-        var relay = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(new Relay());
+        var relay = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(new FakeDesktop());
         await fx.Agent(agent).DesktopConnectedAsync("conn-1", relay);
         var session = await s.SessionAsync("s1", queue);
 
@@ -59,7 +78,7 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
         var s = new Scenario(fx);
         var queue = await s.QueueAsync("cards");
         var agent = await s.AgentAsync("a1", [queue]);
-        var relay = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(new Relay());
+        var relay = fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(new FakeDesktop());
         await fx.Agent(agent).DesktopConnectedAsync("conn-1", relay);
 
         await fx.Agent(agent).DesktopDisconnectedAsync("conn-1");
@@ -73,7 +92,7 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
     [Fact]
     public async Task AnOfferThatNeverReachedTheDesktopInTime_ExpiresBackToTheQueue_WithoutSettingTheAgentNotReady()
     {
-        var relay = new Relay { NeverShown = true };
+        var relay = new FakeDesktop { NeverShown = true };
         var (s, agent, session) = await OfferUnansweredUntilItExpires(relay);
 
         var view = await s.GetAgent(agent);
@@ -86,7 +105,7 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
     [Fact]
     public async Task AnOfferTheDesktopHadInTime_ExpiringUnanswered_SetsTheAgentNotReady()
     {
-        var (s, agent, session) = await OfferUnansweredUntilItExpires(new Relay());
+        var (s, agent, session) = await OfferUnansweredUntilItExpires(new FakeDesktop());
 
         var view = await s.GetAgent(agent);
         Assert.Equal(AgentState.NotReady, view.State);
@@ -96,7 +115,7 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
     }
 
     /// <summary>An agent with one desktop (<paramref name="relay"/>) is offered a session and lets the offer expire.</summary>
-    private async Task<(Scenario Scenario, string Agent, string Session)> OfferUnansweredUntilItExpires(Relay relay)
+    private async Task<(Scenario Scenario, string Agent, string Session)> OfferUnansweredUntilItExpires(FakeDesktop relay)
     {
         var s = new Scenario(fx);
         var queue = await s.QueueAsync("cards");
@@ -106,36 +125,5 @@ public sealed class AgentDesktopTests(RoutingClusterFixture fx)
         await relay.WaitFor(u => u.Type == AgentEventType.Offer);
         await fx.AdvanceAsync(TimeSpan.FromSeconds(15));
         return (s, agent, session);
-    }
-
-    private sealed class Relay : IAgentDesktopObserver
-    {
-        private readonly Mailbox<AgentUpdate> _mailbox = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _shown = new(StringComparer.Ordinal);
-
-        public Relay() => KeepAlive.Add(this);
-
-        public Task OnAgentUpdateAsync(AgentUpdate update)
-        {
-            _mailbox.Add(update);
-            if (update is { Type: AgentEventType.Offer, Offer: { } offer })
-            {
-                _shown[offer.SessionId] = offer.OfferedAt;
-            }
-
-            return Task.CompletedTask;
-        }
-
-        public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
-
-        /// <summary>An offer is on this desktop the moment it is pushed (when it was made, on the routing clock), unless
-        /// <see cref="NeverShown"/>.</summary>
-        public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) =>
-            Task.FromResult(!NeverShown && _shown.TryGetValue(sessionId, out var at) ? at : (DateTimeOffset?)null);
-
-        /// <summary>A desktop whose pushes never arrive in time (a relay far behind).</summary>
-        public bool NeverShown { get; set; }
-
-        public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
     }
 }

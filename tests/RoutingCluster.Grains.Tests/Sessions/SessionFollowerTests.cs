@@ -27,7 +27,7 @@ public sealed class SessionFollowerTests(RoutingClusterFixture fx)
         // Followed from before the session exists, as a gateway may do.
         var sessionEvents = new Follower();
         Assert.Null(await fx.Session(sessionId).FollowAsync(sessionEvents.Reference(fx)));
-        var desktop = new Desktop();
+        var desktop = new FakeDesktop();
         Assert.NotNull(await fx.Agent(agent).DesktopConnectedAsync("conn-1", desktop.Reference(fx)));
 
         await s.SessionAsync("s1", queue, age: 80);
@@ -154,38 +154,5 @@ public sealed class SessionFollowerTests(RoutingClusterFixture fx)
         }
 
         public Task<SessionUpdate> WaitFor(Func<SessionUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
-    }
-
-    private sealed class Desktop : IAgentDesktopObserver
-    {
-        private readonly Mailbox<AgentUpdate> _mailbox = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _shown = new(StringComparer.Ordinal);
-
-        public Desktop() => KeepAlive.Add(this);
-
-        public IAgentDesktopObserver Reference(RoutingClusterFixture fx) => fx.Cluster.Client.CreateObjectReference<IAgentDesktopObserver>(this);
-
-        public Task OnAgentUpdateAsync(AgentUpdate update)
-        {
-            _mailbox.Add(update);
-            if (update is { Type: AgentEventType.Offer, Offer: { } offer })
-            {
-                _shown[offer.SessionId] = offer.OfferedAt;
-            }
-
-            return Task.CompletedTask;
-        }
-
-        public Task OnAgentDeactivatingAsync(string agentId) => Task.CompletedTask;
-
-        /// <summary>An offer is on this desktop the moment it is pushed (when it was made, on the routing clock), unless
-        /// <see cref="NeverShown"/>.</summary>
-        public Task<DateTimeOffset?> OfferShownAtAsync(string agentId, string sessionId) =>
-            Task.FromResult(!NeverShown && _shown.TryGetValue(sessionId, out var at) ? at : (DateTimeOffset?)null);
-
-        /// <summary>A desktop whose pushes never arrive in time (a relay far behind).</summary>
-        public bool NeverShown { get; set; }
-
-        public Task<AgentUpdate> WaitFor(Func<AgentUpdate, bool> predicate) => _mailbox.WaitFor(predicate);
     }
 }
