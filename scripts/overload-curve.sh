@@ -9,11 +9,17 @@
 #              mode: scripts/perf-run.sh memory --step-from 50 --step-by 25 --step-s 15 --agents auto)
 # FACTORS      offered load as multiples of it, space-separated ["0.5 1 1.5 2 3 4"]
 # OUT          where the results go [loadtests/results/curve-<UTC time>]: curve.tsv (one row per point:
-#              admission, factor, offered/s, created, refused, completed, goodput/s, p99 create -> offer ms of the
-#              admitted, refused share, errors, lost, double assigned), curve.svg (goodput, p99 and share refused
+#              admission, factor, offered/s, created, refused, completed, completed in time, goodput/s, p99 create
+#              -> offer ms of the admitted, refused share, errors, lost, double assigned, 1-minute load average at the
+#              start), curve.svg (goodput, p99 and share refused
 #              against offered load, admission off and on), and each point's perf-run log and load report.
 #
-# Environment: CURVE_DURATION_S (20: seconds of arrivals per point), CURVE_TALK_S (3), CURVE_WRAP_UP_S (1),
+# Goodput is the work done in time: sessions completed whose offer reached the agent's desktop within CURVE_IN_TIME_MS
+# (1000) of the customer's arrival, per second of arrivals after the warm-up. A session served later still counts as
+# completed, not as goodput: past a second the customer is waiting, not being served.
+#
+# Environment: CURVE_DURATION_S (20: seconds of arrivals per point), CURVE_WARMUP_S (5: the fresh silo's first seconds,
+# left out of the latency and the goodput, still checked), CURVE_IN_TIME_MS (1000), CURVE_TALK_S (3), CURVE_WRAP_UP_S (1),
 # CURVE_DRAIN_S (30), CURVE_MODES ("off on"), CURVE_RENDER_ONLY=1 (draw OUT/curve.tsv again, run nothing). Run it alone on the machine (it holds /tmp/rc-measure.lock per point).
 set -euo pipefail
 
@@ -26,6 +32,8 @@ DURATION=${CURVE_DURATION_S:-20}
 TALK=${CURVE_TALK_S:-3}
 WRAP=${CURVE_WRAP_UP_S:-1}
 DRAIN=${CURVE_DRAIN_S:-30}
+WARMUP=${CURVE_WARMUP_S:-5}
+IN_TIME_MS=${CURVE_IN_TIME_MS:-1000}
 MODES=${CURVE_MODES:-"off on"}
 mkdir -p "$OUT"
 TSV="$OUT/curve.tsv"
@@ -36,7 +44,7 @@ max_factor=$(tr ' ' '\n' <<<"$FACTORS" | sort -g | tail -n 1)
 AGENTS=$(awk -v s="$SUSTAINABLE" -v f="$max_factor" -v t="$TALK" -v w="$WRAP" 'BEGIN { a = int(s * f * (t + w + 0.5) * 1.5) + 10; print (a > 20000 ? 20000 : a) }')
 
 if [[ "${CURVE_RENDER_ONLY:-}" != 1 ]]; then
-printf 'admission\tfactor\toffered_per_s\tcreated\trefused\tcompleted\tgoodput_per_s\tp99_offer_ms\trefused_share\terrors\tlost\tdouble_assigned\n' >"$TSV"
+printf 'admission\tfactor\toffered_per_s\tcreated\trefused\tcompleted\tcompleted_in_time\tgoodput_per_s\tp99_offer_ms\trefused_share\terrors\tlost\tdouble_assigned\tload_avg\n' >"$TSV"
 PERF_NO_BUILD=0
 for mode in $MODES; do
   enabled=$([[ "$mode" == on ]] && echo true || echo false)
@@ -46,20 +54,21 @@ for mode in $MODES; do
     log="$OUT/point-$mode-$factor.log"
     PERF_OUT="$OUT" PERF_NO_BUILD=$PERF_NO_BUILD PERF_HOST_ARGS="--Admission:Enabled=$enabled" \
       flock /tmp/rc-measure.lock "$ROOT/scripts/perf-run.sh" memory --rate "$rate" --duration-s "$DURATION" --agents "$AGENTS" \
-      --talk-s "$TALK" --wrap-up-s "$WRAP" --drain-s "$DRAIN" --seed 7 >"$log" 2>&1 || true
+      --talk-s "$TALK" --wrap-up-s "$WRAP" --drain-s "$DRAIN" --warmup-s "$WARMUP" --in-time-ms "$IN_TIME_MS" --seed 7 >"$log" 2>&1 || true
     PERF_NO_BUILD=1
     result=$(grep '^RESULT ' "$log" | tail -n 1 || true)
     if [[ -z "$result" ]]; then
       echo "overload-curve: no RESULT line for admission $mode at ${factor}x; see $log" >&2
       continue
     fi
-    awk -v mode="$mode" -v factor="$factor" -v rate="$rate" -v d="$DURATION" '
+    load=$(sed -n 's/.*uptime before:.*load average: \([0-9.]*\),.*/\1/p' "$log" | head -n 1)
+    awk -v mode="$mode" -v factor="$factor" -v rate="$rate" -v d="$DURATION" -v w="$WARMUP" -v load="${load:-?}" '
       { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
       END {
-        created = v["created"] + 0; refused = v["refused_overload"] + 0; done = v["completed"] + 0
+        created = v["created"] + 0; refused = v["refused_overload"] + 0; done = v["completed"] + 0; in_time = v["completed_in_time"] + 0
         share = (created + refused) > 0 ? refused / (created + refused) : 0
-        printf "%s\t%s\t%s\t%d\t%d\t%d\t%.2f\t%s\t%.4f\t%s\t%s\t%s\n", mode, factor, rate, created, refused, done, done / d,
-          v["p99_offer_ms"], share, v["errors"], v["lost"], v["double_assigned"]
+        printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%s\t%.4f\t%s\t%s\t%s\t%s\n", mode, factor, rate, created, refused, done, in_time,
+          in_time / (d - w), v["p99_offer_ms"], share, v["errors"], v["lost"], v["double_assigned"], load
       }' <<<"$result" >>"$TSV"
   done
 done
@@ -68,9 +77,9 @@ fi
 
 # The chart: three panels against offered load (x: multiples of the sustainable rate): goodput (completed lifecycles/s),
 # p99 create -> offer of the admitted (log scale), share of creates refused; admission off in red, on in blue.
-awk -F '\t' -v sustainable="$SUSTAINABLE" '
+awk -F '\t' -v sustainable="$SUSTAINABLE" -v in_time_ms="$IN_TIME_MS" '
   NR == 1 { next }
-  { n++; mode[n] = $1; x[n] = $2 + 0; good[n] = $7 + 0; p99[n] = ($8 + 0 > 0 ? $8 + 0 : 1); share[n] = $9 + 0
+  { n++; mode[n] = $1; x[n] = $2 + 0; good[n] = $8 + 0; p99[n] = ($9 + 0 > 0 ? $9 + 0 : 1); share[n] = $10 + 0
     if (x[n] > xmax) xmax = x[n]; if (good[n] > gmax) gmax = good[n]; if (p99[n] > pmax) pmax = p99[n] }
   function px(v) { return left + v / xmax * width }
   function panel(i, title, unit) {
@@ -99,7 +108,7 @@ awk -F '\t' -v sustainable="$SUSTAINABLE" '
   END {
     print "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1040\" height=\"320\" viewBox=\"0 0 1040 320\">"
     print "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>"
-    panel(0, "Goodput", "completed lifecycles/s"); for (k = 0; k <= 4; k++) ytick(top + height - k / 4 * height, sprintf("%.0f", gmax * k / 4)); series(1, "off", "#c0392b"); series(1, "on", "#2471a3")
+    panel(0, "Goodput (offered within " in_time_ms " ms)", "completed lifecycles/s"); for (k = 0; k <= 4; k++) ytick(top + height - k / 4 * height, sprintf("%.0f", gmax * k / 4)); series(1, "off", "#c0392b"); series(1, "on", "#2471a3")
     panel(1, "p99 create -> offer (admitted)", "ms, log scale"); top10 = log(pmax > 10 ? pmax : 10)
     for (k = 1; exp(k * log(10)) <= (pmax > 10 ? pmax : 10) * 1.0001; k++) ytick(top + height - k * log(10) / top10 * height, sprintf("%g", exp(k * log(10))))
     series(2, "off", "#c0392b"); series(2, "on", "#2471a3")

@@ -91,6 +91,10 @@ internal sealed partial record LoadOptions
     /// <summary>Sessions scheduled before this offset are left out of the latency figures (not of the checks).</summary>
     public required double WarmupSeconds { get; init; }
 
+    /// <summary>A session is served in time when its offer reached a desktop within this long of its scheduled
+    /// arrival: the bound of the goodput (sessions completed in time).</summary>
+    public required int InTimeMs { get; init; }
+
     public required string OutDirectory { get; init; }
 
     /// <summary>Reads the options; throws <see cref="ArgumentException"/> with a message for the user when one is wrong.</summary>
@@ -166,6 +170,7 @@ internal sealed partial record LoadOptions
             OfferTimeoutSeconds = line.Double("offer-timeout-s", 15, 0.1, 3_600),
             DrainSeconds = line.Int("drain-s", 30, 0, 600),
             WarmupSeconds = line.Double("warmup-s", 0, 0, MaxDurationSeconds),
+            InTimeMs = line.Int("in-time-ms", 1000, 1, 600_000),
             OutDirectory = line.Text("out", Path.Combine("loadtests", "results")),
         };
         line.RejectUnknown();
@@ -359,6 +364,10 @@ internal sealed partial record LoadOptions
                                   (0-600) [30]
           --warmup-s N            leave sessions scheduled in the first N seconds out of the latency figures
                                   (they are still checked) [0]
+          --in-time-ms N          a session is served in time when its offer reached a desktop within N ms of
+                                  its scheduled arrival; completed_in_time counts those completed, after the
+                                  warm-up (the goodput)
+                                  (1-600000) [1000]
           --out DIR               where the reports go [loadtests/results]
           --host-metrics on|off   read every target's /metrics before and after each measured stretch and
                                   report grain calls, grain storage writes, HTTP requests, Npgsql commands

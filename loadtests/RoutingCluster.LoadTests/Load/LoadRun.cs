@@ -618,7 +618,8 @@ internal sealed class LoadRun
             .ToDictionary(g => g.Key, g => g.Select(x => x.Hold).ToList(), StringComparer.Ordinal);
         var holders = holds.ToDictionary(h => h.Key, h => h.Value.Select(x => x.AgentId).Distinct(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
 
-        int lost = 0, doubleAssigned = 0, endedTwice = 0, unfinished = 0, completed = 0;
+        int lost = 0, doubleAssigned = 0, endedTwice = 0, unfinished = 0, completed = 0, completedInTime = 0;
+        var inTime = options.InTimeMs * Stopwatch.Frequency / 1000;
         foreach (var track in ours)
         {
             views.TryGetValue(track.SessionId, out var view);
@@ -653,6 +654,11 @@ internal sealed class LoadRun
             if (view.State == SessionState.Completed)
             {
                 completed++;
+                if (track.Plan!.AtSeconds >= options.WarmupSeconds && track.FirstOfferTimestamp != 0
+                    && track.FirstOfferTimestamp - track.ScheduledTimestamp <= inTime)
+                {
+                    completedInTime++;
+                }
             }
 
             if (!view.State.IsTerminal())
@@ -713,6 +719,7 @@ internal sealed class LoadRun
                 FoundAfterFailedCreate = found,
                 Offered = ours.Count(t => t.FirstOfferTimestamp != 0),
                 Completed = completed,
+                CompletedInTime = completedInTime,
                 Unfinished = unfinished,
                 MissedOffers = observations.MissedOffers,
                 ForeignOffers = foreignOffers,
