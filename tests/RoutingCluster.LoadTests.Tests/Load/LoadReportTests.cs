@@ -11,7 +11,7 @@ public sealed class LoadReportTests
 
         Assert.Equal(
             "RESULT sessions_per_s=99.87 p99_offer_ms=12.35 errors=0 lost=0 double_assigned=0 over_capacity=0 ended_twice=0 " +
-            "created=2996 completed=2990 unfinished=6 missed_offers=1 refused_overload=0",
+            "created=2996 completed=2990 unfinished=6 missed_offers=1 refused_overload=0 completed_in_time=2981",
             report.ResultLine);
         Assert.Equal(0, report.ExitCode);
     }
@@ -54,7 +54,7 @@ public sealed class LoadReportTests
         Machine = "2 cores",
         Settings = new Dictionary<string, string> { ["rate"] = "100" },
         Rates = new RateFigures(100, 99.9, 99.87, 30),
-        Counts = new CountFigures { Planned = 2997, Created = 2996, Completed = 2990, Unfinished = 6, MissedOffers = 1 },
+        Counts = new CountFigures { Planned = 2997, Created = 2996, Completed = 2990, CompletedInTime = 2981, Unfinished = 6, MissedOffers = 1 },
         Latencies = [new LatencySummary(LoadRun.OfferFromScheduled, 2990, 3.1, 6, 12.345, 20, 40, 4)],
         OfferByWindow = [new LatencySummary("0-3 s", 290, 2, 3, 9.5, 0, 11, 2.5)],
         Errors = errors,
