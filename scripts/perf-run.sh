@@ -19,7 +19,9 @@
 #                options: host options $PERF_A for A and $PERF_B for B (e.g. PERF_B=--Telemetry:Dashboard=false), and
 #                environment variables of the host $PERF_A_ENV and $PERF_B_ENV (e.g.
 #                PERF_B_ENV=DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0), and for B another build of the host
-#                $PERF_B_HOST_DLL (e.g. a ReadyToRun publish), to read what a setting costs as a ratio of one run
+#                $PERF_B_HOST_DLL (e.g. a ReadyToRun publish), to read what a setting costs as a ratio of one run;
+#                PERF_A_DRIVER_DLL and PERF_B_DRIVER_DLL run another build of the load driver in that leg (e.g. a publish
+#                of an earlier commit), to compare the driver's own CPU with the same host
 #
 # The driver options are passed through (e.g. --step-from 25 --step-by 25 --step-s 15 --agents auto ...); the
 # script adds --targets, --run-id, --out and, with PostgreSQL, --pg-stats. Per leg it prints `uptime` before and
@@ -109,6 +111,9 @@ if [[ "${PERF_NO_BUILD:-}" != 1 ]]; then
   dotnet build "$ROOT/loadtests/RoutingCluster.LoadTests" -c Release -nologo -v q >>"$LOG" 2>&1 || die "driver build failed; see $LOG"
 fi
 [[ -f "$HOST_DLL" && -f "$DRIVER_DLL" ]] || die "the Release build is missing (run without PERF_NO_BUILD)"
+for dll in "${PERF_A_DRIVER_DLL:-}" "${PERF_B_DRIVER_DLL:-}"; do
+  [[ -z "$dll" || -f "$dll" ]] || die "no driver build at $dll"
+done
 
 # leg NAME SILOS STORAGE [host options...]: starts the silos (and PostgreSQL), runs the driver, stops them.
 leg() {
@@ -156,7 +161,7 @@ leg() {
       sleep 0.5
     done
   done
-  log "leg $name: $silos silo(s), storage $storage, host options: ${host_args[*]}; pids ${PIDS[*]}; ready in $(( $(date +%s) - start )) s"
+  log "leg $name: $silos silo(s), storage $storage, host options: ${host_args[*]}; driver ${LEG_DRIVER_DLL:-$DRIVER_DLL}; pids ${PIDS[*]}; ready in $(( $(date +%s) - start )) s"
   run_id="p-$name-$(date -u +%H%M%S)"
   # What the silos burn with nothing to do (timers, stream pulling agents, statistics flushes), before any agent.
   cpu0=$(hosts_cpu); pg0=$(pg_cpu); sleep "${PERF_IDLE_S:-10}"; cpu1=$(hosts_cpu); pg1=$(pg_cpu)
@@ -169,7 +174,7 @@ leg() {
         --duration "00:00:$(printf '%02d' "$PERF_TRACE_S")" -o "$OUT/trace-$run_id.nettrace" >>"$LOG" 2>&1 ) &
   fi
   set +e
-  dotnet "$DRIVER_DLL" --targets "$targets" --run-id "$run_id" --out "$OUT" "${extra[@]}" "${DRIVER_ARGS[@]}" 2>&1 | tee -a "$LOG"
+  dotnet "${LEG_DRIVER_DLL:-$DRIVER_DLL}" --targets "$targets" --run-id "$run_id" --out "$OUT" "${extra[@]}" "${DRIVER_ARGS[@]}" 2>&1 | tee -a "$LOG"
   code=${PIPESTATUS[0]}
   set -e
   t1=$(date +%s.%N); cpu1=$(hosts_cpu); pg1=$(pg_cpu)
@@ -207,11 +212,11 @@ case "$CONFIG" in
     ;;
   ab)
     # shellcheck disable=SC2086
-    LEG_ENV=${PERF_A_ENV:-} leg a 1 memory ${PERF_A:-}
+    LEG_ENV=${PERF_A_ENV:-} LEG_DRIVER_DLL=${PERF_A_DRIVER_DLL:-} leg a 1 memory ${PERF_A:-}
     # shellcheck disable=SC2086
-    LEG_ENV=${PERF_B_ENV:-} LEG_HOST_DLL=${PERF_B_HOST_DLL:-} leg b 1 memory ${PERF_B:-}
+    LEG_ENV=${PERF_B_ENV:-} LEG_HOST_DLL=${PERF_B_HOST_DLL:-} LEG_DRIVER_DLL=${PERF_B_DRIVER_DLL:-} leg b 1 memory ${PERF_B:-}
     # shellcheck disable=SC2086
-    LEG_ENV=${PERF_A_ENV:-} leg a-again 1 memory ${PERF_A:-}
+    LEG_ENV=${PERF_A_ENV:-} LEG_DRIVER_DLL=${PERF_A_DRIVER_DLL:-} leg a-again 1 memory ${PERF_A:-}
     ;;
 esac
 log "done; log $LOG"

@@ -169,6 +169,11 @@ internal static class Invariants
     public static string? CapacityProblem(AgentView agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
+        if (WithinCapacity(agent))
+        {
+            return null;
+        }
+
         var channels = agent.Sessions.Select(s => s.Channel).Concat(agent.Offers.Select(o => o.Channel)).ToList();
         var problems = channels
             .GroupBy(c => c)
@@ -181,6 +186,58 @@ internal static class Invariants
         }
 
         return problems.Count == 0 ? null : $"agent {agent.Id}: {string.Join("; ", problems)}";
+    }
+
+    /// <summary>
+    /// The common case of <see cref="CapacityProblem"/> without allocating (every view pushed to a desktop is checked):
+    /// true when nothing is exceeded. A view holding more than a few sessions and offers is left to the full check.
+    /// </summary>
+    private static bool WithinCapacity(AgentView agent)
+    {
+        var count = agent.Sessions.Count + agent.Offers.Count;
+        if (count == 0)
+        {
+            return true;
+        }
+
+        if (count > 8)
+        {
+            return false;
+        }
+
+        Span<Channel> channels = stackalloc Channel[count];
+        var sessions = agent.Sessions;
+        var offers = agent.Offers;
+        for (var i = 0; i < sessions.Count; i++)
+        {
+            channels[i] = sessions[i].Channel;
+        }
+
+        for (var i = 0; i < offers.Count; i++)
+        {
+            channels[sessions.Count + i] = offers[i].Channel;
+        }
+
+        foreach (var channel in channels)
+        {
+            if (count > 1 && (channel is Channel.Voice or Channel.Video))
+            {
+                return false;
+            }
+
+            var same = 0;
+            foreach (var other in channels)
+            {
+                same += other == channel ? 1 : 0;
+            }
+
+            if (same > agent.Capacity.GetValueOrDefault(channel))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Whether the agent's view lists the session, as an offer or as a session held.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
 
@@ -9,51 +10,45 @@ internal sealed record LatencySummary(string Name, long Count, double P50Ms, dou
 /// <summary>
 /// Named latency histograms (HdrHistogram, microseconds, 3 significant digits, up to 10 minutes), safe to record
 /// into from any thread. Names read as what they measure: <c>POST /v1/sessions</c>, <c>hub Accept</c>, ...
+/// Each histogram has its own lock, so that the desktops recording accepts do not wait for the gateway recording
+/// creates.
 /// </summary>
 internal sealed class LatencyBook
 {
     private const long HighestMicroseconds = 600_000_000;
 
-    private readonly Dictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<string, LongHistogram> _histograms = new(StringComparer.Ordinal);
 
     /// <summary>Records a duration measured as a difference of <see cref="Stopwatch.GetTimestamp"/> values.</summary>
     public void Record(string name, long stopwatchTicks)
     {
         var microseconds = Math.Clamp(stopwatchTicks * 1_000_000 / Stopwatch.Frequency, 0, HighestMicroseconds);
-        lock (_lock)
+        var histogram = _histograms.GetOrAdd(name, static _ => new LongHistogram(HighestMicroseconds, 3));
+        lock (histogram)
         {
-            if (!_histograms.TryGetValue(name, out var histogram))
-            {
-                histogram = new LongHistogram(HighestMicroseconds, 3);
-                _histograms[name] = histogram;
-            }
-
             histogram.RecordValue(microseconds);
         }
     }
 
-    public LatencySummary? Summary(string name)
-    {
-        lock (_lock)
-        {
-            return _histograms.TryGetValue(name, out var histogram) ? Summarize(name, histogram) : null;
-        }
-    }
+    public LatencySummary? Summary(string name) =>
+        _histograms.TryGetValue(name, out var histogram) ? Summarize(name, histogram) : null;
 
     /// <summary>Every histogram, in the order of <paramref name="first"/> and then by name.</summary>
-    public IReadOnlyList<LatencySummary> Summaries(params string[] first)
+    public IReadOnlyList<LatencySummary> Summaries(params string[] first) =>
+        [.. _histograms
+            .OrderBy(h => Array.IndexOf(first, h.Key) switch { < 0 => int.MaxValue, var i => i })
+            .ThenBy(h => h.Key, StringComparer.Ordinal)
+            .Select(h => Summarize(h.Key, h.Value))];
+
+    private static LatencySummary Summarize(string name, LongHistogram histogram)
     {
-        lock (_lock)
+        lock (histogram)
         {
-            return [.. _histograms
-                .OrderBy(h => Array.IndexOf(first, h.Key) switch { < 0 => int.MaxValue, var i => i })
-                .ThenBy(h => h.Key, StringComparer.Ordinal)
-                .Select(h => Summarize(h.Key, h.Value))];
+            return Summarize(histogram, name);
         }
     }
 
-    private static LatencySummary Summarize(string name, LongHistogram histogram) =>
+    private static LatencySummary Summarize(LongHistogram histogram, string name) =>
         histogram.TotalCount == 0
             ? new LatencySummary(name, 0, 0, 0, 0, 0, 0, 0)
             : new LatencySummary(

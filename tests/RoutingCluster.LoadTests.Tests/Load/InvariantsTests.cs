@@ -89,6 +89,18 @@ public sealed class InvariantsTests
         Assert.Contains("1 email with capacity 0", Invariants.CapacityProblem(Agent(capacity, sessions: [Channel.Email], offers: [])), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CapacityProblem_AnIdleAgentAndAViewOfManySessions_AreCheckedLikeAnyOther()
+    {
+        var capacity = new Dictionary<Channel, int> { [Channel.Chat] = 3, [Channel.Email] = 10 };
+        Channel[] nineEmails = [.. Enumerable.Repeat(Channel.Email, 9)];
+
+        Assert.Null(Invariants.CapacityProblem(Agent(capacity, sessions: [], offers: [])));
+        Assert.Null(Invariants.CapacityProblem(Agent(capacity, sessions: nineEmails, offers: [Channel.Email])));
+        Assert.Contains("11 email with capacity 10", Invariants.CapacityProblem(Agent(capacity, sessions: nineEmails, offers: [Channel.Email, Channel.Email])), StringComparison.Ordinal);
+        Assert.Contains("4 chat with capacity 3", Invariants.CapacityProblem(Agent(capacity, sessions: [Channel.Chat, Channel.Email], offers: [Channel.Chat, Channel.Chat, Channel.Chat])), StringComparison.Ordinal);
+    }
+
     private static ClientSessionView Session(SessionState state, params (SessionState State, string? AgentId)[] history) => new()
     {
         Id = "s-1",
