@@ -6,11 +6,11 @@ using RoutingCluster.Abstractions.Sessions;
 namespace RoutingCluster.Benchmarks.Grains;
 
 /// <summary>
-/// What a grain reference costs the edges: the host's handlers and hubs take one per request with
-/// <c>IGrainFactory.GetGrain&lt;T&gt;(string)</c>, which resolves the interface type (its attributes, by reflection) and
-/// the grain type each time. Against: the same reference from an interface type resolved once (the grain type still
-/// resolved per call, from Orleans' own cache of the cluster manifest), and from both resolved once. No call is made:
-/// a reference is only built. The silo is the benchmark silo (<see cref="BenchSilo"/>).
+/// What a grain reference costs the edges, which take one to three per request. <c>IGrainFactory.GetGrain&lt;T&gt;(string)</c>
+/// resolves the interface type (its attributes, by reflection) and the grain type each time. Against: the same
+/// reference from an interface type resolved once, the grain type still from Orleans' own cache of the cluster manifest
+/// (what <c>RoutingGrains</c> in the host does), and from both resolved once. No call is made: a reference is only
+/// built. The silo is the benchmark silo (<see cref="BenchSilo"/>).
 /// </summary>
 [MemoryDiagnoser]
 public class GrainReferenceBenchmarks
@@ -43,7 +43,6 @@ public class GrainReferenceBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _silo.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    /// <summary>As the edges do now.</summary>
     [Benchmark(Baseline = true)]
     public ISessionGrain Session_GetGrainByStringKey() => _grains.GetGrain<ISessionGrain>(Key);
 
