@@ -39,6 +39,9 @@ public sealed class BenchSilo : IAsyncDisposable
 
     public IGrainFactory Grains { get; }
 
+    /// <summary>The silo's services (Orleans' type resolvers, for the benchmarks that measure them).</summary>
+    public IServiceProvider Services => _host.Services;
+
     /// <summary>Grain calls received by the silo, by interface and method (only when started with counting).</summary>
     public CallCounter? Calls { get; }
 

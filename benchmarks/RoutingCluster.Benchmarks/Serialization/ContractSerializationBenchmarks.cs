@@ -2,13 +2,16 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
 using RoutingCluster.Abstractions.Agents;
+using RoutingCluster.Abstractions.Events;
 using RoutingCluster.Abstractions.Metrics;
 using RoutingCluster.Abstractions.Sessions;
 using RoutingCluster.Grains.Agents;
@@ -19,6 +22,7 @@ using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.Json;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Hubs;
 
 namespace RoutingCluster.Benchmarks.Serialization;
 
@@ -27,7 +31,9 @@ namespace RoutingCluster.Benchmarks.Serialization;
 /// and writes it (its own body binder with <see cref="WireJson.Requests"/>, validation, the request fingerprint, and the
 /// 201 body with the host's response options), and the Orleans serializer's round trip of the grain states that the
 /// storage writes (<see cref="SessionRecord"/>, <see cref="AgentRecord"/>) and of the statistics batch a silo sends
-/// each second (<see cref="StatsBatch"/>).
+/// each second (<see cref="StatsBatch"/>). The <c>Json_</c> pairs measure the hot payloads' JSON alone with the same
+/// options twice: served by the metadata generated at build time, first in the resolver chain as the host configures
+/// them (<c>_Generated</c>), and by reflection only (<c>_Reflection</c>).
 /// </summary>
 [MemoryDiagnoser]
 public class ContractSerializationBenchmarks
@@ -46,6 +52,13 @@ public class ContractSerializationBenchmarks
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private byte[] _requestBytes = null!;
     private JsonSerializerOptions _responseOptions = null!;
+    private JsonSerializerOptions _responseOptionsReflection = null!;
+    private JsonSerializerOptions _requestOptionsReflection = null!;
+    private JsonSerializerOptions _hubOptions = null!;
+    private JsonSerializerOptions _hubOptionsReflection = null!;
+    private SessionResponse _completedView = null!;
+    private OfferNotice _offer = null!;
+    private AgentView _offeredAgent = null!;
     private CreateSessionRequest _request = null!;
     private SessionView _created = null!;
     private Serializer _serializer = null!;
@@ -71,6 +84,14 @@ public class ContractSerializationBenchmarks
         WireJson.Configure(_responseOptions);
         _responseOptions.NumberHandling = JsonNumberHandling.Strict;
         _responseOptions.MakeReadOnly(populateMissingResolver: true);
+        _responseOptionsReflection = ReflectionOnly(_responseOptions);
+        _requestOptionsReflection = ReflectionOnly(WireJson.Requests);
+
+        // As the host's AddJsonProtocol: SignalR's payload defaults with the contract's conventions.
+        _hubOptions = new JsonHubProtocolOptions().PayloadSerializerOptions;
+        WireJson.Configure(_hubOptions);
+        _hubOptions.MakeReadOnly();
+        _hubOptionsReflection = ReflectionOnly(_hubOptions);
 
         _request = Http_CreateRequest_Bind().GetAwaiter().GetResult().Value;
         var session = _request.ToNewSession(Pseudonyms);
@@ -105,6 +126,26 @@ public class ContractSerializationBenchmarks
         Session = CompletedSession();
         Agent = BusyAgent();
         Batch = OneSecondOfStats();
+        _completedView = SessionResponse.From(new SessionView
+        {
+            Id = "0f8a5c2e9b7d4c1aa3e6b5d4c3b2a190",
+            State = Session.State,
+            QueueId = Session.QueueId!,
+            Channel = Session.Channel,
+            AgentId = Session.AgentId,
+            Segments = Session.Segments,
+            CreatedAt = Session.CreatedAt,
+            QueuedAt = Session.QueuedAt,
+            OfferedAt = Session.OfferedAt,
+            OfferExpiresAt = Session.OfferExpiresAt,
+            AnsweredAt = Session.AnsweredAt,
+            EndedAt = Session.EndedAt,
+            CompletedAt = Session.CompletedAt,
+            Explanation = Session.Explanation,
+            Skills = Session.Skills,
+            History = Session.History,
+        });
+        (_offer, _offeredAgent) = OfferPush();
 
         Check(Http_CreateRequest_ValidateAndMap().Fingerprint.Length == 64, "the request maps to a session");
         Check(Orleans_SessionRecord_RoundTrip().History.Count == Session.History.Count, "a session record round-trips");
@@ -112,6 +153,10 @@ public class ContractSerializationBenchmarks
         Check(Orleans_StatsBatch_RoundTrip().Cells.Count == Batch.Cells.Count, "a stats batch round-trips");
         Check(MemoryStorageJson_SessionRecord_Write() > 0, "a session record is written as the memory storage's JSON");
         Check(MemoryStorageJson_AgentRecord_RoundTrip().Sessions.Count == 1, "an agent record round-trips as the memory storage's JSON");
+        Check(Json_CreateRequest_Read_Generated().Customer?.Age == 72 && Json_CreateRequest_Read_Reflection().Customer?.Age == 72, "the request reads");
+        Check(Json_SessionView_Write_Generated() == Json_SessionView_Write_Reflection(), "the session view is written the same by both");
+        Check(Json_OfferPush_Write_Generated() == Json_OfferPush_Write_Reflection(), "the offer push is written the same by both");
+        Console.WriteLine($"// JSON: session view {Json_SessionView_Write_Generated()} B, offer push (offer and agent view) {Json_OfferPush_Write_Generated()} B");
         Console.WriteLine($"// sizes: request {_requestBytes.Length} B, 201 body {Http_CreateResponse_Write()} B, SessionRecord {Size(Session)} B, "
             + $"AgentRecord {Size(Agent)} B, StatsBatch ({Batch.Cells.Count} cells, {Batch.Activities.Count} activities) {Size(Batch)} B; "
             + $"as the memory storage's {_storageJson.GetType().Name}: SessionRecord {_storageJson.Serialize(Session).ToMemory().Length} B ({JsonReadBack()}), "
@@ -155,6 +200,30 @@ public class ContractSerializationBenchmarks
         return _buffer.WrittenCount;
     }
 
+    /// <summary>The create request's JSON read with the request options as the host has them (generated metadata first).</summary>
+    [Benchmark]
+    public CreateSessionRequest Json_CreateRequest_Read_Generated() => JsonSerializer.Deserialize<CreateSessionRequest>(_requestBytes, WireJson.Requests)!;
+
+    /// <summary>The same with the same options served by reflection only.</summary>
+    [Benchmark]
+    public CreateSessionRequest Json_CreateRequest_Read_Reflection() => JsonSerializer.Deserialize<CreateSessionRequest>(_requestBytes, _requestOptionsReflection)!;
+
+    /// <summary>A completed session's view (<c>GET /v1/sessions/{id}</c>: explanation, five history events) written with
+    /// the response options as the host has them.</summary>
+    [Benchmark]
+    public long Json_SessionView_Write_Generated() => Write(_completedView, _responseOptions);
+
+    [Benchmark]
+    public long Json_SessionView_Write_Reflection() => Write(_completedView, _responseOptionsReflection);
+
+    /// <summary>The offer push's arguments (the offer and the agent's view) as the SignalR JSON protocol writes them: each
+    /// as <c>object</c>, with the hub's payload options as the host has them.</summary>
+    [Benchmark]
+    public long Json_OfferPush_Write_Generated() => WriteArguments(_offer, _offeredAgent, _hubOptions);
+
+    [Benchmark]
+    public long Json_OfferPush_Write_Reflection() => WriteArguments(_offer, _offeredAgent, _hubOptionsReflection);
+
     [Benchmark]
     public SessionRecord Orleans_SessionRecord_RoundTrip() => _serializer.Deserialize<SessionRecord>(_serializer.SerializeToArray(Session))!;
 
@@ -197,6 +266,63 @@ public class ContractSerializationBenchmarks
     public int MemoryStorageJson_QueueRecord10k_Write() => _storageJson.Serialize(Queue10k).ToMemory().Length;
 
     public int Size<T>(T value) => _serializer.SerializeToArray(value).Length;
+
+    private static JsonSerializerOptions ReflectionOnly(JsonSerializerOptions options)
+    {
+        var reflection = new JsonSerializerOptions(options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+        reflection.MakeReadOnly();
+        return reflection;
+    }
+
+    private long Write<T>(T value, JsonSerializerOptions options)
+    {
+        _buffer.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_buffer);
+        JsonSerializer.Serialize(writer, value, options);
+        writer.Flush();
+        return _buffer.WrittenCount;
+    }
+
+    private long WriteArguments(object first, object second, JsonSerializerOptions options)
+    {
+        _buffer.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_buffer);
+        writer.WriteStartArray();
+        JsonSerializer.Serialize(writer, first, options);
+        JsonSerializer.Serialize(writer, second, options);
+        writer.WriteEndArray();
+        writer.Flush();
+        return _buffer.WrittenCount;
+    }
+
+    /// <summary>An offer to an agent who holds one chat already: the push's two arguments.</summary>
+    private static (OfferNotice Offer, AgentView Agent) OfferPush()
+    {
+        var offer = new OfferNotice
+        {
+            SessionId = "0f8a5c2e9b7d4c1aa3e6b5d4c3b2a190",
+            Channel = Channel.Voice,
+            QueueId = "cards",
+            Segments = [Segment.Elderly],
+            WaitedSeconds = 8.5,
+            OfferedAt = Now.AddSeconds(8.5),
+            ExpiresAt = Now.AddSeconds(23.5),
+        };
+        var agent = new AgentView
+        {
+            Id = "agent-0042",
+            Name = "Agent 42",
+            State = AgentState.Ready,
+            Sessions = [new AgentSessionView("1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f", Channel.Chat, HeldState.Connected, "loans", Now, null)],
+            Offers = [new AgentOfferView(offer.SessionId, offer.ExpiresAt, offer.Channel, offer.QueueId, offer.OfferedAt) { Segments = offer.Segments, QueuedAt = Now }],
+            Skills = new Dictionary<string, int> { ["cards"] = 4, ["mandarin"] = 3, ["loans"] = 2 },
+            Queues = ["cards", "loans"],
+            Capacity = new Dictionary<Channel, int>(ChannelRules.DefaultCapacity),
+            StateSince = Now,
+            Version = 18,
+        };
+        return (offer, agent);
+    }
 
     /// <summary>A session at the end of its life: every state in its history, the explanation of its offer.</summary>
     private SessionRecord CompletedSession()

@@ -9,6 +9,7 @@ using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 using RoutingCluster.SiloHost.Audit;
+using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.SiloHost.Api;
 
@@ -55,9 +56,9 @@ public static class AgentsApi
 
     /// <summary>Creates or replaces the agent's profile, recorded in the audit log first (503 and no change without it).</summary>
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> PutAgent(
-        string id, JsonBody<PutAgentRequest> body, IGrainFactory grains, AuditTrail audit, HttpContext http)
+        string id, JsonBody<PutAgentRequest> body, RoutingGrains grains, AuditTrail audit, HttpContext http)
     {
-        var agent = grains.GetGrain<IAgentGrain>(id);
+        var agent = grains.Agent(id);
         var profile = body.Value.ToProfile();
         var before = await agent.GetAsync();
         if (await audit.ConfigurationChangeAsync(http, AuditActions.AgentConfigured, id,
@@ -69,13 +70,13 @@ public static class AgentsApi
         return TypedResults.Ok(AgentResponse.From(await agent.PutProfileAsync(profile)));
     }
 
-    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> GetAgent(string id, IGrainFactory grains) =>
-        await grains.GetGrain<IAgentGrain>(id).GetAsync() is { } view
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> GetAgent(string id, RoutingGrains grains) =>
+        await grains.Agent(id).GetAsync() is { } view
             ? TypedResults.Ok(AgentResponse.From(view))
             : Problems.NotFound($"Agent '{id}' does not exist.");
 
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> SetAgentState(
-        string id, JsonBody<SetAgentStateRequest> body, ClaimsPrincipal user, IGrainFactory grains, AuditTrail audit, HttpContext http)
+        string id, JsonBody<SetAgentStateRequest> body, ClaimsPrincipal user, RoutingGrains grains, AuditTrail audit, HttpContext http)
     {
         var state = body.Value.State!.Value;
         var supervisor = Supervision.SupervisorActingFor(user, id);
@@ -88,7 +89,7 @@ public static class AgentsApi
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
         }
 
-        var agent = grains.GetGrain<IAgentGrain>(id);
+        var agent = grains.Agent(id);
         var answer = supervisor is not null
             ? await agent.ForceStateAsync(state, body.Value.Reason ?? "supervisor", supervisor)
             : await agent.SetStateAsync(state, body.Value.Reason);
@@ -100,9 +101,9 @@ public static class AgentsApi
     /// <summary>Moves the agent to other queues without touching what it holds; recorded in the audit log first (503
     /// and no move without it).</summary>
     public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> MoveAgent(
-        string id, JsonBody<MoveAgentRequest> body, IGrainFactory grains, AuditTrail audit, HttpContext http)
+        string id, JsonBody<MoveAgentRequest> body, RoutingGrains grains, AuditTrail audit, HttpContext http)
     {
-        var agent = grains.GetGrain<IAgentGrain>(id);
+        var agent = grains.Agent(id);
         if (await agent.GetAsync() is not { } before)
         {
             return Problems.NotFound($"Agent '{id}' does not exist.");
@@ -120,28 +121,28 @@ public static class AgentsApi
             : Problems.NotFound($"Agent '{id}' does not exist.");
     }
 
-    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> AcceptOffer(string id, string sessionId, IGrainFactory grains) =>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> AcceptOffer(string id, string sessionId, RoutingGrains grains) =>
         Act(grains, id, sessionId, a => a.AcceptAsync(sessionId));
 
     /// <summary>The session goes back to its queue at its original place; this agent gets it again only when no
     /// one else is eligible.</summary>
-    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> RejectOffer(string id, string sessionId, IGrainFactory grains) =>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> RejectOffer(string id, string sessionId, RoutingGrains grains) =>
         Act(grains, id, sessionId, a => a.RejectAsync(sessionId));
 
     /// <summary>Talk ends; the session goes to wrap-up for the queue's wrap-up time.</summary>
-    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> EndSession(string id, string sessionId, IGrainFactory grains) =>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> EndSession(string id, string sessionId, RoutingGrains grains) =>
         Act(grains, id, sessionId, a => a.EndAsync(sessionId));
 
     /// <summary>Wrap-up ends early; the session completes and the agent may be offered the next one.</summary>
-    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> FinishWrapUp(string id, string sessionId, IGrainFactory grains) =>
+    public static Task<Results<Ok<AgentResponse>, ProblemHttpResult>> FinishWrapUp(string id, string sessionId, RoutingGrains grains) =>
         Act(grains, id, sessionId, a => a.WrapUpDoneAsync(sessionId));
 
     /// <summary>An agent's action on one session. A refusal for a session that does not exist at all is a 404.</summary>
     private static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Act(
-        IGrainFactory grains, string id, string sessionId, Func<IAgentGrain, Task<Answer<AgentView>>> action)
+        RoutingGrains grains, string id, string sessionId, Func<IAgentGrain, Task<Answer<AgentView>>> action)
     {
-        var answer = await action(grains.GetGrain<IAgentGrain>(id));
-        if (answer.Code == OutcomeCode.Conflict && await grains.GetGrain<ISessionGrain>(sessionId).GetAsync() is null)
+        var answer = await action(grains.Agent(id));
+        if (answer.Code == OutcomeCode.Conflict && await grains.Session(sessionId).GetAsync() is null)
         {
             return Problems.NotFound($"Session '{sessionId}' does not exist.");
         }

@@ -6,6 +6,7 @@ using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;
 using RoutingCluster.SiloHost.Api.Validation;
 using RoutingCluster.SiloHost.Audit;
+using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.SiloHost.Api;
 
@@ -35,14 +36,14 @@ public static class QueuesApi
     /// <summary>Creates or replaces the queue's configuration (200 either way) and answers it in full. The change is
     /// recorded in the audit log (configuration before and after) first; without that record nothing changes (503).</summary>
     public static async Task<Results<Ok<QueueResponse>, ValidationProblem, ProblemHttpResult>> PutQueue(
-        string id, JsonBody<QueueRequest> body, IGrainFactory grains, AuditTrail audit, HttpContext http)
+        string id, JsonBody<QueueRequest> body, RoutingGrains grains, AuditTrail audit, HttpContext http)
     {
         if (body.Value.OverflowQueueId == id)
         {
             return Problems.Invalid("overflowQueueId", "A queue cannot overflow into itself.");
         }
 
-        var queue = grains.GetGrain<IQueueGrain>(id);
+        var queue = grains.Queue(id);
         var config = body.Value.ToConfig(id);
         var before = await queue.GetAsync();
         if (await audit.ConfigurationChangeAsync(http, AuditActions.QueueConfigured, id,
@@ -54,23 +55,23 @@ public static class QueuesApi
         return TypedResults.Ok(QueueResponse.From(await queue.PutAsync(config)));
     }
 
-    public static async Task<Results<Ok<QueueResponse>, ProblemHttpResult>> GetQueue(string id, IGrainFactory grains) =>
-        await grains.GetGrain<IQueueGrain>(id).GetAsync() is { } config
+    public static async Task<Results<Ok<QueueResponse>, ProblemHttpResult>> GetQueue(string id, RoutingGrains grains) =>
+        await grains.Queue(id).GetAsync() is { } config
             ? TypedResults.Ok(QueueResponse.From(config))
             : Problems.NotFound($"Queue '{id}' does not exist.");
 
     /// <summary>The queue's roster, each agent read from its own grain (a supervisor's view, asked for every few
     /// seconds, not a routing path); at most <see cref="MaxAgentsListed"/>.</summary>
-    public static async Task<Results<Ok<AgentResponse[]>, ProblemHttpResult>> GetQueueAgents(string id, IGrainFactory grains)
+    public static async Task<Results<Ok<AgentResponse[]>, ProblemHttpResult>> GetQueueAgents(string id, RoutingGrains grains)
     {
-        var queue = grains.GetGrain<IQueueGrain>(id);
+        var queue = grains.Queue(id);
         if (await queue.GetAsync() is null)
         {
             return Problems.NotFound($"Queue '{id}' does not exist.");
         }
 
         var ids = (await queue.GetAgentsAsync()).Select(a => a.AgentId).Order(StringComparer.Ordinal).Take(MaxAgentsListed);
-        var views = await Task.WhenAll(ids.Select(agentId => grains.GetGrain<IAgentGrain>(agentId).GetAsync()));
+        var views = await Task.WhenAll(ids.Select(agentId => grains.Agent(agentId).GetAsync()));
         return TypedResults.Ok(views.OfType<AgentView>().Select(AgentResponse.From).ToArray());
     }
 

@@ -100,7 +100,7 @@ public static class SessionsApi
         JsonBody<CreateSessionRequest> body,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         ClaimsPrincipal user,
-        IGrainFactory grains,
+        RoutingGrains grains,
         SessionAdmission admission,
         CustomerPseudonyms pseudonyms,
         HttpContext http)
@@ -124,7 +124,7 @@ public static class SessionsApi
         // A new id has no stored record to read: its grain starts empty. An idempotency key's id may have one.
         using (idempotencyKey is null ? FreshGrainKey.Mark(id) : default)
         {
-            result = await grains.GetGrain<ISessionGrain>(id).CreateAsync(request.ToNewSession(pseudonyms));
+            result = await grains.Session(id).CreateAsync(request.ToNewSession(pseudonyms));
         }
 
         return result.Status switch
@@ -146,22 +146,22 @@ public static class SessionsApi
         };
     }
 
-    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetSession(string id, IGrainFactory grains) =>
-        await grains.GetGrain<ISessionGrain>(id).GetAsync() is { } view
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetSession(string id, RoutingGrains grains) =>
+        await grains.Session(id).GetAsync() is { } view
             ? TypedResults.Ok(SessionResponse.From(view))
             : Problems.NotFound($"Session '{id}' does not exist.");
 
     /// <summary>The customer left while queued or offered. Answers the session as it is now.</summary>
-    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> AbandonSession(string id, IGrainFactory grains)
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> AbandonSession(string id, RoutingGrains grains)
     {
-        var answer = await grains.GetGrain<ISessionGrain>(id).AbandonAsync();
+        var answer = await grains.Session(id).AbandonAsync();
         return answer is { IsOk: true, View: { } view } ? TypedResults.Ok(SessionResponse.From(view)) : Problems.From(answer.Outcome);
     }
 
     /// <summary>The customer of a queued session leaves the line to be called back, at once or at <c>at</c>. Answers the
     /// session as it is now, with its callback.</summary>
     public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> RequestCallback(
-        string id, JsonBody<CallbackRequest> body, IGrainFactory grains, RoutingClock clock)
+        string id, JsonBody<CallbackRequest> body, RoutingGrains grains, RoutingClock clock)
     {
         var at = body.Value.At;
         if (at is { } scheduled)
@@ -178,7 +178,7 @@ public static class SessionsApi
             }
         }
 
-        var session = grains.GetGrain<ISessionGrain>(id);
+        var session = grains.Session(id);
         var outcome = await session.RequestCallbackAsync(at?.ToUniversalTime());
         return outcome.IsOk ? TypedResults.Ok(SessionResponse.From((await session.GetAsync())!)) : Problems.From(outcome);
     }
@@ -189,10 +189,10 @@ public static class SessionsApi
     /// <see cref="TransferAgentWait"/>.
     /// </summary>
     public static async Task<Results<Ok<SessionResponse>, ValidationProblem, ProblemHttpResult>> TransferSession(
-        string id, JsonBody<TransferRequest> body, ClaimsPrincipal user, IGrainFactory grains, AuditTrail audit, HttpContext http)
+        string id, JsonBody<TransferRequest> body, ClaimsPrincipal user, RoutingGrains grains, AuditTrail audit, HttpContext http)
     {
         var request = body.Value;
-        var session = grains.GetGrain<ISessionGrain>(id);
+        var session = grains.Session(id);
         if (await session.GetAsync() is not { } current)
         {
             return Problems.NotFound($"Session '{id}' does not exist.");
@@ -206,14 +206,14 @@ public static class SessionsApi
         }
 
         var targetQueue = request.QueueId ?? current.QueueId;
-        if (request.QueueId is not null && await grains.GetGrain<IQueueGrain>(request.QueueId).GetAsync() is null)
+        if (request.QueueId is not null && await grains.Queue(request.QueueId).GetAsync() is null)
         {
             return Problems.Invalid("queueId", $"Queue '{request.QueueId}' does not exist.");
         }
 
         if (request.AgentId is { } agentId)
         {
-            var agent = await grains.GetGrain<IAgentGrain>(agentId).GetAsync();
+            var agent = await grains.Agent(agentId).GetAsync();
             if (agent is null)
             {
                 return Problems.Invalid("agentId", $"Agent '{agentId}' does not exist.");

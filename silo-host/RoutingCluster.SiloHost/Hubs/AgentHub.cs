@@ -4,6 +4,7 @@ using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Validation;
+using RoutingCluster.SiloHost.Hosting;
 
 namespace RoutingCluster.SiloHost.Hubs;
 
@@ -27,7 +28,7 @@ public sealed record HubResult(bool Ok, int Status, string? Detail)
 /// a pending offer is still there when the desktop signs in again. The connection needs an agent token and acts
 /// for its <c>agent_id</c> only; it is closed when the token expires (the desktop reconnects with a fresh one).
 /// </summary>
-public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audit.AuditTrail audit,
+public sealed class AgentHub(AgentDesktopRelay relay, RoutingGrains grains, Audit.AuditTrail audit,
     Microsoft.Extensions.Options.IOptions<Access.RateLimitOptions> limits, ILogger<AgentHub> logger) : Hub
 {
     /// <summary>Server-to-desktop method names.</summary>
@@ -84,7 +85,7 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audi
         }
 
         var agentId = AgentId();
-        var answer = await grains.GetGrain<IAgentGrain>(agentId).SetStateAsync(target, reason);
+        var answer = await grains.Agent(agentId).SetStateAsync(target, reason);
         audit.Record(Context.GetHttpContext(), Context.User, AuditActions.AgentStateChanged, agentId, Audit.AuditTrail.OutcomeOf(answer.Outcome),
             detail: answer.Outcome.Detail, after: new Api.Contracts.AgentStateChange(target, answer.View?.Reason ?? reason));
         return HubResult.From(answer);
@@ -113,7 +114,7 @@ public sealed class AgentHub(AgentDesktopRelay relay, IGrainFactory grains, Audi
         await base.OnDisconnectedAsync(exception);
     }
 
-    private IAgentGrain Agent() => grains.GetGrain<IAgentGrain>(AgentId());
+    private IAgentGrain Agent() => grains.Agent(AgentId());
 
     private string AgentId() => relay.AgentOf(Context.ConnectionId) ?? throw new HubException("Sign in first.");
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace RoutingCluster.Client;
 
@@ -7,7 +8,8 @@ namespace RoutingCluster.Client;
 /// The JSON of the public contract, as the client reads and writes it: camelCase field names, enum values as
 /// kebab-case strings (<c>not-ready</c>, <c>wrap-up</c>, <c>5g</c>), head starts as seconds or <c>"strict"</c>,
 /// dictionary keys (skill names, attribute names) exactly as given. Null fields are left out of requests: the
-/// API treats an absent field as "use the default" and refuses unknown ones.
+/// API treats an absent field as "use the default" and refuses unknown ones. The metadata of the payloads sent and
+/// read most is generated at build time (<see cref="RoutingJsonContext"/>); every other type is served by reflection.
 /// </summary>
 public static class RoutingJson
 {
@@ -15,7 +17,7 @@ public static class RoutingJson
     public static JsonSerializerOptions Options { get; } = Create();
 
     /// <summary>Applies the contract's conventions to <paramref name="options"/> (for example the SignalR
-    /// protocol's payload options).</summary>
+    /// protocol's payload options), and puts the generated metadata of the hot payloads first in their resolver chain.</summary>
     public static void Configure(JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -25,13 +27,21 @@ public static class RoutingJson
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         options.Converters.Add(WireNames.CreateJsonConverter());
         options.Converters.Add(new HeadStartJsonConverter());
+
+        // Options that name no resolver (SignalR's payload options) mean reflection: name it, so that the types the
+        // context does not list are still served after it.
+        options.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
+        if (!options.TypeInfoResolverChain.Contains(RoutingJsonContext.Default))
+        {
+            options.TypeInfoResolverChain.Insert(0, RoutingJsonContext.Default);
+        }
     }
 
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.General)
         {
-            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         };
         Configure(options);
         options.MakeReadOnly();

@@ -9,18 +9,18 @@ namespace RoutingCluster.SiloHost.Api.Contracts;
 /// <summary><c>PUT /v1/agents/{id}</c>: the agent's profile. Every field is optional; the profile is replaced.</summary>
 public sealed class PutAgentRequest : IRequestBody
 {
-    public string? Name { get; init; }
+    public string? Name { get; set; }
 
-    public Dictionary<string, int>? Skills { get; init; }
+    public Dictionary<string, int>? Skills { get; set; }
 
-    public List<string>? Queues { get; init; }
+    public List<string>? Queues { get; set; }
 
     /// <summary>Sessions per channel. Absent: the defaults (voice 1, video 1, chat 3, email 5, ...); present: the
     /// complete set, a channel left out is one the agent does not work.</summary>
-    public Dictionary<Channel, int>? Capacity { get; init; }
+    public Dictionary<Channel, int>? Capacity { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     public void Validate(FieldErrors errors)
     {
@@ -47,13 +47,13 @@ public sealed class PutAgentRequest : IRequestBody
 /// <summary><c>POST /v1/agents/{id}/state</c>: <c>{ "state": "not-ready", "reason": "break" }</c>.</summary>
 public sealed class SetAgentStateRequest : IRequestBody
 {
-    public AgentState? State { get; init; }
+    public AgentState? State { get; set; }
 
     /// <summary>A reason code (break, training, meeting, ...); kept only with <c>not-ready</c>.</summary>
-    public string? Reason { get; init; }
+    public string? Reason { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     public void Validate(FieldErrors errors)
     {
@@ -66,10 +66,10 @@ public sealed class SetAgentStateRequest : IRequestBody
 /// <summary><c>PUT /v1/agents/{id}/queues</c>: <c>{ "queues": [ "cards", "loans" ] }</c>, the queues the agent serves from now on.</summary>
 public sealed class MoveAgentRequest : IRequestBody
 {
-    public List<string>? Queues { get; init; }
+    public List<string>? Queues { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     public void Validate(FieldErrors errors)
     {

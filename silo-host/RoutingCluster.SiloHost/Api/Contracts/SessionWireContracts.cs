@@ -10,25 +10,28 @@ using RoutingCluster.SiloHost.Api.Validation;
 namespace RoutingCluster.SiloHost.Api.Contracts;
 
 /// <summary><c>POST /v1/sessions</c>: a gateway asks for a human for one customer contact.</summary>
+/// <remarks>The request bodies' properties are settable, not init-only: the JSON metadata generated for them
+/// (<see cref="Json.WireJsonContext"/>) then fills them one by one, as reflection does; for init-only properties it
+/// would build the object through an initializer, which cannot take the unknown fields (<see cref="Unknown"/>).</remarks>
 public sealed class CreateSessionRequest : IRequestBody
 {
-    public string? QueueId { get; init; }
+    public string? QueueId { get; set; }
 
-    public Channel? Channel { get; init; }
+    public Channel? Channel { get; set; }
 
-    public CustomerRequest? Customer { get; init; }
+    public CustomerRequest? Customer { get; set; }
 
-    public Dictionary<string, int>? Skills { get; init; }
+    public Dictionary<string, int>? Skills { get; set; }
 
-    public string? PreferredAgentId { get; init; }
+    public string? PreferredAgentId { get; set; }
 
     /// <summary>How long the preferred agent gets the session first (seconds, default 0).</summary>
-    public double? PreferredAgentWaitSeconds { get; init; }
+    public double? PreferredAgentWaitSeconds { get; set; }
 
-    public Dictionary<string, string>? Attributes { get; init; }
+    public Dictionary<string, string>? Attributes { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     public void Validate(FieldErrors errors)
     {
@@ -135,14 +138,14 @@ public sealed class CreateSessionRequest : IRequestBody
 
 public sealed class CustomerRequest
 {
-    public string? Id { get; init; }
+    public string? Id { get; set; }
 
-    public int? Age { get; init; }
+    public int? Age { get; set; }
 
-    public List<Segment>? Segments { get; init; }
+    public List<Segment>? Segments { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     // An array, not a collection expression: grain storages that write type names (the memory storage's JSON) must be
     // able to read the type back, and a compiler-generated collection type cannot be.
@@ -167,10 +170,10 @@ public sealed class CallbackRequest : IRequestBody
     /// <summary>How far ahead a callback may be scheduled.</summary>
     public static readonly TimeSpan MaxAhead = TimeSpan.FromDays(7);
 
-    public DateTimeOffset? At { get; init; }
+    public DateTimeOffset? At { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     public void Validate(FieldErrors errors) => errors.Unknown(string.Empty, Unknown);
 }
@@ -178,12 +181,12 @@ public sealed class CallbackRequest : IRequestBody
 /// <summary><c>POST /v1/sessions/{id}/transfer</c>: to a queue, to an agent, or to an agent in a queue.</summary>
 public sealed class TransferRequest : IRequestBody
 {
-    public string? QueueId { get; init; }
+    public string? QueueId { get; set; }
 
-    public string? AgentId { get; init; }
+    public string? AgentId { get; set; }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; init; }
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
 
     public void Validate(FieldErrors errors)
     {
