@@ -30,7 +30,8 @@
 #
 # Environment: PERF_HTTP_BASE (5100), PERF_SILO_BASE (11200), PERF_GATEWAY_BASE (30200): silo i (0, 1, 2) listens
 # on base+i; PERF_PG_DIR (/tmp/rc-perf-pg, at most 80 characters), PERF_OUT (loadtests/results/perf),
-# PERF_NO_BUILD=1 (use the Release build as it is), PERF_IDLE_S (10: seconds of idle CPU measured before the run), PERF_HOST_ARGS (more host options, e.g. --Stats:Enabled=false),
+# PERF_NO_BUILD=1 (use the Release build as it is), PERF_HOST_DLL (another build of the host for every leg, e.g. a
+# `dotnet publish` of an earlier commit, to compare two builds with one command back to back), PERF_IDLE_S (10: seconds of idle CPU measured before the run), PERF_HOST_ARGS (more host options, e.g. --Stats:Enabled=false),
 # PERF_READY_TIMEOUT (120 s per silo), PERF_PG_STATEMENTS=1 (PostgreSQL with pg_stat_statements: at the end of a leg the
 # statements by calls, with rows and time, go to $PERF_OUT/pg-statements-<run id>.txt), PERF_CONN_SUFFIX (appended to
 # the silos' connection string, e.g. ";Max Auto Prepare=0;No Reset On Close=false" for Npgsql's defaults),
@@ -40,7 +41,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROJECT="$ROOT/silo-host/RoutingCluster.SiloHost"
-HOST_DLL="$PROJECT/bin/Release/net10.0/RoutingCluster.SiloHost.dll"
+HOST_DLL=${PERF_HOST_DLL:-$PROJECT/bin/Release/net10.0/RoutingCluster.SiloHost.dll}
 DRIVER_DLL="$ROOT/loadtests/RoutingCluster.LoadTests/bin/Release/net10.0/RoutingCluster.LoadTests.dll"
 HTTP_BASE=${PERF_HTTP_BASE:-5100}
 SILO_BASE=${PERF_SILO_BASE:-11200}
@@ -192,7 +193,7 @@ leg() {
   stop_all
 }
 
-log "config $CONFIG, driver options: $*"
+log "config $CONFIG, host $HOST_DLL, driver options: $*"
 case "$CONFIG" in
   memory) leg memory 1 memory ;;
   postgres) leg postgres 1 postgres ;;

@@ -17,6 +17,9 @@ internal static partial class HostMetrics
     [
         ("grain calls", "^microsoft_orleans_orleans_app_requests_latency_count$"),
         ("messages to grains", "^microsoft_orleans_orleans_messaging_processing_dispatcher_received$"),
+        // Messages a silo sent over the network (to another silo), counted once, by the sender: Orleans' histogram of
+        // sent message sizes, whose count is summed over its labels (connection and message direction, remote silo).
+        ("cross-silo messages", "^microsoft_orleans_orleans_messaging_sent_messages_size_count$"),
         ("grain storage writes", "^microsoft_orleans_orleans_storage_write_latency_count$"),
         ("grain storage reads", "^microsoft_orleans_orleans_storage_read_latency_count$"),
         ("activations", "^microsoft_orleans_orleans_catalog_activation_created$"),

@@ -122,6 +122,11 @@ internal sealed record StepResult
             text += string.Create(CultureInfo.InvariantCulture, $", {calls} grain calls/lifecycle");
         }
 
+        if (Report.Resources?.PerLifecycle("cross-silo messages") is { } crossing)
+        {
+            text += string.Create(CultureInfo.InvariantCulture, $", {crossing} cross-silo messages/lifecycle");
+        }
+
         if (Report.Resources?.Pg?.RowsWrittenPerLifecycle is { } rows)
         {
             text += string.Create(CultureInfo.InvariantCulture, $", {rows} DB rows/lifecycle");
@@ -135,9 +140,9 @@ internal sealed record StepResult
 internal sealed record StepRunReport : RunReport
 {
     public const string ResourceHeader =
-        "| step | rate /s | lifecycles | grain calls | messages to grains | grain storage writes | DB rows written | DB commits | Npgsql commands | HTTP requests | host CPU ms | driver CPU ms | machine busy | load avg at start |";
+        "| step | rate /s | lifecycles | grain calls | messages to grains | cross-silo messages | grain storage writes | DB rows written | DB commits | Npgsql commands | HTTP requests | host CPU ms | driver CPU ms | machine busy | load avg at start |";
 
-    public const string ResourceRule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+    public const string ResourceRule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public const string StalenessHeader = "| step | rate /s | polls | behind | lag p50 s | lag p99 s | lag max s | mean s | newest included, age p99 s | most answers behind | poll p99 ms |";
 
@@ -230,6 +235,8 @@ internal sealed record StepRunReport : RunReport
             Line("Counter differences over each step's arrivals and drain (set-up and checks left out), divided by the sessions");
             Line("completed in the step. Grain calls: Orleans' `orleans-app-requests-latency` count (requests that got a response,");
             Line("counted by the caller; one-way calls are not in it); messages to grains: the dispatcher's received messages;");
+            Line("cross-silo messages: messages the silos sent each other over the network (the count of Orleans'");
+            Line("`orleans-messaging-sent-messages-size`, summed over the silos; `-` with one silo, which sends none);");
             Line("grain storage writes: `orleans-storage-write-latency` count; DB rows written: `n_tup_ins + n_tup_upd` of");
             Line("`pg_stat_user_tables` (`--pg-stats`); host CPU: the hosts' `process_cpu_seconds_total`; machine busy: every");
             Line("process on the machine, from /proc/stat.");
@@ -316,7 +323,7 @@ internal sealed record StepRunReport : RunReport
     {
         ArgumentNullException.ThrowIfNull(r);
         string F(double? value) => value is { } v ? v.ToString("0.##", CultureInfo.InvariantCulture) : "-";
-        return $"| {name} | {F(rate)} | {r.Lifecycles} | {F(r.PerLifecycle("grain calls"))} | {F(r.PerLifecycle("messages to grains"))} | " +
+        return $"| {name} | {F(rate)} | {r.Lifecycles} | {F(r.PerLifecycle("grain calls"))} | {F(r.PerLifecycle("messages to grains"))} | {F(r.PerLifecycle("cross-silo messages"))} | " +
                $"{F(r.PerLifecycle("grain storage writes"))} | {F(r.Pg?.RowsWrittenPerLifecycle)} | {F(r.Pg?.CommitsPerLifecycle)} | {F(r.PerLifecycle("Npgsql commands"))} | " +
                $"{F(r.PerLifecycle("HTTP requests"))} | {F(r.PerLifecycle("host CPU ms"))} | {F(r.Lifecycles > 0 ? r.DriverCpuSeconds * 1000 / r.Lifecycles : null)} | " +
                $"{(r.MachineBusyShare < 0 ? "-" : (r.MachineBusyShare * 100).ToString("0", CultureInfo.InvariantCulture) + "%")} | {(r.LoadAverageAtStart < 0 ? "-" : F(r.LoadAverageAtStart))} |";

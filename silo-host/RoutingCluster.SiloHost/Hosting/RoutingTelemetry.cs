@@ -40,6 +40,15 @@ public static class RoutingTelemetry
     ];
 
     /// <summary>
+    /// Orleans' sizes of the messages this silo sent over the network (<c>orleans-messaging-sent-messages-size</c>, a
+    /// histogram, labelled by connection and message direction and by the silo at the other end): its count is the
+    /// number of messages that crossed to another silo (or, on a gateway connection, to an external Orleans client).
+    /// A call between grains of one silo, or from this host's HTTP edge and hubs to a grain of the same silo, is
+    /// not in it.
+    /// </summary>
+    public const string SentMessagesInstrument = "orleans_messaging_sent_messages_size";
+
+    /// <summary>
     /// Of the framework meters, the instruments exported (by name, with <c>.</c> and <c>-</c> read as <c>_</c>, as the
     /// Prometheus names show them); a meter not named here is exported whole. Orleans alone publishes some 500 series
     /// (directory, ring, header sizes, ...), most of which nobody reads: what is chosen is what an operator's
@@ -51,7 +60,7 @@ public static class RoutingTelemetry
             "orleans_grains", "orleans_catalog_activations", "orleans_catalog_activation_created",
             "orleans_app_requests_latency", "orleans_app_requests_timedout",
             "orleans_messaging_processing_dispatcher_received", "orleans_messaging_processing_dispatcher_forwarded",
-            "orleans_messaging_rejected", "orleans_messaging_expired", "orleans_messaging_dropped",
+            SentMessagesInstrument, "orleans_messaging_rejected", "orleans_messaging_expired", "orleans_messaging_dropped",
             "orleans_storage_read_latency", "orleans_storage_write_latency", "orleans_storage_read_errors", "orleans_storage_write_errors",
             "orleans_storage_clear_errors", "orleans_membership_active_cluster", "orleans_watchdog_health_checks"),
         ["Microsoft.AspNetCore.Hosting"] = Names("http_server_request_duration", "http_server_active_requests"),

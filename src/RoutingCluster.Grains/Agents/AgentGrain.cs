@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Events;
@@ -20,6 +21,14 @@ namespace RoutingCluster.Grains.Agents;
 /// best waiting session across all its queues itself (session surplus), asking each queue, with no global
 /// grain on the path. It waits on sessions and queues; neither ever waits on an agent.
 /// </summary>
+/// <remarks>
+/// It activates on the silo of its first caller: when the agent is not active, that is usually its desktop signing in
+/// (the hub of the silo the desktop is connected to), so the desktop's actions and the grain's pushes stay in that
+/// silo; an agent registered or changed over HTTP first stays where that request arrived. It does not move when a
+/// desktop connects through another silo later. An agent whose silo was lost activates again on the silo of the
+/// next call to it (its desktops' relays register them again at once, see <see cref="AgentDesktops"/>).
+/// </remarks>
+[PreferLocalPlacement]
 public sealed class AgentGrain(
     [PersistentState("agent", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<AgentRecord> state,
     RoutingClock clock,

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Placement;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Events;
@@ -18,6 +19,12 @@ namespace RoutingCluster.Grains.Sessions;
 /// It waits on queues (which never wait on anyone) and notifies agents without waiting on them: agents wait
 /// on sessions, so the call graph has no cycle.
 /// </summary>
+/// <remarks>
+/// It activates on the silo of its first caller: the HTTP edge of the silo that received the create, which then
+/// reaches it without crossing the network (and so do the gateway's reads and events served by that silo). A session
+/// whose silo was lost activates again on the silo of the next call to it.
+/// </remarks>
+[PreferLocalPlacement]
 public sealed class SessionGrain(
     [PersistentState("session", RoutingGrainsServiceCollectionExtensions.SessionStorageName)] IPersistentState<SessionRecord> state,
     RoutingClock clock,

@@ -102,6 +102,36 @@ public sealed class MeasurementTests
     }
 
     [Fact]
+    public void HostMetrics_CrossSiloMessages_AreTheSentMessageCountsOfEverySilo_OverEveryLabelSet()
+    {
+        // Two silos' scrapes as the driver sums them: Orleans' histogram of sent message sizes, per connection and
+        // message direction and remote silo; its buckets and sum are not counts of messages.
+        const string siloA = """
+            # TYPE microsoft_orleans_orleans_messaging_sent_messages_size histogram
+            microsoft_orleans_orleans_messaging_sent_messages_size_sum{connectiondirection="SiloToSilo",messagedirection="Request",silo="S127.0.0.1:11201:1"} 90000
+            microsoft_orleans_orleans_messaging_sent_messages_size_count{connectiondirection="SiloToSilo",messagedirection="Request",silo="S127.0.0.1:11201:1"} 300
+            microsoft_orleans_orleans_messaging_sent_messages_size_bucket{connectiondirection="SiloToSilo",messagedirection="Request",silo="S127.0.0.1:11201:1",le="+Inf"} 300
+            microsoft_orleans_orleans_messaging_sent_messages_size_count{connectiondirection="SiloToSilo",messagedirection="Response",silo="S127.0.0.1:11201:1"} 250
+            microsoft_orleans_orleans_messaging_sent_messages_size_count{connectiondirection="SiloToSilo",messagedirection="OneWay",silo="S127.0.0.1:11202:1"} 50
+            """;
+        const string siloB = """
+            microsoft_orleans_orleans_messaging_sent_messages_size_count{connectiondirection="SiloToSilo",messagedirection="Request",silo="S127.0.0.1:11200:1"} 400
+            """;
+        var before = HostMetrics.Parse(siloA.Replace("} 300", "} 100", StringComparison.Ordinal));
+        var after = HostMetrics.Parse(siloA);
+        foreach (var (name, value) in HostMetrics.Parse(siloB))
+        {
+            after[name] = after.GetValueOrDefault(name) + value;
+        }
+
+        var delta = HostMetrics.Delta(before, after);
+
+        Assert.Contains(HostMetrics.Figures, f => f.Name == "cross-silo messages");
+        Assert.Equal(200 + 400, delta["cross-silo messages"]);
+        Assert.Equal(6, ResourceFigures.Between(CpuSnapshot.Take(), CpuSnapshot.Take(), 100, before, after, null, null).PerLifecycle("cross-silo messages"));
+    }
+
+    [Fact]
     public void Resources_DivideByTheLifecycles_HostCpuInMilliseconds()
     {
         var cpu = CpuSnapshot.Take();

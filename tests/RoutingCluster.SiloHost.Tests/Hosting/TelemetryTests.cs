@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -117,6 +118,24 @@ public sealed class TelemetryTests(SiloHostFactory host)
     }
 
     [Fact]
+    public async Task Metrics_ExportOrleansSentMessageSizes_WhoseCountIsTheMessagesSentToOtherSilos()
+    {
+        // One silo sends nothing over the network, so a message is recorded here into Orleans' own instrument, found
+        // among the host's meters, with the tags a silo connection gives it (Prometheus shows their names lowercased).
+        var sent = OrleansInstrument(host.Services, "orleans-messaging-sent-messages-size");
+        Assert.True(RoutingCluster.SiloHost.Hosting.RoutingTelemetry.IsExported(sent));
+        var silo = HostApi.NewId("S127.0.0.1:11299:");
+        var before = (await Scrape(_api)).ValueOrNull(SentCount, ("connectiondirection", "SiloToSilo"), ("messagedirection", "Request"), ("silo", silo)) ?? 0;
+
+        ((Histogram<int>)sent).Record(180, new("ConnectionDirection", "SiloToSilo"), new("MessageDirection", "Request"), new("silo", silo));
+        ((Histogram<int>)sent).Record(220, new("ConnectionDirection", "SiloToSilo"), new("MessageDirection", "Request"), new("silo", silo));
+
+        var scrape = await Scrape(_api);
+        Assert.Equal("histogram", scrape.Type("microsoft_orleans_orleans_messaging_sent_messages_size"));
+        Assert.Equal(before + 2, scrape.Value(SentCount, ("connectiondirection", "SiloToSilo"), ("messagedirection", "Request"), ("silo", silo)));
+    }
+
+    [Fact]
     public async Task Dashboard_IsServed_AsHtml()
     {
         var reply = await _api.Get("/dashboard");
@@ -179,6 +198,29 @@ public sealed class TelemetryTests(SiloHostFactory host)
 
         Assert.NotNull(error);
         Assert.Contains(message, string.Join(" | ", Messages(error)), StringComparison.Ordinal);
+    }
+
+    private const string SentCount = "microsoft_orleans_orleans_messaging_sent_messages_size_count";
+
+    /// <summary>The instrument of the Orleans meter of this host named <paramref name="name"/> (as the host's export
+    /// picks its meters: those of its meter factory, or process-wide ones).</summary>
+    private static Instrument OrleansInstrument(IServiceProvider services, string name)
+    {
+        var meterFactory = services.GetRequiredService<IMeterFactory>();
+        Instrument? found = null;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "Microsoft.Orleans" && instrument.Name == name
+                    && (instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, meterFactory)))
+                {
+                    found = instrument;
+                }
+            },
+        };
+        listener.Start();
+        return found ?? throw new Xunit.Sdk.XunitException($"Orleans publishes no instrument {name} in this host");
     }
 
     /// <summary>Reads <c>/metrics</c>, checking that it is the Prometheus text format.</summary>
