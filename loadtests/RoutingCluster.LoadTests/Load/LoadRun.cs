@@ -347,9 +347,13 @@ internal sealed class LoadRun
             await TimedHttp("PUT /v1/queues/{id}", () => http.PutQueueAsync(queueId, settings, timeout.Token));
         }
 
+        // Each agent is configured through the silo its desktop connects to (agent i on the (i mod n)-th target), so
+        // that its grain activates there, as an agent's does when its desktop is its first caller.
         var profiles = _workload.Agents();
-        await Parallel.ForEachAsync(profiles, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism, CancellationToken = timeout.Token }, async (agent, ct) =>
-            await TimedHttp("PUT /v1/agents/{id}", () => http.PutAgentAsync(agent.Id, agent.Profile, ct)));
+        await Parallel.ForEachAsync(
+            profiles.Select((agent, i) => (agent.Id, agent.Profile, Client: _clients[i % _clients.Length])),
+            new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism, CancellationToken = timeout.Token },
+            async (agent, ct) => await TimedHttp("PUT /v1/agents/{id}", () => agent.Client.PutAgentAsync(agent.Id, agent.Profile, ct)));
 
         var signedIn = new ConcurrentBag<SimulatedAgent>();
         try
