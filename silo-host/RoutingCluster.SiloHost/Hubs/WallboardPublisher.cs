@@ -40,9 +40,16 @@ public sealed partial class WallboardPublisher(
 
     public void Watching(int delta) => Interlocked.Add(ref _watching, delta);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The queue gauges read this publisher from the moment the host has started: the host awaits this,
+    /// while <see cref="ExecuteAsync"/> runs later, on the thread pool.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         metrics.ObserveQueues(Gauges);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
