@@ -18,6 +18,10 @@ internal sealed class LoadRun
     public const string OfferFromScheduled = "create -> offer (from scheduled)";
     public const string OfferFromSend = "create -> offer (from send)";
 
+    /// <summary>From the offer made (its <c>offeredAt</c>, the server's clock) to the desktop here that read it: the part
+    /// of create -> offer spent pushing.</summary>
+    public const string OfferMadeToDesktop = "offer made -> desktop";
+
     private const int SetupParallelism = 16;
     private const int CheckParallelism = 16;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(10);
@@ -729,7 +733,7 @@ internal sealed class LoadRun
                 ForeignOffers = foreignOffers,
                 AgentViewsChecked = observations.AgentViewsChecked,
             },
-            Latencies = observations.Latency.Summaries(OfferFromScheduled, OfferFromSend, "accept -> connected", "POST /v1/sessions"),
+            Latencies = observations.Latency.Summaries(OfferFromScheduled, OfferFromSend, OfferMadeToDesktop, "accept -> connected", "POST /v1/sessions"),
             OfferByWindow = byWindow.Summaries(windowNames),
             Errors = observations.Errors.Total,
             ErrorsByKind = observations.Errors.ByKind(),

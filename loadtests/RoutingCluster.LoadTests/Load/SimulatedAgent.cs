@@ -90,6 +90,11 @@ internal sealed class SimulatedAgent : IAsyncDisposable
     {
         var received = Stopwatch.GetTimestamp();
         var observations = _observations();
+
+        // The push path on its own (agent grain, relay, SignalR, this driver's reading), on the one clock the host and
+        // the driver share (loopback targets only): what create -> offer spent after the offer was made.
+        var pushed = DateTimeOffset.UtcNow - offer.OfferedAt;
+        observations.Latency.Record(LoadRun.OfferMadeToDesktop, (long)(Math.Max(0, pushed.TotalSeconds) * Stopwatch.Frequency));
         observations.CheckAgentView(view);
         if (Finished)
         {
