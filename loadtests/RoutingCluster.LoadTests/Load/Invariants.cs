@@ -30,6 +30,8 @@ internal sealed record HistoryFindings(bool DoubleAssigned, bool EndedTwice, str
 /// </summary>
 internal static class Invariants
 {
+    private static readonly int ChannelCount = Enum.GetValues<Channel>().Length;
+
     /// <summary>Walks a session's history: who held it at each step, and how often it ended.</summary>
     public static HistoryFindings CheckHistory(ClientSessionView session)
     {
@@ -164,80 +166,48 @@ internal static class Invariants
 
     /// <summary>
     /// An agent's view against its capacity: sessions held (connected, wrap-up) and offers pending count, per
-    /// channel; a voice or video session excludes every other. Answers what was exceeded, or null.
+    /// channel; a voice or video session excludes every other. Answers what was exceeded, or null. Every view pushed to
+    /// a desktop is checked, so the counting allocates nothing; only a problem is put into words.
     /// </summary>
     public static string? CapacityProblem(AgentView agent)
     {
         ArgumentNullException.ThrowIfNull(agent);
-        if (WithinCapacity(agent))
+        Span<int> held = stackalloc int[ChannelCount];
+        var total = 0;
+        var exclusive = false;
+        foreach (var session in agent.Sessions)
         {
-            return null;
+            Count(session.Channel, held, ref total, ref exclusive);
         }
 
-        var channels = agent.Sessions.Select(s => s.Channel).Concat(agent.Offers.Select(o => o.Channel)).ToList();
-        var problems = channels
-            .GroupBy(c => c)
-            .Where(g => g.Count() > agent.Capacity.GetValueOrDefault(g.Key))
-            .Select(g => $"{g.Count()} {Mixes.WireName(g.Key)} with capacity {agent.Capacity.GetValueOrDefault(g.Key)}")
-            .ToList();
-        if (channels.Count > 1 && channels.Any(c => c is Channel.Voice or Channel.Video))
+        foreach (var offer in agent.Offers)
         {
-            problems.Add($"{channels.Count} sessions and offers although one is voice or video (exclusive)");
+            Count(offer.Channel, held, ref total, ref exclusive);
         }
 
-        return problems.Count == 0 ? null : $"agent {agent.Id}: {string.Join("; ", problems)}";
-    }
-
-    /// <summary>
-    /// The common case of <see cref="CapacityProblem"/> without allocating (every view pushed to a desktop is checked):
-    /// true when nothing is exceeded. A view holding more than a few sessions and offers is left to the full check.
-    /// </summary>
-    private static bool WithinCapacity(AgentView agent)
-    {
-        var count = agent.Sessions.Count + agent.Offers.Count;
-        if (count == 0)
+        List<string>? problems = null;
+        for (var c = 0; c < ChannelCount; c++)
         {
-            return true;
-        }
-
-        if (count > 8)
-        {
-            return false;
-        }
-
-        Span<Channel> channels = stackalloc Channel[count];
-        var sessions = agent.Sessions;
-        var offers = agent.Offers;
-        for (var i = 0; i < sessions.Count; i++)
-        {
-            channels[i] = sessions[i].Channel;
-        }
-
-        for (var i = 0; i < offers.Count; i++)
-        {
-            channels[sessions.Count + i] = offers[i].Channel;
-        }
-
-        foreach (var channel in channels)
-        {
-            if (count > 1 && (channel is Channel.Voice or Channel.Video))
+            var channel = (Channel)c;
+            if (held[c] > agent.Capacity.GetValueOrDefault(channel))
             {
-                return false;
-            }
-
-            var same = 0;
-            foreach (var other in channels)
-            {
-                same += other == channel ? 1 : 0;
-            }
-
-            if (same > agent.Capacity.GetValueOrDefault(channel))
-            {
-                return false;
+                (problems ??= []).Add($"{held[c]} {Mixes.WireName(channel)} with capacity {agent.Capacity.GetValueOrDefault(channel)}");
             }
         }
 
-        return true;
+        if (total > 1 && exclusive)
+        {
+            (problems ??= []).Add($"{total} sessions and offers although one is voice or video (exclusive)");
+        }
+
+        return problems is null ? null : $"agent {agent.Id}: {string.Join("; ", problems)}";
+
+        static void Count(Channel channel, Span<int> held, ref int total, ref bool exclusive)
+        {
+            held[(int)channel]++;
+            total++;
+            exclusive |= channel is Channel.Voice or Channel.Video;
+        }
     }
 
     /// <summary>Whether the agent's view lists the session, as an offer or as a session held.</summary>
