@@ -65,24 +65,32 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
                 continue;
             }
 
-            try
+            // One connection at a time, each found by its id: Clients(ids) would look at every desktop connected to the
+            // silo for each update (thousands per update when a few hundred agents are pushed to each second).
+            var delivered = false;
+            foreach (var connection in connections)
             {
-                var clients = hub.Clients.Clients(connections);
-                await (update.Type switch
+                try
                 {
-                    AgentEventType.Offer => clients.SendAsync(AgentHub.Events.Offer, update.Offer, update.Agent),
-                    AgentEventType.OfferWithdrawn => clients.SendAsync(AgentHub.Events.OfferWithdrawn, update.SessionId, update.Agent),
-                    AgentEventType.OfferExpired => clients.SendAsync(AgentHub.Events.OfferExpired, update.SessionId, update.Agent),
-                    _ => clients.SendAsync(AgentHub.Events.AgentChanged, update.Agent),
-                }).ConfigureAwait(false);
-                if (update.Type == AgentEventType.Offer && update.Offer is { } sent)
+                    var client = hub.Clients.Client(connection);
+                    await (update.Type switch
+                    {
+                        AgentEventType.Offer => client.SendAsync(AgentHub.Events.Offer, update.Offer, update.Agent),
+                        AgentEventType.OfferWithdrawn => client.SendAsync(AgentHub.Events.OfferWithdrawn, update.SessionId, update.Agent),
+                        AgentEventType.OfferExpired => client.SendAsync(AgentHub.Events.OfferExpired, update.SessionId, update.Agent),
+                        _ => client.SendAsync(AgentHub.Events.AgentChanged, update.Agent),
+                    }).ConfigureAwait(false);
+                    delivered = true;
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
                 {
-                    Shown(update.AgentId, sent.SessionId);
+                    // The connection is closing: its desktop gets the agent's view again when it signs in again.
                 }
             }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+
+            if (delivered && update.Type == AgentEventType.Offer && update.Offer is { } sent)
             {
-                // The connection is closing: its desktop gets the agent's view again when it signs in again.
+                Shown(update.AgentId, sent.SessionId);
             }
         }
     }
