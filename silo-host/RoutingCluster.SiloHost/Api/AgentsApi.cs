@@ -3,6 +3,7 @@ using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Common;
 using RoutingCluster.Abstractions.Sessions;
 using System.Security.Claims;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;

@@ -1,6 +1,7 @@
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Queues;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Access;
 using RoutingCluster.SiloHost.Api.Contracts;
 using RoutingCluster.SiloHost.Api.OpenApi;

@@ -30,7 +30,7 @@ public static class SessionEventsApi
     /// <summary>How long a caller at its limit of open streams is told to wait before trying again.</summary>
     public const int StreamLimitRetryAfterSeconds = 5;
 
-    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, EventDrops drops, Access.EventStreamLimits limits,
+    public static async Task<IResult> FollowSession(string id, IClusterClient cluster, RoutingGrains grains, EventDrops drops, Access.EventStreamLimits limits,
         HttpContext http, CancellationToken cancellationToken)
     {
         if (limits.TryOpen(http.User, out var caller) is not { } place)
@@ -41,7 +41,7 @@ public static class SessionEventsApi
         }
 
         http.Response.RegisterForDisposeAsync(place);
-        var grain = cluster.GetGrain<ISessionGrain>(id);
+        var grain = grains.Session(id);
         var updates = System.Threading.Channels.Channel.CreateBounded<SessionUpdate>(
             new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropOldest },
             _ => drops.Dropped(SessionFollower.Kind, new InvalidOperationException($"A follower's backlog of {Backlog} events is full.")));

@@ -56,9 +56,6 @@ public static class RoutingClusterHosting
         });
         builder.Services.AddRoutingGrains();
 
-        // The edges' grain references, with each interface's Orleans type resolved once (RoutingGrains).
-        builder.Services.AddSingleton<RoutingGrains>();
-
         // The audit log: PostgreSQL's routing_audit with postgres storage (registered by the profile), else this silo's memory.
         builder.Services.Configure<Audit.AuditOptions>(configuration.GetSection(Audit.AuditOptions.Section));
         builder.Services.TryAddSingleton<RoutingCluster.Abstractions.Audit.IAuditLog>(services =>

@@ -36,6 +36,7 @@ namespace RoutingCluster.SiloHost.Hubs;
 /// </remarks>
 public sealed class AgentDesktopRelay(
     IGrainFactory grains,
+    RoutingGrains routing,
     IClusterMembershipService membership,
     ILocalSiloDetails localSilo,
     IHubContext<AgentHub> hub,
@@ -93,7 +94,7 @@ public sealed class AgentDesktopRelay(
         var view = await RegisterAsync(agentId, connectionId, stillWanted: () => true);
         if (view is null)
         {
-            await grains.GetGrain<IAgentGrain>(agentId).DesktopDisconnectedAsync(connectionId);
+            await routing.Agent(agentId).DesktopDisconnectedAsync(connectionId);
             return null;
         }
 
@@ -126,7 +127,7 @@ public sealed class AgentDesktopRelay(
             connections.TryRemove(connectionId, out _);
         }
 
-        await grains.GetGrain<IAgentGrain>(agentId).DesktopDisconnectedAsync(connectionId);
+        await routing.Agent(agentId).DesktopDisconnectedAsync(connectionId);
     }
 
     /// <summary>Hands the update to the outbox and returns at once: the relay's calls run one at a time, so waiting
@@ -229,7 +230,7 @@ public sealed class AgentDesktopRelay(
         {
             try
             {
-                return await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
+                return await routing.Agent(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
             }
             catch (SiloUnavailableException) when (attempt < RegisterAttempts && stillWanted())
             {
@@ -368,7 +369,7 @@ public sealed class AgentDesktopRelay(
                     stopping.ThrowIfCancellationRequested();
                     try
                     {
-                        await grains.GetGrain<IAgentGrain>(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
+                        await routing.Agent(agentId).DesktopConnectedAsync(connectionId, Reference).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (ex is TimeoutException or OrleansException)
                     {

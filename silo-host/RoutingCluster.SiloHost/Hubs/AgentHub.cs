@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Audit;
 using RoutingCluster.Abstractions.Common;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.Routing.Model;
 using RoutingCluster.SiloHost.Api.Validation;
 using RoutingCluster.SiloHost.Hosting;

@@ -32,6 +32,7 @@ namespace RoutingCluster.Grains.Agents;
 public sealed class AgentGrain(
     [PersistentState("agent", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<AgentRecord> state,
     RoutingClock clock,
+    RoutingGrains grains,
     WorkTracker tracker,
     Microsoft.Extensions.Options.IOptions<AgentOptions> options,
     KpiCollector kpi,
@@ -695,9 +696,9 @@ public sealed class AgentGrain(
 
     private AgentSupply Gone() => AgentSnapshots.Gone(Id);
 
-    private ISessionGrain Session(string id) => GrainFactory.GetGrain<ISessionGrain>(id);
+    private ISessionGrain Session(string id) => grains.Session(id);
 
-    private IQueueGrain Queue(string id) => GrainFactory.GetGrain<IQueueGrain>(id);
+    private IQueueGrain Queue(string id) => grains.Queue(id);
 
     private AgentView View() => AgentSnapshots.View(Id, Record, clock.Now);
 }

@@ -14,12 +14,13 @@ public static class RoutingGrainsServiceCollectionExtensions
     public const string SessionStorageName = "sessions";
 
     /// <summary>Registers what the routing grains need: the routing clock (system time unless one was
-    /// registered before), the background-work tracker and the routing metrics (with the meter factory they
+    /// registered before), the background-work tracker, the grain references (<see cref="RoutingGrains"/>) and the routing metrics (with the meter factory they
     /// are created by).</summary>
     public static IServiceCollection AddRoutingGrains(this IServiceCollection services, TimeProvider? time = null)
     {
         services.TryAddSingleton(new RoutingClock(time ?? TimeProvider.System));
         services.TryAddSingleton<WorkTracker>();
+        services.TryAddSingleton<RoutingGrains>();
         services.TryAddSingleton<ISessionIndex, NoSessionIndex>();
         services.AddMetrics();
         services.TryAddSingleton<RoutingMetrics>();

@@ -21,6 +21,7 @@ namespace RoutingCluster.Grains.Queues;
 public sealed class QueueGrain(
     [PersistentState("queue", RoutingGrainsServiceCollectionExtensions.StorageName)] IPersistentState<QueueRecord> state,
     RoutingClock clock,
+    RoutingGrains grains,
     WorkTracker tracker,
     ISessionIndex index,
     Microsoft.Extensions.Options.IOptions<QueueOptions> options,
@@ -337,9 +338,9 @@ public sealed class QueueGrain(
         }
     }
 
-    private IAgentGrain Agent(string id) => GrainFactory.GetGrain<IAgentGrain>(id);
+    private IAgentGrain Agent(string id) => grains.Agent(id);
 
-    private ISessionGrain Session(string id) => GrainFactory.GetGrain<ISessionGrain>(id);
+    private ISessionGrain Session(string id) => grains.Session(id);
 
     private QueueConfig Config() => new() { Id = Id, Name = Record.Name, Policy = Record.Policy };
 }

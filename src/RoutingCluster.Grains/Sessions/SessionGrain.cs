@@ -28,6 +28,7 @@ namespace RoutingCluster.Grains.Sessions;
 public sealed class SessionGrain(
     [PersistentState("session", RoutingGrainsServiceCollectionExtensions.SessionStorageName)] IPersistentState<SessionRecord> state,
     RoutingClock clock,
+    RoutingGrains grains,
     WorkTracker tracker,
     KpiCollector kpi,
     EventDrops drops,
@@ -81,7 +82,7 @@ public sealed class SessionGrain(
             Followed = IsFollowed(now),
         };
         var queueId = request.QueueId;
-        var result = await GrainFactory.GetGrain<IQueueGrain>(queueId).EnqueueAsync(enqueue);
+        var result = await grains.Queue(queueId).EnqueueAsync(enqueue);
         if (result.Status == EnqueueStatus.QueueNotFound)
         {
             return new CreateSessionResult(CreateStatus.QueueNotFound, null, $"Queue '{queueId}' does not exist.");
@@ -91,7 +92,7 @@ public sealed class SessionGrain(
         if (result.Status == EnqueueStatus.QueueFull && result.OverflowQueueId is { } overflow)
         {
             // A full queue with an overflow queue sends the new session there instead of refusing it.
-            var moved = await GrainFactory.GetGrain<IQueueGrain>(overflow).EnqueueAsync(enqueue);
+            var moved = await grains.Queue(overflow).EnqueueAsync(enqueue);
             if (moved.Status == EnqueueStatus.Accepted)
             {
                 queueId = overflow;
@@ -204,7 +205,7 @@ public sealed class SessionGrain(
         Count(SessionKpiRules.Abandoned(), forAgent: false); // the queue's count: the customer left, not the agent
         if (was == SessionState.Queued)
         {
-            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RemoveAsync(Id);
+            await grains.Queue(Record.QueueId).RemoveAsync(Id);
         }
         else if (agent is not null)
         {
@@ -236,7 +237,7 @@ public sealed class SessionGrain(
 
             // The same request again (a retry whose answer was lost, or whose call to the queue failed after the write):
             // the queue is told again, which changes nothing if it knew.
-            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RequestCallbackAsync(Id, at);
+            await grains.Queue(Record.QueueId).RequestCallbackAsync(Id, at);
             return Outcome.Ok;
         }
 
@@ -247,7 +248,7 @@ public sealed class SessionGrain(
         // Written before it is acknowledged (and before the queue hears of it): after a crash the session comes back to
         // its queue as a callback, a scheduled one at its time.
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).RequestCallbackAsync(Id, at);
+        await grains.Queue(Record.QueueId).RequestCallbackAsync(Id, at);
         Count(SessionKpiRules.CallbackRequested());
         logger.CallbackRequested(Id, Record.QueueId, at is not null);
         return Outcome.Ok;
@@ -279,7 +280,7 @@ public sealed class SessionGrain(
             IsReturn = false,
             Followed = IsFollowed(now),
         };
-        var result = await GrainFactory.GetGrain<IQueueGrain>(targetQueueId).EnqueueAsync(request);
+        var result = await grains.Queue(targetQueueId).EnqueueAsync(request);
         if (result.Status == EnqueueStatus.QueueNotFound)
         {
             return Outcome.NotFound($"Queue '{targetQueueId}' does not exist.");
@@ -382,7 +383,7 @@ public sealed class SessionGrain(
         Record.OfferedAt = Record.OfferExpiresAt = null;
         Record.Explanation = null;
         await Transition(SessionState.Queued, null, clock.Now, reason == RequeueReason.Rejected ? $"rejected by {agentId}" : $"missed by {agentId}");
-        await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
+        await grains.Queue(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
     }
 
     public async Task<Outcome> EndAsync(string agentId)
@@ -450,7 +451,7 @@ public sealed class SessionGrain(
     {
         if (Record.Exists && Record.State == SessionState.Queued)
         {
-            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
+            await grains.Queue(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
         }
     }
 
@@ -465,7 +466,7 @@ public sealed class SessionGrain(
         {
             // A callback is not expired for waiting: its queue did not know it was one (the request's call to the queue
             // failed after the write). It goes back to its place, as a callback.
-            await GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
+            await grains.Queue(Record.QueueId).EnqueueAsync(Demand(isReturn: true));
             return;
         }
 
@@ -475,7 +476,7 @@ public sealed class SessionGrain(
         {
             // It lives on in the overflow queue; its wait there (and so its max wait) starts now.
             var request = Demand(isReturn: false) with { Arrival = now };
-            var moved = await GrainFactory.GetGrain<IQueueGrain>(overflowQueueId).EnqueueAsync(request);
+            var moved = await grains.Queue(overflowQueueId).EnqueueAsync(request);
             if (moved.Status == EnqueueStatus.Accepted)
             {
                 var left = new SessionKpi(Record.QueueId, null, Record.Channel, Record.Segments, Record.QueuedAt, SessionKpiRules.Overflowed());
@@ -608,7 +609,7 @@ public sealed class SessionGrain(
     {
         if (Record.Exists && Record.State == SessionState.Queued)
         {
-            GrainFactory.GetGrain<IQueueGrain>(Record.QueueId).SessionFollowedAsync(Id, followed).Ignore();
+            grains.Queue(Record.QueueId).SessionFollowedAsync(Id, followed).Ignore();
         }
     }
 
@@ -644,7 +645,7 @@ public sealed class SessionGrain(
     /// <summary>Tells an agent something without waiting for it: agents wait on sessions, never the reverse.</summary>
     private void Notify(string agentId, Func<IAgentGrain, Task> call)
     {
-        var agent = GrainFactory.GetGrain<IAgentGrain>(agentId);
+        var agent = grains.Agent(agentId);
         tracker.Track(() => call(agent), ex => logger.BackgroundWorkFailed(ex, Id), $"notify {agentId} from {Id}");
     }
 

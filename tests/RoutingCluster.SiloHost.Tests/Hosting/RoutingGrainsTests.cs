@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
+using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Hosting;
 using RoutingCluster.Tests.Shared;
 

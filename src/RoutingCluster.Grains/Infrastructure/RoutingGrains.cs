@@ -3,10 +3,11 @@ using RoutingCluster.Abstractions.Agents;
 using RoutingCluster.Abstractions.Queues;
 using RoutingCluster.Abstractions.Sessions;
 
-namespace RoutingCluster.SiloHost.Hosting;
+namespace RoutingCluster.Grains.Infrastructure;
 
 /// <summary>
-/// References to the routing grains for the edges (the HTTP handlers and the agent hub), one or more per request.
+/// References to the routing grains, for the edges (the HTTP handlers and the agent hub: one or more per request) and for
+/// the grains themselves (a session calls its queue, a queue its agents and sessions, an agent its sessions and queues).
 /// <c>IGrainFactory.GetGrain&lt;T&gt;(string)</c> resolves the interface's Orleans type from its attributes, by reflection,
 /// on every call (2.4 µs and 1.4 KB a reference); here each interface's type is resolved once, and a reference costs
 /// 0.17 µs and 104 B (docs/performance.md, "Contract serialization"). The grain type is still looked up per call, in
