@@ -36,7 +36,9 @@
 # statements by calls, with rows and time, go to $PERF_OUT/pg-statements-<run id>.txt), PERF_CONN_SUFFIX (appended to
 # the silos' connection string, e.g. ";Max Auto Prepare=0;No Reset On Close=false" for Npgsql's defaults),
 # PERF_TRACE_S=N (dotnet-trace, sampled thread time, of silo 0 for N seconds, PERF_TRACE_DELAY_S (20) after the driver
-# starts; written to $PERF_OUT/trace-<run id>.nettrace, read with `dotnet-trace report FILE topN -n 60`).
+# starts; written to $PERF_OUT/trace-<run id>.nettrace, read with `dotnet-trace report FILE topN -n 60`),
+# PERF_RSS_EVERY_S=N (every N seconds from the driver's start, each silo's resident set in MiB, from /proc, to
+# $PERF_OUT/rss-<run id>.tsv: the working set over a soak).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -174,10 +176,23 @@ leg() {
       "${DOTNET_TRACE:-$HOME/.dotnet/tools/dotnet-trace}" collect -p "${PIDS[0]}" --profile dotnet-sampled-thread-time \
         --duration "00:00:$(printf '%02d' "$PERF_TRACE_S")" -o "$OUT/trace-$run_id.nettrace" >>"$LOG" 2>&1 ) &
   fi
+  local sampler=""
+  if [[ -n "${PERF_RSS_EVERY_S:-}" ]]; then
+    ( local pid line; printf 'elapsed_s' ; for i in "${!PIDS[@]}"; do printf '\tsilo%d_rss_mib' "$i"; done; echo
+      while sleep "$PERF_RSS_EVERY_S"; do
+        line=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+        for pid in "${PIDS[@]}"; do
+          line+=$'\t'$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || echo -)
+        done
+        echo "$line"
+      done ) >"$OUT/rss-$run_id.tsv" &
+    sampler=$!
+  fi
   set +e
   dotnet "${LEG_DRIVER_DLL:-$DRIVER_DLL}" --targets "$targets" --run-id "$run_id" --out "$OUT" "${extra[@]}" "${DRIVER_ARGS[@]}" 2>&1 | tee -a "$LOG"
   code=${PIPESTATUS[0]}
   set -e
+  [[ -z "$sampler" ]] || { kill "$sampler" 2>/dev/null || true; log "leg $name: resident sets in $OUT/rss-$run_id.tsv"; }
   t1=$(date +%s.%N); cpu1=$(hosts_cpu); pg1=$(pg_cpu)
   log "uptime after: $(uptime)"
   log "leg $name: driver exit code $code; wall $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (set-up, steps, checks);" \

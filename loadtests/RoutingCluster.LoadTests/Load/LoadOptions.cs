@@ -95,6 +95,11 @@ internal sealed partial record LoadOptions
     /// arrival: the bound of the goodput (sessions completed in time).</summary>
     public required int InTimeMs { get; init; }
 
+    /// <summary>How long the host keeps a finished session (its <c>Storage:FinishedSessionRetention</c>; 0: for as long as
+    /// it runs). A session whose end its agent saw acknowledged at least this long before the check, less a second, and
+    /// that answers 404 was forgotten as configured, not lost.</summary>
+    public required double FinishedRetentionSeconds { get; init; }
+
     public required string OutDirectory { get; init; }
 
     /// <summary>Reads the options; throws <see cref="ArgumentException"/> with a message for the user when one is wrong.</summary>
@@ -171,6 +176,7 @@ internal sealed partial record LoadOptions
             DrainSeconds = line.Int("drain-s", 30, 0, 600),
             WarmupSeconds = line.Double("warmup-s", 0, 0, MaxDurationSeconds),
             InTimeMs = line.Int("in-time-ms", 1000, 1, 600_000),
+            FinishedRetentionSeconds = line.Double("finished-retention-s", 0, 0, 86_400),
             OutDirectory = line.Text("out", Path.Combine("loadtests", "results")),
         };
         line.RejectUnknown();
@@ -368,6 +374,10 @@ internal sealed partial record LoadOptions
                                   its scheduled arrival; completed_in_time counts those completed, after the
                                   warm-up (the goodput)
                                   (1-600000) [1000]
+          --finished-retention-s N  the host's Storage:FinishedSessionRetention in seconds, for runs longer
+                                  than it: a session whose end its agent saw acknowledged at least N s (less
+                                  1 s) before the check and that answers 404 counts as forgotten, not lost
+                                  (0-86400; 0: the host keeps every session) [0]
           --out DIR               where the reports go [loadtests/results]
           --host-metrics on|off   read every target's /metrics before and after each measured stretch and
                                   report grain calls, grain storage writes, HTTP requests, Npgsql commands

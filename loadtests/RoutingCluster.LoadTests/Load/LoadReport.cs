@@ -36,6 +36,10 @@ internal sealed record CountFigures
     /// of their scheduled arrival (<c>--in-time-ms</c>): the work done in time, whatever was admitted.</summary>
     public int CompletedInTime { get; init; }
 
+    /// <summary>Completed sessions the host had forgotten by the check, as its finished-session retention says
+    /// (<c>--finished-retention-s</c>); counted in <see cref="Completed"/>.</summary>
+    public int Forgotten { get; init; }
+
     /// <summary>Not in a terminal state when the drain ended (queued, offered, connected or in wrap-up).</summary>
     public int Unfinished { get; init; }
 
@@ -103,7 +107,7 @@ internal sealed record LoadReport : RunReport
         $"RESULT sessions_per_s={Rates.Achieved:0.##} p99_offer_ms={P99OfferMs:0.##} errors={Errors} lost={Invariants.Lost} " +
         $"double_assigned={Invariants.DoubleAssigned} over_capacity={Invariants.OverCapacity} ended_twice={Invariants.EndedTwice} " +
         $"created={Counts.Created} completed={Counts.Completed} unfinished={Counts.Unfinished} missed_offers={Counts.MissedOffers} " +
-        $"refused_overload={Counts.Shed} completed_in_time={Counts.CompletedInTime}");
+        $"refused_overload={Counts.Shed} completed_in_time={Counts.CompletedInTime} forgotten={Counts.Forgotten}");
 
     /// <summary>0: every check holds and no errors; 1: an invariant is broken; 3: no invariant broken, but errors.</summary>
     public int ExitCode => !Invariants.Hold ? 1 : Errors > 0 ? 3 : 0;
@@ -141,10 +145,10 @@ internal sealed record LoadReport : RunReport
         Line();
         Line("## Counts");
         Line();
-        Line("| planned | created | refused | refused 503/429 (overload) | create failed | found after failed create | offered | completed | completed in time | unfinished | missed offers | foreign offers | agent views checked | abandoned at end |");
-        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Line("| planned | created | refused | refused 503/429 (overload) | create failed | found after failed create | offered | completed | completed in time | forgotten after retention | unfinished | missed offers | foreign offers | agent views checked | abandoned at end |");
+        Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         Line($"| {Counts.Planned} | {Counts.Created} | {Counts.Refused} | {Counts.Shed} | {Counts.CreateFailed} | {Counts.FoundAfterFailedCreate} | {Counts.Offered} | " +
-             $"{Counts.Completed} | {Counts.CompletedInTime} | {Counts.Unfinished} | {Counts.MissedOffers} | {Counts.ForeignOffers} | {Counts.AgentViewsChecked} | {Counts.AbandonedAtEnd} |");
+             $"{Counts.Completed} | {Counts.CompletedInTime} | {Counts.Forgotten} | {Counts.Unfinished} | {Counts.MissedOffers} | {Counts.ForeignOffers} | {Counts.AgentViewsChecked} | {Counts.AbandonedAtEnd} |");
         Line();
         Line("## Latency (ms, HdrHistogram)");
         Line();

@@ -626,15 +626,31 @@ internal sealed class LoadRun
             .ToDictionary(g => g.Key, g => g.Select(x => x.Hold).ToList(), StringComparer.Ordinal);
         var holders = holds.ToDictionary(h => h.Key, h => h.Value.Select(x => x.AgentId).Distinct(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
 
-        int lost = 0, doubleAssigned = 0, endedTwice = 0, unfinished = 0, completed = 0, completedInTime = 0;
+        int lost = 0, doubleAssigned = 0, endedTwice = 0, unfinished = 0, completed = 0, completedInTime = 0, forgotten = 0;
         var inTime = options.InTimeMs * Stopwatch.Frequency / 1000;
+        var checkedAt = Stopwatch.GetTimestamp();
+        var retention = options.FinishedRetentionSeconds > 0
+            ? (long)((options.FinishedRetentionSeconds - 1) * Stopwatch.Frequency)
+            : long.MaxValue;
+        bool ServedInTime(SessionTrack track) => track.Plan!.AtSeconds >= options.WarmupSeconds && track.FirstOfferTimestamp != 0
+            && track.FirstOfferTimestamp - track.ScheduledTimestamp <= inTime;
         foreach (var track in ours)
         {
             views.TryGetValue(track.SessionId, out var view);
             if (view is null)
             {
                 // Absent from the views: it could not be read (an error, counted). Null: the server answered 404.
-                if (views.ContainsKey(track.SessionId))
+                if (views.ContainsKey(track.SessionId) && track.EndedTimestamp != 0 && checkedAt - track.EndedTimestamp >= retention)
+                {
+                    // Ended by its agent longer ago than the host keeps finished sessions: forgotten as configured.
+                    forgotten++;
+                    completed++;
+                    if (ServedInTime(track))
+                    {
+                        completedInTime++;
+                    }
+                }
+                else if (views.ContainsKey(track.SessionId))
                 {
                     lost++;
                     examples.Add($"lost: {track.SessionId} was created but GET answers 404");
@@ -662,8 +678,7 @@ internal sealed class LoadRun
             if (view.State == SessionState.Completed)
             {
                 completed++;
-                if (track.Plan!.AtSeconds >= options.WarmupSeconds && track.FirstOfferTimestamp != 0
-                    && track.FirstOfferTimestamp - track.ScheduledTimestamp <= inTime)
+                if (ServedInTime(track))
                 {
                     completedInTime++;
                 }
@@ -728,6 +743,7 @@ internal sealed class LoadRun
                 Offered = ours.Count(t => t.FirstOfferTimestamp != 0),
                 Completed = completed,
                 CompletedInTime = completedInTime,
+                Forgotten = forgotten,
                 Unfinished = unfinished,
                 MissedOffers = observations.MissedOffers,
                 ForeignOffers = foreignOffers,

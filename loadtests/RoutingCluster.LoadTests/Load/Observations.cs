@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using RoutingCluster.Client;
 
 namespace RoutingCluster.LoadTests.Load;
@@ -34,6 +35,7 @@ internal sealed class SessionTrack(string sessionId)
     private readonly Lock _lock = new();
     private long _firstOfferTimestamp;
     private int _ended;
+    private long _endedTimestamp;
 
     public string SessionId => sessionId;
 
@@ -53,6 +55,9 @@ internal sealed class SessionTrack(string sessionId)
 
     /// <summary>How many times an agent's End was answered ok.</summary>
     public int Ended => Volatile.Read(ref _ended);
+
+    /// <summary>When an agent's End was first answered ok (0: never).</summary>
+    public long EndedTimestamp => Interlocked.Read(ref _endedTimestamp);
 
     public void Created(PlannedSession plan, long scheduledTimestamp, long sentTimestamp, bool acknowledged)
     {
@@ -77,7 +82,11 @@ internal sealed class SessionTrack(string sessionId)
         return offer;
     }
 
-    public void EndedByAgent() => Interlocked.Increment(ref _ended);
+    public void EndedByAgent()
+    {
+        Interlocked.CompareExchange(ref _endedTimestamp, Stopwatch.GetTimestamp(), 0);
+        Interlocked.Increment(ref _ended);
+    }
 
     public IReadOnlyList<OfferFact> Offers()
     {
