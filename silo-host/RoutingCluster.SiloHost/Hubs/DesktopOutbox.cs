@@ -23,12 +23,13 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
     /// <summary>At most this many updates of one agent wait to be pushed.</summary>
     public const int MaxPendingPerAgent = 32;
 
-    /// <summary>How long the outbox remembers when it sent an offer (offers expire long before; the answer is asked for
-    /// only when one expires unanswered).</summary>
-    public static readonly TimeSpan ShownRetention = TimeSpan.FromMinutes(10);
+    /// <summary>How long after an offer expires the outbox still remembers when it sent it: the agent grain asks when
+    /// the offer expires unanswered, later only if its turn is late. Remembering each offer for a fixed ten minutes
+    /// instead kept every offer of the last ten minutes (60,000 at 100 sessions/s).</summary>
+    public static readonly TimeSpan ShownRetention = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, AgentQueue> _queues = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Agent, string Session), DateTimeOffset> _shown = new();
+    private readonly ConcurrentDictionary<(string Agent, string Session), (DateTimeOffset At, DateTimeOffset Until)> _shown = new();
     private long _dropped;
     private long _prunedAt;
 
@@ -41,7 +42,7 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
     /// <summary>When the offer of <paramref name="sessionId"/> went out to <paramref name="agentId"/>'s desktops on this
     /// silo (null: it did not, or too long ago to remember).</summary>
     public DateTimeOffset? ShownAt(string agentId, string sessionId) =>
-        _shown.TryGetValue((agentId, sessionId), out var at) ? at : null;
+        _shown.TryGetValue((agentId, sessionId), out var shown) ? shown.At : null;
 
     /// <summary>Queues the update for the agent's desktops <paramref name="connectionIds"/>, behind the agent's earlier
     /// updates; starts sending if nothing is being sent for the agent.</summary>
@@ -90,21 +91,21 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
 
             if (delivered && update.Type == AgentEventType.Offer && update.Offer is { } sent)
             {
-                Shown(update.AgentId, sent.SessionId);
+                Shown(update.AgentId, sent.SessionId, sent.ExpiresAt);
             }
         }
     }
 
-    private void Shown(string agentId, string sessionId)
+    private void Shown(string agentId, string sessionId, DateTimeOffset expiresAt)
     {
         var now = clock.Now;
-        _shown[(agentId, sessionId)] = now;
+        _shown[(agentId, sessionId)] = (now, expiresAt + ShownRetention);
         var last = Interlocked.Read(ref _prunedAt);
         if (now.UtcTicks - last > TimeSpan.TicksPerMinute && Interlocked.CompareExchange(ref _prunedAt, now.UtcTicks, last) == last)
         {
-            foreach (var (key, at) in _shown)
+            foreach (var (key, shown) in _shown)
             {
-                if (now - at > ShownRetention)
+                if (now > shown.Until)
                 {
                     _shown.TryRemove(key, out _);
                 }

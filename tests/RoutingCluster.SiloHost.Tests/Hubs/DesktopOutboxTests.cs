@@ -34,6 +34,47 @@ public sealed class DesktopOutboxTests
         Assert.Equal(["offer"], hub.Sent);
     }
 
+    [Fact]
+    public async Task AnOfferIsRemembered_UntilAMinuteAfterItExpired_ThenForgotten()
+    {
+        var time = new FakeTimeProvider(Eight);
+        var hub = new RecordingHub();
+        var outbox = new DesktopOutbox(hub, new RoutingClock(time));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        outbox.Post(Offer("a-1", "s-1", offeredAt: Eight, expiresAt: Eight.AddSeconds(15)), ["conn-1"]);
+        await hub.WaitForSends(1);
+
+        // 59 s after the first offer expired another one goes out (and the outbox forgets what has run out).
+        time.Advance(TimeSpan.FromSeconds(72));
+        outbox.Post(Offer("a-1", "s-2", offeredAt: Eight.AddSeconds(74), expiresAt: Eight.AddSeconds(89)), ["conn-1"]);
+        await hub.WaitForSends(1);
+        await Task.Delay(100);
+        Assert.Equal(Eight.AddSeconds(2), outbox.ShownAt("a-1", "s-1"));
+
+        // 61 s later: the first is forgotten, the second (expired 46 s ago) still remembered.
+        time.Advance(TimeSpan.FromSeconds(61));
+        outbox.Post(Offer("a-1", "s-3", offeredAt: Eight.AddSeconds(135), expiresAt: Eight.AddSeconds(150)), ["conn-1"]);
+        await hub.WaitForSends(1);
+        await Task.Delay(100);
+        Assert.Null(outbox.ShownAt("a-1", "s-1"));
+        Assert.Equal(Eight.AddSeconds(74), outbox.ShownAt("a-1", "s-2"));
+    }
+
+    [Fact]
+    public async Task AnUpdate_GoesToEachOfTheAgentsConnections_ByItsId_Once()
+    {
+        var time = new FakeTimeProvider(Eight);
+        var hub = new RecordingHub();
+        var outbox = new DesktopOutbox(hub, new RoutingClock(time));
+
+        outbox.Post(Offer("a-1", "s-1", offeredAt: Eight, expiresAt: Eight.AddSeconds(15)), ["conn-1", "conn-2"]);
+        await hub.WaitForSends(2);
+        await Task.Delay(100);
+
+        Assert.Equal(["conn-1:offer", "conn-2:offer"], hub.SentTo);
+    }
+
     private static AgentUpdate Offer(string agentId, string sessionId, DateTimeOffset offeredAt, DateTimeOffset expiresAt) => new()
     {
         AgentId = agentId,
@@ -50,6 +91,8 @@ public sealed class DesktopOutboxTests
 
         public IReadOnlyList<string> Sent => _clients.Sent;
 
+        public IReadOnlyList<string> SentTo => _clients.SentTo;
+
         public IHubClients Clients => _clients;
 
         public IGroupManager Groups => throw new NotSupportedException();
@@ -60,6 +103,7 @@ public sealed class DesktopOutboxTests
     private sealed class RecordingClients : IHubClients, IClientProxy
     {
         private readonly List<string> _sent = [];
+        private readonly List<string> _sentTo = [];
         private readonly SemaphoreSlim _signal = new(0);
 
         public IReadOnlyList<string> Sent
@@ -69,6 +113,18 @@ public sealed class DesktopOutboxTests
                 lock (_sent)
                 {
                     return [.. _sent];
+                }
+            }
+        }
+
+        /// <summary>"connection:method" for each send to one connection by its id.</summary>
+        public IReadOnlyList<string> SentTo
+        {
+            get
+            {
+                lock (_sent)
+                {
+                    return [.. _sentTo];
                 }
             }
         }
@@ -96,9 +152,10 @@ public sealed class DesktopOutboxTests
 
         public IClientProxy AllExcept(IReadOnlyList<string> excludedConnectionIds) => this;
 
-        public IClientProxy Client(string connectionId) => this;
+        public IClientProxy Client(string connectionId) => new OneConnection(this, connectionId);
 
-        public IClientProxy Clients(IReadOnlyList<string> connectionIds) => this;
+        // Sending to a list of ids looks at every connection of the hub: the outbox must not.
+        public IClientProxy Clients(IReadOnlyList<string> connectionIds) => throw new NotSupportedException();
 
         public IClientProxy Group(string groupName) => this;
 
@@ -109,5 +166,18 @@ public sealed class DesktopOutboxTests
         public IClientProxy User(string userId) => this;
 
         public IClientProxy Users(IReadOnlyList<string> userIds) => this;
+
+        private sealed class OneConnection(RecordingClients clients, string connectionId) : IClientProxy
+        {
+            public Task SendCoreAsync(string method, object?[] args, CancellationToken cancellationToken = default)
+            {
+                lock (clients._sent)
+                {
+                    clients._sentTo.Add($"{connectionId}:{method}");
+                }
+
+                return clients.SendCoreAsync(method, args, cancellationToken);
+            }
+        }
     }
 }
