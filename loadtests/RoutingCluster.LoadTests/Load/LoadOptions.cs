@@ -380,8 +380,9 @@ internal sealed partial record LoadOptions
                                   (0-86400; 0: the host keeps every session) [0]
           --out DIR               where the reports go [loadtests/results]
           --host-metrics on|off   read every target's /metrics before and after each measured stretch and
-                                  report grain calls, grain storage writes, HTTP requests, Npgsql commands
-                                  and host CPU, in total and per completed session lifecycle [on]
+                                  report grain calls, messages to grains, cross-silo messages, grain storage
+                                  writes, HTTP requests, Npgsql commands and host CPU, in total and per
+                                  completed session lifecycle [on]
           --pg-stats CONN         the hosts' PostgreSQL (Npgsql connection string): read pg_stat_user_tables
                                   before and after each stretch and report rows written (n_tup_ins +
                                   n_tup_upd) per table and per lifecycle [not read]
