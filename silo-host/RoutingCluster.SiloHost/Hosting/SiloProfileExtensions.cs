@@ -103,7 +103,31 @@ public static class SiloProfileExtensions
             silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
         }
 
+        // Orleans caches the address of every grain a silo has called, up to its cache size (a million by default):
+        // with a new session grain per customer that cache grew by one entry per session (about 250 bytes) for hours.
+        silo.Services.AddOptions<GrainDirectoryOptions>().Configure<IConfiguration>(
+            (options, configuration) => options.CacheSize = DirectoryCacheSize(configuration));
         return silo;
+    }
+
+    /// <summary>The key of the most grain addresses a silo caches (default <see cref="DefaultDirectoryCacheSize"/>).</summary>
+    public const string DirectoryCacheSizeKey = "Orleans:DirectoryCacheSize";
+
+    /// <summary>Grain addresses a silo caches unless <see cref="DirectoryCacheSizeKey"/> says otherwise: the agents and the
+    /// sessions in progress of a large contact center, not every session of the day.</summary>
+    public const int DefaultDirectoryCacheSize = 100_000;
+
+    internal static int DirectoryCacheSize(IConfiguration configuration)
+    {
+        var value = configuration[DirectoryCacheSizeKey];
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return DefaultDirectoryCacheSize;
+        }
+
+        return int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
+            ? size
+            : throw new InvalidOperationException($"{DirectoryCacheSizeKey} '{value}' is not a positive whole number.");
     }
 
     /// <summary>The key of the embedded profile's retention of finished sessions (default 5 minutes).</summary>

@@ -1,5 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Storage;
 using RoutingCluster.Grains.Infrastructure;
 using RoutingCluster.SiloHost.Hosting;
@@ -10,7 +13,8 @@ namespace RoutingCluster.SiloHost.Tests.Hosting;
 /// <summary>
 /// The embedded profile keeps its grain states in the silo's own memory, and a finished session only for
 /// <c>Storage:FinishedSessionRetention</c> (one minute here, in virtual time): its activation has left when it
-/// finished, so once the retention has run out its id answers 404, while a session still waiting is kept.
+/// finished, so once the retention has run out its id answers 404, while a session still waiting is kept. Nor does
+/// Orleans' directory cache keep an address for every session of the day (`Orleans:DirectoryCacheSize`).
 /// </summary>
 public sealed class FinishedSessionRetentionTests(RetentionHost host) : IClassFixture<RetentionHost>
 {
@@ -47,6 +51,35 @@ public sealed class FinishedSessionRetentionTests(RetentionHost host) : IClassFi
             Assert.IsType<OrleansGrainStorageSerializer>(storage.Serializer);
         }
     }
+
+    [Fact]
+    public void TheDirectoryCache_HoldsTheGrainsInProgress_NotEverySessionOfTheDay()
+    {
+        Assert.Equal(SiloProfileExtensions.DefaultDirectoryCacheSize, host.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
+        Assert.True(SiloProfileExtensions.DefaultDirectoryCacheSize < GrainDirectoryOptions.DEFAULT_CACHE_SIZE);
+    }
+
+    [Theory]
+    [InlineData("5000", 5000)]
+    [InlineData(" 250000 ", 250000)]
+    [InlineData(null, SiloProfileExtensions.DefaultDirectoryCacheSize)]
+    public void TheDirectoryCacheSize_IsReadFromConfiguration(string? value, int expected) =>
+        Assert.Equal(expected, SiloProfileExtensions.DirectoryCacheSize(Configuration(value)));
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("lots")]
+    [InlineData("1e6")]
+    public void ADirectoryCacheSizeThatIsNotAPositiveWholeNumber_StopsTheSilo(string value)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => SiloProfileExtensions.DirectoryCacheSize(Configuration(value)));
+        Assert.Contains(SiloProfileExtensions.DirectoryCacheSizeKey, error.Message, StringComparison.Ordinal);
+    }
+
+    private static IConfiguration Configuration(string? directoryCacheSize) => new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { [SiloProfileExtensions.DirectoryCacheSizeKey] = directoryCacheSize })
+        .Build();
 }
 
 public sealed class RetentionHost() : SiloHostFactory(new SiloHostOptions
