@@ -14,7 +14,7 @@ namespace RoutingCluster.SiloHost.Tests.Hosting;
 /// The embedded profile keeps its grain states in the silo's own memory, and a finished session only for
 /// <c>Storage:FinishedSessionRetention</c> (one minute here, in virtual time): its activation has left when it
 /// finished, so once the retention has run out its id answers 404, while a session still waiting is kept. Nor does
-/// Orleans' directory cache keep an address for every session of the day (`Orleans:DirectoryCacheSize`).
+/// Orleans' directory cache keep an address for every session of the day (<c>Orleans:DirectoryCacheSize</c>).
 /// </summary>
 public sealed class FinishedSessionRetentionTests(RetentionHost host) : IClassFixture<RetentionHost>
 {
