@@ -11,7 +11,7 @@ public sealed class LoadReportTests
 
         Assert.Equal(
             "RESULT sessions_per_s=99.87 p99_offer_ms=12.35 errors=0 lost=0 double_assigned=0 over_capacity=0 ended_twice=0 " +
-            "created=2996 completed=2990 unfinished=6 missed_offers=1 refused_overload=0 completed_in_time=2981",
+            "created=2996 completed=2990 unfinished=6 missed_offers=1 refused_overload=0 completed_in_time=2981 forgotten=0",
             report.ResultLine);
         Assert.Equal(0, report.ExitCode);
     }
