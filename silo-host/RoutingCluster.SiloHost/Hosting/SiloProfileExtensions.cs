@@ -103,8 +103,8 @@ public static class SiloProfileExtensions
             silo.AddRoutingMemoryStorage(RoutingGrainsServiceCollectionExtensions.SessionStorageName);
         }
 
-        // Orleans caches the address of every grain a silo has called, up to its cache size (a million by default):
-        // with a new session grain per customer that cache grew by one entry per session (about 250 bytes) for hours.
+        // Orleans caches the address of every grain a silo has called, up to its cache size (a million by default); with a
+        // session grain per customer that bound would hold a day's sessions (about 250 bytes each), so it is lower here.
         silo.Services.AddOptions<GrainDirectoryOptions>().Configure<IConfiguration>(
             (options, configuration) => options.CacheSize = DirectoryCacheSize(configuration));
         return silo;

@@ -24,8 +24,8 @@ internal sealed class DesktopOutbox(IHubContext<AgentHub> hub, RoutingClock cloc
     public const int MaxPendingPerAgent = 32;
 
     /// <summary>How long after an offer expires the outbox still remembers when it sent it: the agent grain asks when
-    /// the offer expires unanswered, later only if its turn is late. Remembering each offer for a fixed ten minutes
-    /// instead kept every offer of the last ten minutes (60,000 at 100 sessions/s).</summary>
+    /// the offer expires unanswered, later only if its turn is late. So the record holds the offers in flight, not every
+    /// offer of the last minutes.</summary>
     public static readonly TimeSpan ShownRetention = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, AgentQueue> _queues = new(StringComparer.Ordinal);
