@@ -10,8 +10,8 @@ namespace RoutingCluster.Benchmarks;
 /// benchmark class (<see cref="PostgresUpsertBenchmarks"/> only when <c>RC_BENCH_PG</c> is set).
 /// <c>-- scale [--sizes 1000,10000,100000] [--grain-agents 10000] [--grain-sessions 10000] [--in-flight 64] [--agent-queues 1]</c>: <see cref="ScaleReport"/>.
 /// <c>-- calls [--sessions 1000] [--follow]</c>: <see cref="CallsReport"/>.
-/// <c>-- lifecycles [--workers 64] [--seconds 20] [--alloc]</c>: <see cref="LifecycleSoak"/> (for profiling).
-/// <c>-- trace-cpu FILE [--top 40] [--focus NAME]</c>: <see cref="TraceCpuReport"/> (reads a <c>dotnet-trace</c> file).
+/// <c>-- lifecycles [--workers 64] [--seconds 20] [--queues 1] [--alloc]</c>: <see cref="LifecycleSoak"/> (for profiling).
+/// <c>-- trace-cpu FILE [--top 40] [--focus NAME] [--share NAME,NAME]</c>: <see cref="TraceCpuReport"/> (reads a <c>dotnet-trace</c> file).
 /// </summary>
 public static class BenchmarkProgram
 {
@@ -34,14 +34,15 @@ public static class BenchmarkProgram
         if (args is ["trace-cpu", var traceFile, .. var traceArgs])
         {
             TraceCpuReport.Run(traceFile, int.Parse(Option(traceArgs, "--top", "40"), System.Globalization.CultureInfo.InvariantCulture),
-                Array.IndexOf(traceArgs, "--focus") >= 0 ? Option(traceArgs, "--focus", string.Empty) : null);
+                Array.IndexOf(traceArgs, "--focus") >= 0 ? Option(traceArgs, "--focus", string.Empty) : null,
+                Option(traceArgs, "--share", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries));
             return;
         }
 
         if (args is ["lifecycles", .. var soakArgs])
         {
             await LifecycleSoak.RunAsync(int.Parse(Option(soakArgs, "--workers", "64")), double.Parse(Option(soakArgs, "--seconds", "20"), System.Globalization.CultureInfo.InvariantCulture),
-                soakArgs.Contains("--alloc"));
+                int.Parse(Option(soakArgs, "--queues", "1")), soakArgs.Contains("--alloc"));
             return;
         }
 

@@ -8,28 +8,40 @@ namespace RoutingCluster.Benchmarks.Reports;
 /// <summary>
 /// <c>lifecycles</c>: whole session lifecycles (as <see cref="SessionLifecycleBenchmarks.Lifecycle_64Concurrent"/>:
 /// <c>workers</c> sessions in flight over as many agents of one queue) for a fixed time, for profiling: run it under
-/// <c>dotnet-trace collect</c> for a CPU profile, and with <c>--alloc</c> it samples the runtime's allocation events
+/// <c>dotnet-trace collect</c> for a CPU profile. With <c>--queues N</c> the workers and agents are spread over N queues
+/// (worker i uses queue i mod N): the same rate through one queue as through several says the one queue grain was not
+/// what limited it. With <c>--alloc</c> it samples the runtime's allocation events
 /// (one about every 100 KB allocated, with the type) and prints where the bytes go.
 /// </summary>
 internal static class LifecycleSoak
 {
-    public static async Task RunAsync(int workers, double seconds, bool alloc)
+    public static async Task RunAsync(int workers, double seconds, int queues, bool alloc)
     {
+        if (queues < 1 || queues > workers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(queues), queues, "between 1 and the number of workers");
+        }
+
         await using var silo = await BenchSilo.StartAsync();
-        const string Queue = "soak";
-        await silo.QueueAsync(Queue);
-        await silo.AgentsAsync(Queue, "soak-agent-", workers);
+        var queueIds = Enumerable.Range(0, queues).Select(q => queues == 1 ? "soak" : $"soak-{q}").ToArray();
+        for (var q = 0; q < queues; q++)
+        {
+            await silo.QueueAsync(queueIds[q]);
+            await silo.AgentsAsync(queueIds[q], $"soak-agent-{q}-", workers / queues + (q < workers % queues ? 1 : 0));
+        }
+
         long next = 0;
         async Task<long> Run(TimeSpan length)
         {
             var until = Stopwatch.GetTimestamp() + (long)(length.TotalSeconds * Stopwatch.Frequency);
             long done = 0;
-            await Task.WhenAll(Enumerable.Range(0, workers).Select(async _ =>
+            await Task.WhenAll(Enumerable.Range(0, workers).Select(async worker =>
             {
+                var queue = queueIds[worker % queues];
                 while (Stopwatch.GetTimestamp() < until)
                 {
                     var id = $"soak-{Interlocked.Increment(ref next):D8}";
-                    await silo.FinishAsync(await silo.CreateUntilOfferedAsync(Queue, id), id);
+                    await silo.FinishAsync(await silo.CreateUntilOfferedAsync(queue, id), id);
                     Interlocked.Increment(ref done);
                 }
             }));
@@ -47,7 +59,7 @@ internal static class LifecycleSoak
         var elapsed = sw.Elapsed.TotalSeconds;
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        Console.WriteLine($"# lifecycles: {workers} in flight, {lifecycles:N0} in {elapsed:F1} s = {lifecycles / elapsed:F0}/s; "
+        Console.WriteLine($"# lifecycles: {workers} in flight through {queues} queue{(queues == 1 ? "" : "s")}, {lifecycles:N0} in {elapsed:F1} s = {lifecycles / elapsed:F0}/s; "
             + $"CPU {cpuSeconds / lifecycles * 1e6:F0} µs per lifecycle ({cpuSeconds / elapsed:F2} of {Environment.ProcessorCount} cores); "
             + $"allocated {allocated / (double)lifecycles / 1024:F0} KiB per lifecycle; gen0 GCs {GC.CollectionCount(0) - gcs}; "
             + $"events dropped {silo.EventDrops.Total - dropped:N0}");

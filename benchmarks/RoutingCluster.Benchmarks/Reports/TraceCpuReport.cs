@@ -3,12 +3,15 @@ using Microsoft.Diagnostics.Tracing.Etlx;
 namespace RoutingCluster.Benchmarks.Reports;
 
 /// <summary>
-/// <c>trace-cpu FILE [--top 40] [--focus NAME]</c>: where a silo's running threads were, from a <c>dotnet-trace</c>
+/// <c>trace-cpu FILE [--top 40] [--focus NAME] [--share NAME,NAME...]</c>: where a silo's running threads were, from a <c>dotnet-trace</c>
 /// file taken with <c>--profile dotnet-sampled-thread-time</c> (as <c>scripts/perf-run.sh</c> does with
 /// <c>PERF_TRACE_S</c>). That profile samples every managed thread every millisecond, waiting or not; this report keeps
 /// only the samples taken while a thread ran managed code (the sampler's "managed" kind) and ranks methods by those,
 /// exclusive (the top frame) and inclusive (anywhere on the stack), and modules by the top frame. With <c>--focus</c>
-/// it prints instead the commonest call chains leading to the methods whose name contains NAME. Work in native code (the
+/// it prints instead the commonest call chains leading to the methods whose name contains NAME. With <c>--share</c> it
+/// also prints the share of the running samples that have, anywhere on their stack, a method whose name contains one
+/// of the NAMEs (each sample counted once): what one grain class costs with everything it calls, for example
+/// <c>--share Queues.QueueGrain,IQueueGrain,QueueDispatcher</c> for a queue's own turns. Work in native code (the
 /// GC's own threads, the JIT, the kernel) is not sampled at all; what the report ranks is the managed part of the CPU.
 /// </summary>
 internal static class TraceCpuReport
@@ -16,14 +19,14 @@ internal static class TraceCpuReport
     private const string SampleProfiler = "Microsoft-DotNETCore-SampleProfiler";
     private const int ManagedSample = 2;
 
-    public static void Run(string path, int top, string? focus)
+    public static void Run(string path, int top, string? focus, IReadOnlyList<string>? share = null)
     {
         using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(path));
         var exclusive = new Dictionary<string, int>(StringComparer.Ordinal);
         var inclusive = new Dictionary<string, int>(StringComparer.Ordinal);
         var modules = new Dictionary<string, int>(StringComparer.Ordinal);
         var chains = new Dictionary<string, int>(StringComparer.Ordinal);
-        int running = 0, waiting = 0;
+        int running = 0, waiting = 0, shared = 0;
         var onStack = new HashSet<string>(StringComparer.Ordinal);
         foreach (var sample in log.Events)
         {
@@ -42,6 +45,11 @@ internal static class TraceCpuReport
             if (sample.CallStack() is not { } stack)
             {
                 continue;
+            }
+
+            if (share is { Count: > 0 } && OnStack(stack, share))
+            {
+                shared++;
             }
 
             if (focus is not null)
@@ -67,6 +75,11 @@ internal static class TraceCpuReport
         }
 
         Console.WriteLine($"# trace-cpu {Path.GetFileName(path)}: {running:N0} samples of threads running managed code, {waiting:N0} of threads waiting or in native code");
+        if (share is { Count: > 0 })
+        {
+            Console.WriteLine($"Samples with {string.Join(" or ", share)} on the stack: {shared:N0}, {shared * 100.0 / Math.Max(1, running):F1}% of the running samples");
+        }
+
         if (focus is not null)
         {
             Console.WriteLine($"Call chains to methods containing '{focus}' (innermost first), by samples:");
@@ -108,6 +121,23 @@ internal static class TraceCpuReport
         }
 
         return names.Count == 0 ? null : string.Join(Environment.NewLine + "           <- ", names);
+    }
+
+    private static bool OnStack(TraceCallStack stack, IReadOnlyList<string> names)
+    {
+        for (var frame = stack; frame is not null; frame = frame.Caller)
+        {
+            var name = Name(frame);
+            foreach (var n in names)
+            {
+                if (name.Contains(n, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static void Add(Dictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
