@@ -197,7 +197,7 @@ internal sealed class LoadRun
     /// One measured stretch: reads the host counters, the database's and the CPU, runs the arrivals and the drain,
     /// reads them again, checks every session and agent from the API, and answers the report with what the
     /// stretch cost per completed lifecycle. With <paramref name="settlePg"/>, the database is read again after
-    /// --pg-settle-s, before the clean-up, so that every server process has reported what it wrote.
+    /// --pg-settle-s, before the checks, so that every server process has reported what it wrote.
     /// </summary>
     private async Task<Measured> MeasureAsync(LoadPhase phase, CancellationToken stopArrivals, DateTimeOffset startedAt, StatsWatcher? watcher, bool settlePg)
     {
@@ -210,13 +210,16 @@ internal sealed class LoadRun
         var cpuAfter = CpuSnapshot.Take();
         var hostAfter = _options.HostMetrics ? await HostMetrics.ScrapeAsync(_options.Targets, CancellationToken.None) : null;
         var pgAfter = await ReadPgAsync();
-        var (report, sessions) = await CheckAsync(phase, arrival, startedAt);
         if (settlePg && pgAfter is not null && _options.PgSettleSeconds > 0)
         {
+            // Before the checks: they read every session, and a finished session that has left memory is read from
+            // its row, which is the checks' cost, not the lifecycle's.
             await _out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Waiting {_options.PgSettleSeconds} s for PostgreSQL's counters to settle."));
             await Task.Delay(TimeSpan.FromSeconds(_options.PgSettleSeconds), CancellationToken.None);
             pgAfter = await ReadPgAsync();
         }
+
+        var (report, sessions) = await CheckAsync(phase, arrival, startedAt);
 
         var resources = ResourceFigures.Between(cpuBefore, cpuAfter, report.Counts.Completed, hostBefore, hostAfter, pgBefore, pgAfter);
         var staleness = watcher is null ? null : Staleness.Summarize(watcher.Samples(), _accepts.Sorted(), cpuBefore.Timestamp, cpuAfter.Timestamp);

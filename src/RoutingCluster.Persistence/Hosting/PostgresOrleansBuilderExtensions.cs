@@ -133,7 +133,9 @@ public static class PostgresOrleansBuilderExtensions
             new OrleansGrainStorageSerializer(provider.GetRequiredService<Serializer>()),
             provider.GetRequiredService<IActivatorProvider>(),
             provider.GetRequiredService<ILogger<PostgresSessionStorage>>(),
-            provider.GetRequiredService<PostgresWriteBatchers>().For(connectionString)));
+            provider.GetRequiredService<PostgresWriteBatchers>().For(connectionString),
+            provider.GetRequiredService<PostgresSessionReaders>().For(connectionString)));
+        services.TryAddSingleton<PostgresSessionReaders>();
 
         // Whether AddRoutingGrains (which only TryAdds NoSessionIndex) runs before or after this, the index is this one.
         services.RemoveAll<ISessionIndex>();

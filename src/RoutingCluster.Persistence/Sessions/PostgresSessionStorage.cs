@@ -37,17 +37,19 @@ public sealed class PostgresSessionStorage : IGrainStorage
     private readonly IActivatorProvider _activators;
     private readonly ILogger<PostgresSessionStorage> _logger;
     private readonly PostgresWriteBatcher? _batcher;
+    private readonly PostgresSessionReader? _reader;
 
     /// <summary>A storage that commits each write on its own.</summary>
     public PostgresSessionStorage(string name, PostgresSessionStorageOptions options, IGrainStorageSerializer serializer,
         IActivatorProvider activators, ILogger<PostgresSessionStorage> logger)
-        : this(name, options, serializer, activators, logger, batcher: null)
+        : this(name, options, serializer, activators, logger, batcher: null, reader: null)
     {
     }
 
-    /// <summary>A storage whose writes and clears go through the silo's group commit (<see cref="PostgresWriteBatcher"/>).</summary>
+    /// <summary>A storage whose writes and clears go through the silo's group commit (<see cref="PostgresWriteBatcher"/>)
+    /// and whose reads are gathered with those of other activations (<see cref="PostgresSessionReader"/>).</summary>
     internal PostgresSessionStorage(string name, PostgresSessionStorageOptions options, IGrainStorageSerializer serializer,
-        IActivatorProvider activators, ILogger<PostgresSessionStorage> logger, PostgresWriteBatcher? batcher)
+        IActivatorProvider activators, ILogger<PostgresSessionStorage> logger, PostgresWriteBatcher? batcher, PostgresSessionReader? reader)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(options);
@@ -58,6 +60,7 @@ public sealed class PostgresSessionStorage : IGrainStorage
         _activators = activators;
         _logger = logger;
         _batcher = batcher;
+        _reader = reader;
     }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
@@ -79,14 +82,24 @@ public sealed class PostgresSessionStorage : IGrainStorage
 
         try
         {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand(SessionRow.Read, connection);
-            SessionRow.AddId(command.Parameters, id);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (_reader is not null)
             {
-                version = reader.GetInt32(0);
-                payload = reader.GetFieldValue<byte[]>(1);
+                if (await _reader.ReadAsync(id, cancellationToken).ConfigureAwait(false) is { } row)
+                {
+                    (version, payload) = (row.Version, row.Payload);
+                }
+            }
+            else
+            {
+                await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+                await using var command = new NpgsqlCommand(SessionRow.Read, connection);
+                SessionRow.AddId(command.Parameters, id);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    version = reader.GetInt32(0);
+                    payload = reader.GetFieldValue<byte[]>(1);
+                }
             }
         }
         catch (NpgsqlException exception)

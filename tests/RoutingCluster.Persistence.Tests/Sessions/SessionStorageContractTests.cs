@@ -174,6 +174,88 @@ public sealed class SessionStorageContractTests(PostgresServer server) : IClassF
     }
 
     [Fact]
+    public async Task Reads_ArrivingWhileOneIsInFlight_GoAsOneStatement_AndEachActivationGetsItsOwnRow()
+    {
+        var (writer, connectionString) = await NewStorageAsync("gathered");
+        var written = new Dictionary<string, GrainState<SessionRecord>>(StringComparer.Ordinal);
+        for (var i = 0; i < 20; i++)
+        {
+            var state = new GrainState<SessionRecord>(Record(i % 2 == 0 ? SessionState.Queued : SessionState.Offered, $"queue-{i}"));
+            await writer.WriteStateAsync(StateName, Session($"s-g{i}"), state);
+            if (i % 3 == 0)
+            {
+                await writer.WriteStateAsync(StateName, Session($"s-g{i}"), state);
+            }
+
+            written[$"s-g{i}"] = state;
+        }
+
+        // The reader's only connection is held here, so every read below queues behind the first statement.
+        var oneConnection = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 1 }.ConnectionString;
+        await using var reader = new PostgresSessionReader(oneConnection);
+        var storage = new PostgresSessionStorage(
+            StorageName,
+            new PostgresSessionStorageOptions { ConnectionString = connectionString },
+            new OrleansGrainStorageSerializer(Services.GetRequiredService<Serializer>()),
+            Services.GetRequiredService<IActivatorProvider>(),
+            NullLogger<PostgresSessionStorage>.Instance,
+            batcher: null,
+            reader);
+        var keys = written.Keys.Concat(["s-none-1", "s-none-2", "s-g3", "s-g4", "s-none-1"]).ToArray();
+        var states = keys.Select(_ => new GrainState<SessionRecord>()).ToArray();
+        Task[] reads;
+        await using (var held = new NpgsqlConnection(oneConnection))
+        {
+            await held.OpenAsync();
+            reads = keys.Select((key, i) => storage.ReadStateAsync(StateName, Session(key), states[i])).ToArray();
+            Assert.All(reads, r => Assert.False(r.IsCompleted));
+        }
+
+        await Task.WhenAll(reads);
+        Assert.InRange(reader.Statements, 1, 2);
+        Assert.Equal(keys.Length, reader.Reads);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (written.TryGetValue(keys[i], out var expected))
+            {
+                Assert.True(states[i].RecordExists, keys[i]);
+                Assert.Equal(expected.ETag, states[i].ETag);
+                AssertSameRecord(expected.State!, states[i].State!);
+            }
+            else
+            {
+                Assert.False(states[i].RecordExists, keys[i]);
+                Assert.Null(states[i].ETag);
+                Assert.False(states[i].State!.Exists);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task GatheredReads_WhenTheDatabaseIsUnreachable_FailEveryActivationWaitingForThem()
+    {
+        var nowhere = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Port = FreePorts.Take(1)[0], Timeout = 2 }.ConnectionString;
+        await using var reader = new PostgresSessionReader(nowhere);
+        var storage = new PostgresSessionStorage(
+            StorageName,
+            new PostgresSessionStorageOptions { ConnectionString = nowhere },
+            new OrleansGrainStorageSerializer(Services.GetRequiredService<Serializer>()),
+            Services.GetRequiredService<IActivatorProvider>(),
+            NullLogger<PostgresSessionStorage>.Instance,
+            batcher: null,
+            reader);
+
+        var reads = Enumerable.Range(0, 3).Select(i => storage.ReadStateAsync(StateName, Session($"s-away-{i}"), new GrainState<SessionRecord>())).ToArray();
+
+        foreach (var read in reads)
+        {
+            await Assert.ThrowsAnyAsync<NpgsqlException>(() => read);
+        }
+
+        Assert.Equal(0, reader.Reads);
+    }
+
+    [Fact]
     public async Task Write_WhenTheDatabaseIsUnreachable_RaisesInconsistentStateException_SoOrleansResetsTheActivation()
     {
         var nowhere = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Port = FreePorts.Take(1)[0], Timeout = 2 }.ConnectionString;
