@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
+using RoutingCluster.Persistence.Storage;
 
 namespace RoutingCluster.Persistence.Sessions;
 
@@ -120,37 +121,4 @@ internal sealed class PostgresSessionReader : IAsyncDisposable
 internal sealed record SessionRowData(int Version, byte[] Payload);
 
 /// <summary>One <see cref="PostgresSessionReader"/> per database for the whole silo.</summary>
-internal sealed class PostgresSessionReaders : IAsyncDisposable
-{
-    private readonly Dictionary<string, PostgresSessionReader> _readers = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
-
-    public PostgresSessionReader For(string connectionString)
-    {
-        lock (_gate)
-        {
-            if (!_readers.TryGetValue(connectionString, out var reader))
-            {
-                reader = new PostgresSessionReader(connectionString);
-                _readers.Add(connectionString, reader);
-            }
-
-            return reader;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        PostgresSessionReader[] readers;
-        lock (_gate)
-        {
-            readers = [.. _readers.Values];
-            _readers.Clear();
-        }
-
-        foreach (var reader in readers)
-        {
-            await reader.DisposeAsync().ConfigureAwait(false);
-        }
-    }
-}
+internal sealed class PostgresSessionReaders() : PerDatabase<PostgresSessionReader>(connectionString => new PostgresSessionReader(connectionString));

@@ -243,37 +243,43 @@ internal sealed class PostgresWriteBatcher : IAsyncDisposable
 /// One <see cref="PostgresWriteBatcher"/> per database for the whole silo, so that the writes of session grains and of
 /// the other routing grains made in the same few milliseconds share a transaction.
 /// </summary>
-internal sealed class PostgresWriteBatchers(PostgresGroupCommitOptions options, ILoggerFactory loggers) : IAsyncDisposable
+internal sealed class PostgresWriteBatchers(PostgresGroupCommitOptions options, ILoggerFactory loggers)
+    : PerDatabase<PostgresWriteBatcher>(connectionString => new PostgresWriteBatcher(connectionString, options, loggers.CreateLogger<PostgresWriteBatcher>()));
+
+/// <summary>One <typeparamref name="T"/> per connection string for the whole silo, made at its first use and disposed
+/// with the silo.</summary>
+internal abstract class PerDatabase<T>(Func<string, T> create) : IAsyncDisposable
+    where T : IAsyncDisposable
 {
-    private readonly Dictionary<string, PostgresWriteBatcher> _batchers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, T> _each = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
-    public PostgresWriteBatcher For(string connectionString)
+    public T For(string connectionString)
     {
         lock (_gate)
         {
-            if (!_batchers.TryGetValue(connectionString, out var batcher))
+            if (!_each.TryGetValue(connectionString, out var one))
             {
-                batcher = new PostgresWriteBatcher(connectionString, options, loggers.CreateLogger<PostgresWriteBatcher>());
-                _batchers.Add(connectionString, batcher);
+                one = create(connectionString);
+                _each.Add(connectionString, one);
             }
 
-            return batcher;
+            return one;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        PostgresWriteBatcher[] batchers;
+        T[] all;
         lock (_gate)
         {
-            batchers = [.. _batchers.Values];
-            _batchers.Clear();
+            all = [.. _each.Values];
+            _each.Clear();
         }
 
-        foreach (var batcher in batchers)
+        foreach (var one in all)
         {
-            await batcher.DisposeAsync().ConfigureAwait(false);
+            await one.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

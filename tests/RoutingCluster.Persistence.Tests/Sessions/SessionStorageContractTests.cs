@@ -193,14 +193,7 @@ public sealed class SessionStorageContractTests(PostgresServer server) : IClassF
         // The reader's only connection is held here, so every read below queues behind the first statement.
         var oneConnection = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 1 }.ConnectionString;
         await using var reader = new PostgresSessionReader(oneConnection);
-        var storage = new PostgresSessionStorage(
-            StorageName,
-            new PostgresSessionStorageOptions { ConnectionString = connectionString },
-            new OrleansGrainStorageSerializer(Services.GetRequiredService<Serializer>()),
-            Services.GetRequiredService<IActivatorProvider>(),
-            NullLogger<PostgresSessionStorage>.Instance,
-            batcher: null,
-            reader);
+        var storage = GatheringStorage(connectionString, reader);
         var keys = written.Keys.Concat(["s-none-1", "s-none-2", "s-g3", "s-g4", "s-none-1"]).ToArray();
         var states = keys.Select(_ => new GrainState<SessionRecord>()).ToArray();
         Task[] reads;
@@ -236,14 +229,7 @@ public sealed class SessionStorageContractTests(PostgresServer server) : IClassF
     {
         var nowhere = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Port = FreePorts.Take(1)[0], Timeout = 2 }.ConnectionString;
         await using var reader = new PostgresSessionReader(nowhere);
-        var storage = new PostgresSessionStorage(
-            StorageName,
-            new PostgresSessionStorageOptions { ConnectionString = nowhere },
-            new OrleansGrainStorageSerializer(Services.GetRequiredService<Serializer>()),
-            Services.GetRequiredService<IActivatorProvider>(),
-            NullLogger<PostgresSessionStorage>.Instance,
-            batcher: null,
-            reader);
+        var storage = GatheringStorage(nowhere, reader);
 
         var reads = Enumerable.Range(0, 3).Select(i => storage.ReadStateAsync(StateName, Session($"s-away-{i}"), new GrainState<SessionRecord>())).ToArray();
 
@@ -356,6 +342,16 @@ public sealed class SessionStorageContractTests(PostgresServer server) : IClassF
             NullLogger<PostgresSessionStorage>.Instance);
         return (storage, connectionString);
     }
+
+    /// <summary>A storage whose reads go through <paramref name="reader"/>, as the silo's do.</summary>
+    private static PostgresSessionStorage GatheringStorage(string connectionString, PostgresSessionReader reader) => new(
+        StorageName,
+        new PostgresSessionStorageOptions { ConnectionString = connectionString },
+        new OrleansGrainStorageSerializer(Services.GetRequiredService<Serializer>()),
+        Services.GetRequiredService<IActivatorProvider>(),
+        NullLogger<PostgresSessionStorage>.Instance,
+        batcher: null,
+        reader);
 
     private static GrainId Session(string key) => GrainId.Create("session", key);
 
