@@ -104,7 +104,7 @@ public static class SiloProfileExtensions
         }
 
         // Orleans caches the address of every grain a silo has called, up to its cache size (a million by default); with a
-        // session grain per customer that bound would hold a day's sessions (about 250 bytes each), so it is lower here.
+        // session grain per customer that bound would hold a day's sessions (about 0.4 KB each), so it is lower here.
         silo.Services.AddOptions<GrainDirectoryOptions>().Configure<IConfiguration>(
             (options, configuration) => options.CacheSize = DirectoryCacheSize(configuration));
         return silo;
